@@ -1,0 +1,24 @@
+# Build options shared by every Portico target.
+option(PORTICO_BUILD_TESTS "Build unit and end-to-end tests" ON)
+set(PORTICO_SANITIZE "" CACHE STRING
+    "Comma-separated sanitizers: address,undefined or thread (empty: none)")
+
+find_program(CCACHE_PROGRAM ccache)
+if(CCACHE_PROGRAM)
+  set(CMAKE_C_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+endif()
+
+if(PORTICO_SANITIZE)
+  if(PORTICO_SANITIZE MATCHES "thread" AND PORTICO_SANITIZE MATCHES "address")
+    message(FATAL_ERROR "PORTICO_SANITIZE: thread cannot be combined with address")
+  endif()
+  add_compile_options(-fsanitize=${PORTICO_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${PORTICO_SANITIZE})
+endif()
+
+# Warnings as errors on our own code only (generated and third-party code is
+# compiled without them). Call on every first-party target.
+function(portico_warnings target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers)
+endfunction()
