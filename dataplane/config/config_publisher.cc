@@ -1,0 +1,43 @@
+#include "dataplane/config/config_publisher.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "dataplane/config/runtime_config.h"
+#include "dataplane/worker/worker.h"
+
+namespace portico::dataplane {
+
+std::string ConfigPublisher::Apply(const v1::Snapshot& snapshot) {
+  auto started = std::chrono::steady_clock::now();
+  std::string error;
+  std::shared_ptr<const RuntimeConfig> config = RuntimeConfig::Build(snapshot, &error);
+  if (config == nullptr) {
+    rejections_.fetch_add(1);
+    return error;
+  }
+  for (Worker* worker : workers_) worker->PostConfig(config);
+  {
+    std::lock_guard lock(mu_);
+    snapshot_ = std::make_shared<const v1::Snapshot>(snapshot);
+  }
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  last_apply_duration_.store(took.count());
+  last_apply_unix_.store(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  applies_.fetch_add(1);
+  LogInfo("proxy", absl::StrCat("applied snapshot ", snapshot.version().substr(0, 12), " routes=",
+                                config->route_count(), " clusters=", config->cluster_count()));
+  return "";
+}
+
+std::string ConfigPublisher::version() const {
+  std::lock_guard lock(mu_);
+  return snapshot_ ? snapshot_->version() : "";
+}
+
+std::shared_ptr<const v1::Snapshot> ConfigPublisher::snapshot() const {
+  std::lock_guard lock(mu_);
+  return snapshot_;
+}
+
+}  // namespace portico::dataplane

@@ -1,0 +1,46 @@
+// ConfigPublisher: turns each snapshot the controller sends into a
+// RuntimeConfig (off the worker loops), hands it to every worker, and keeps
+// what the admin endpoint reports about it. Apply is called from the
+// snapshot client's thread; the getters are thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "portico/v1/snapshot.pb.h"
+
+namespace portico::dataplane {
+
+class Worker;
+
+class ConfigPublisher {
+ public:
+  explicit ConfigPublisher(std::vector<Worker*> workers) : workers_(std::move(workers)) {}
+
+  // Validates and applies; returns "" on success, else why it was refused
+  // (the last good config keeps serving).
+  std::string Apply(const v1::Snapshot& snapshot);
+
+  bool applied_any() const { return applies_.load() > 0; }
+  std::string version() const;
+  std::shared_ptr<const v1::Snapshot> snapshot() const;
+  uint64_t applies() const { return applies_.load(); }
+  uint64_t rejections() const { return rejections_.load(); }
+  double last_apply_unix_seconds() const { return last_apply_unix_.load(); }
+  double last_apply_duration_seconds() const { return last_apply_duration_.load(); }
+
+ private:
+  std::vector<Worker*> workers_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const v1::Snapshot> snapshot_;  // guarded by mu_
+  std::atomic<uint64_t> applies_{0};
+  std::atomic<uint64_t> rejections_{0};
+  std::atomic<double> last_apply_unix_{0};
+  std::atomic<double> last_apply_duration_{0};
+};
+
+}  // namespace portico::dataplane

@@ -1,0 +1,113 @@
+#include "dataplane/config/runtime_config.h"
+
+#include <arpa/inet.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace portico::dataplane {
+namespace {
+
+bool ValidHost(const std::string& host) {
+  std::string_view h = host;
+  if (h.starts_with("*.")) h.remove_prefix(2);
+  if (h.empty() || h.size() > 253) return false;
+  for (char c : h) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string NormalizePrefix(const std::string& path) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  return p;
+}
+
+}  // namespace
+
+bool ParseEndpointAddress(const std::string& ip, uint32_t port, sockaddr_storage* out) {
+  if (port == 0 || port > 65535) return false;
+  *out = {};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(out);
+  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    return true;
+  }
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(out);
+  if (inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    return true;
+  }
+  return false;
+}
+
+std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& snapshot,
+                                                          std::string* error) {
+  std::shared_ptr<RuntimeConfig> config(new RuntimeConfig());
+  config->version_ = snapshot.version();
+  if (config->version_.empty()) {
+    *error = "snapshot has no version";
+    return nullptr;
+  }
+  if (!config->AddClusters(snapshot, error) || !config->AddRoutes(snapshot, error)) {
+    return nullptr;
+  }
+  config->table_ = std::make_unique<RouteTable>(config->routes_);
+  return config;
+}
+
+bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, std::string* error) {
+  for (const v1::Cluster& pc : snapshot.clusters()) {
+    auto cluster = std::make_unique<Cluster>();
+    cluster->name = pc.name();
+    for (const v1::Endpoint& pe : pc.endpoints()) {
+      Endpoint ep;
+      if (!ParseEndpointAddress(pe.address(), pe.port(), &ep.address)) {
+        *error = absl::StrCat("cluster ", pc.name(), ": invalid endpoint address '", pe.address(),
+                              "' port ", pe.port());
+        return false;
+      }
+      bool v6 = ep.address.ss_family == AF_INET6;
+      ep.key = absl::StrCat(v6 ? "[" : "", pe.address(), v6 ? "]" : "", ":", pe.port());
+      (pe.terminating() ? cluster->terminating : cluster->ready).push_back(std::move(ep));
+    }
+    if (!clusters_.emplace(pc.name(), std::move(cluster)).second) {
+      *error = absl::StrCat("duplicate cluster ", pc.name());
+      return false;
+    }
+  }
+  return true;
+}
+
+bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) {
+  routes_.reserve(snapshot.routes_size());
+  for (const v1::Route& pr : snapshot.routes()) {
+    Route route{.name = pr.name(), .host = pr.host(), .source = pr.source()};
+    if (!pr.host().empty() && !ValidHost(pr.host())) {
+      *error = absl::StrCat("route ", pr.name(), ": invalid host '", pr.host(), "'");
+      return false;
+    }
+    if (pr.path().path().empty() || pr.path().path()[0] != '/') {
+      *error = absl::StrCat("route ", pr.name(), ": path must start with '/'");
+      return false;
+    }
+    route.kind = pr.path().kind() == v1::PathMatch::EXACT ? PathKind::kExact : PathKind::kPrefix;
+    route.path =
+        route.kind == PathKind::kExact ? pr.path().path() : NormalizePrefix(pr.path().path());
+    if (!pr.cluster().empty()) {
+      auto it = clusters_.find(pr.cluster());
+      if (it == clusters_.end()) {
+        *error = absl::StrCat("route ", pr.name(), ": unknown cluster ", pr.cluster());
+        return false;
+      }
+      route.cluster = it->second.get();
+    }
+    routes_.push_back(std::move(route));
+  }
+  return true;
+}
+
+}  // namespace portico::dataplane

@@ -1,0 +1,553 @@
+#include "dataplane/http/downstream_connection.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "dataplane/http/head_codec.h"
+#include "dataplane/http/request_target.h"
+#include "dataplane/worker/worker.h"
+
+namespace portico::dataplane {
+namespace {
+
+constexpr size_t kMaxReplayBytes = 64 * 1024;
+constexpr int kMaxConnectAttempts = 3;
+
+struct WriteRequest {
+  uv_write_t req;
+  std::string data;
+};
+
+DownstreamConnection* Self(llhttp_t* p) { return static_cast<DownstreamConnection*>(p->data); }
+
+std::string PeerIp(const uv_tcp_t* tcp) {
+  sockaddr_storage addr{};
+  int len = sizeof addr;
+  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof text);
+  } else {
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
+  }
+  return text;
+}
+
+void AllocFromWorker(uv_handle_t* handle, size_t, uv_buf_t* buf);
+
+}  // namespace
+
+const llhttp_settings_t& DownstreamConnection::Settings() {
+  static const llhttp_settings_t settings = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_message_begin = &OnMessageBegin;
+    s.on_url = &OnUrl;
+    s.on_header_field = &OnHeaderField;
+    s.on_header_value = &OnHeaderValue;
+    s.on_header_value_complete = &OnHeaderValueComplete;
+    s.on_headers_complete = &OnHeadersComplete;
+    s.on_body = &OnBody;
+    s.on_message_complete = &OnMessageComplete;
+    return s;
+  }();
+  return settings;
+}
+
+DownstreamConnection::DownstreamConnection(Worker* worker, EntrypointListener* entrypoint)
+    : worker_(worker), entrypoint_(entrypoint) {
+  uv_tcp_init(worker->loop(), &tcp_);
+  uv_timer_init(worker->loop(), &timer_);
+  open_handles_ = 2;
+  tcp_.data = this;
+  timer_.data = this;
+  llhttp_init(&parser_, HTTP_REQUEST, &Settings());
+  parser_.data = this;
+}
+
+void DownstreamConnection::Accept(Worker* worker, EntrypointListener* entrypoint,
+                                  uv_stream_t* listener) {
+  auto* conn = new DownstreamConnection(worker, entrypoint);
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&conn->tcp_)) != 0) {
+    conn->closing_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&conn->tcp_), &OnClosed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&conn->timer_), &OnClosed);
+    return;
+  }
+  uv_tcp_nodelay(&conn->tcp_, 1);
+  conn->client_ip_ = PeerIp(&conn->tcp_);
+  worker->Register(conn);
+  conn->ArmTimer(TimerRole::kHead, worker->limits().header_timeout_ms);
+  conn->ResumeReading();
+}
+
+namespace {
+void AllocFromWorker(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  // Reads are parsed synchronously, so every connection of the worker can
+  // share one buffer; an idle connection holds none.
+  auto* worker = static_cast<Worker*>(handle->loop->data);
+  *buf = uv_buf_init(worker->read_buffer(), Worker::kReadBufferSize);
+}
+}  // namespace
+
+void DownstreamConnection::ResumeReading() {
+  if (closing_ || shutting_down_) return;
+  reading_paused_ = false;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &AllocFromWorker, &OnRead);
+}
+
+void DownstreamConnection::PauseReading() {
+  if (reading_paused_ || closing_) return;
+  reading_paused_ = true;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+}
+
+void DownstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<DownstreamConnection*>(stream->data);
+  if (self->closing_ || nread == 0) return;
+  if (nread < 0) {
+    self->Close();
+    return;
+  }
+  if (self->parse_paused_) {
+    self->unparsed_.append(buf->base, static_cast<size_t>(nread));
+    self->PauseReading();
+    return;
+  }
+  self->Parse(buf->base, static_cast<size_t>(nread));
+}
+
+void DownstreamConnection::Parse(const char* data, size_t len) {
+  llhttp_errno_t err = llhttp_execute(&parser_, data, len);
+  if (closing_ || err == HPE_OK) return;
+  if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+    // A whole request was read; what follows waits for its response.
+    const char* pos = llhttp_get_error_pos(&parser_);
+    if (pos != nullptr && pos < data + len)
+      unparsed_.append(pos, static_cast<size_t>(data + len - pos));
+    if (err == HPE_PAUSED_UPGRADE) close_after_response_ = true;
+    parse_paused_ = true;
+    PauseReading();
+    if (response_complete_) FinishExchange(response_keep_alive_);
+    return;
+  }
+  if (err == HPE_USER) return;  // a callback has answered already
+  close_after_response_ = true;
+  if (phase_ == Phase::kProxying && response_status_ != 0) {
+    Close();  // the response is under way: nothing valid can be sent now
+    return;
+  }
+  if (upstream_ != nullptr) {
+    upstream_->Close();
+    upstream_ = nullptr;
+  }
+  RespondLocally(400, absl::StrCat("bad request: ", llhttp_get_error_reason(&parser_), "\n"));
+}
+
+int DownstreamConnection::OnMessageBegin(llhttp_t* p) {
+  DownstreamConnection* self = Self(p);
+  self->phase_ = Phase::kReadingHead;
+  self->request_ = RequestHead{};
+  self->head_bytes_ = 0;
+  self->field_done_ = true;
+  self->request_complete_ = false;
+  self->response_complete_ = false;
+  self->response_status_ = 0;
+  self->ArmTimer(TimerRole::kHead, self->worker_->limits().header_timeout_ms);
+  return 0;
+}
+
+int DownstreamConnection::CheckHeadLimits() {
+  const ProxyLimits& limits = worker_->limits();
+  if (request_.target.size() > limits.max_uri_bytes) {
+    close_after_response_ = true;
+    RespondLocally(414, "request-target too long\n");
+    return -1;
+  }
+  if (head_bytes_ > limits.max_header_bytes || request_.headers.size() > limits.max_headers) {
+    close_after_response_ = true;
+    RespondLocally(431, "request header fields too large\n");
+    return -1;
+  }
+  return 0;
+}
+
+int DownstreamConnection::OnUrl(llhttp_t* p, const char* at, size_t len) {
+  DownstreamConnection* self = Self(p);
+  self->request_.target.append(at, len);
+  self->head_bytes_ += len;
+  return self->CheckHeadLimits();
+}
+
+int DownstreamConnection::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
+  DownstreamConnection* self = Self(p);
+  if (self->field_done_) {
+    self->request_.headers.emplace_back();
+    self->field_done_ = false;
+  }
+  self->request_.headers.back().name.append(at, len);
+  self->head_bytes_ += len + 4;
+  return self->CheckHeadLimits();
+}
+
+int DownstreamConnection::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
+  DownstreamConnection* self = Self(p);
+  self->request_.headers.back().value.append(at, len);
+  self->head_bytes_ += len;
+  return self->CheckHeadLimits();
+}
+
+int DownstreamConnection::OnHeaderValueComplete(llhttp_t* p) {
+  Self(p)->field_done_ = true;
+  return 0;
+}
+
+int DownstreamConnection::OnHeadersComplete(llhttp_t* p) {
+  DownstreamConnection* self = Self(p);
+  uv_timer_stop(&self->timer_);
+  self->timer_role_ = TimerRole::kNone;
+  return self->CompleteHead();
+}
+
+int DownstreamConnection::CompleteHead() {
+  RequestHead& r = request_;
+  r.method = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
+  r.http_minor = parser_.http_minor;
+  r.chunked = (parser_.flags & F_CHUNKED) != 0;
+  r.has_body = r.chunked || ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > 0);
+  r.keep_alive = llhttp_should_keep_alive(&parser_) != 0;
+  if (parser_.upgrade) close_after_response_ = true;  // Upgrade is not tunnelled in this build
+  if (parser_.method == HTTP_CONNECT) {
+    close_after_response_ = true;
+    RespondLocally(405, "CONNECT is not supported\n");
+    return 0;
+  }
+  std::string authority;
+  if (!ParseRequestTarget(r.target, &r.path, &authority)) {
+    close_after_response_ = true;
+    RespondLocally(400, "bad request: unsupported request-target form\n");
+    return 0;
+  }
+  int host_count = 0;
+  for (const HeaderField& h : r.headers) {
+    if (HeaderNameEquals(h.name, "host")) {
+      ++host_count;
+      if (authority.empty()) authority = h.value;
+    }
+  }
+  if (host_count > 1 || (host_count == 0 && r.http_minor >= 1) ||
+      (!authority.empty() && !NormalizeHost(authority, &r.host))) {
+    close_after_response_ = true;
+    RespondLocally(400, "bad request: missing, repeated or invalid Host\n");
+    return 0;
+  }
+  StartRequest();
+  return 0;
+}
+
+void DownstreamConnection::StartRequest() {
+  config_ = worker_->config();
+  if (config_ == nullptr) {
+    RespondLocally(503, "no configuration received yet\n");
+    return;
+  }
+  const Route* route = config_->routes().Match(request_.host, request_.path);
+  if (route == nullptr) {
+    RespondLocally(404, "no route matches this host and path\n");
+    return;
+  }
+  if (route->cluster == nullptr) {
+    RespondLocally(503, "the route's backend service is not available\n");
+    return;
+  }
+  cluster_ = route->cluster;
+  connect_attempts_ = 0;
+  replay_.clear();
+  replayable_ = true;
+  phase_ = Phase::kProxying;
+  if (!ConnectUpstream()) return;
+  ForwardingInfo fwd{
+      .client_ip = client_ip_, .proto = "http", .entrypoint_port = entrypoint_->port_text};
+  SendToUpstream(SerializeUpstreamRequest(request_, fwd));
+}
+
+bool DownstreamConnection::ConnectUpstream() {
+  const Endpoint* endpoint = worker_->picker().Pick(*cluster_);
+  if (endpoint == nullptr) {
+    RespondLocally(503, "no endpoint available for this service\n");
+    return false;
+  }
+  ++connect_attempts_;
+  upstream_ = worker_->pool().Take(endpoint->key);
+  if (upstream_ != nullptr) {
+    upstream_->Attach(this);
+  } else {
+    upstream_ = UpstreamConnection::Connect(worker_, *endpoint, this);
+  }
+  upstream_->ExpectResponse(request_.method == "HEAD");
+  return true;
+}
+
+void DownstreamConnection::SendToUpstream(std::string data) {
+  if (replayable_) {
+    if (replay_.size() + data.size() <= kMaxReplayBytes) {
+      replay_.append(data);
+    } else {
+      replayable_ = false;
+      replay_.clear();
+    }
+  }
+  upstream_->Write(std::move(data));
+  if (upstream_ != nullptr && upstream_->write_queue_size() > worker_->limits().write_high_water) {
+    PauseReading();
+  }
+}
+
+int DownstreamConnection::OnBody(llhttp_t* p, const char* at, size_t len) {
+  DownstreamConnection* self = Self(p);
+  if (self->phase_ != Phase::kProxying || self->upstream_ == nullptr) return 0;  // discarded
+  if (self->request_.chunked) {
+    std::string chunk = ChunkHeader(len);
+    chunk.append(at, len).append("\r\n");
+    self->SendToUpstream(std::move(chunk));
+  } else {
+    self->SendToUpstream(std::string(at, len));
+  }
+  return 0;
+}
+
+int DownstreamConnection::OnMessageComplete(llhttp_t* p) {
+  DownstreamConnection* self = Self(p);
+  self->request_complete_ = true;
+  self->request_.keep_alive = llhttp_should_keep_alive(p) != 0;
+  if (self->phase_ == Phase::kProxying && self->upstream_ != nullptr && self->request_.chunked) {
+    self->SendToUpstream("0\r\n\r\n");
+  }
+  return HPE_PAUSED;
+}
+
+void DownstreamConnection::OnUpstreamWritable() {
+  if (reading_paused_ && !parse_paused_) ResumeReading();
+}
+
+void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
+  upstream_ = nullptr;
+  if (response_status_ != 0) {
+    Close();  // part of the response is already with the client
+    return;
+  }
+  bool retry =
+      replayable_ &&
+      ((error == UpstreamError::kConnectFailed && connect_attempts_ < kMaxConnectAttempts &&
+        static_cast<size_t>(connect_attempts_) < cluster_->active().size() + 1) ||
+       (error == UpstreamError::kReset && reused));
+  if (retry && ConnectUpstream()) {
+    std::string again = replay_;
+    upstream_->Write(std::move(again));
+    return;
+  }
+  if (upstream_ != nullptr || phase_ != Phase::kProxying) return;  // answered by ConnectUpstream
+  int status = error == UpstreamError::kResponseTimeout ? 504 : 502;
+  std::string_view why =
+      error == UpstreamError::kConnectFailed     ? "cannot connect to the backend\n"
+      : error == UpstreamError::kResponseTimeout ? "the backend did not answer in time\n"
+      : error == UpstreamError::kBadResponse     ? "the backend sent an invalid response\n"
+                                                 : "the backend closed the connection\n";
+  RespondLocally(status, why);
+}
+
+void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
+  if (head.status < 200) {
+    if (head.status == 100 && request_.http_minor >= 1)
+      WriteToClient("HTTP/1.1 100 Continue\r\n\r\n");
+    if (head.status != 101) return;
+    upstream_->Close();  // Upgrade was stripped: a 101 here is a protocol error
+    OnUpstreamFailed(UpstreamError::kBadResponse, false);
+    return;
+  }
+  response_status_ = head.status;
+  Count(head.status);
+  bool bodyless = request_.method == "HEAD" || head.status == 204 || head.status == 304;
+  ResponseFraming framing = ResponseFraming::kAsIs;
+  if (!bodyless && (head.chunked || !head.has_content_length)) {
+    if (request_.http_minor >= 1) {
+      framing = ResponseFraming::kChunked;
+    } else {
+      framing = ResponseFraming::kUntilClose;
+      close_after_response_ = true;
+    }
+  }
+  response_chunked_ = framing == ResponseFraming::kChunked;
+  response_keep_alive_ = request_.keep_alive && !close_after_response_ && !worker_->draining();
+  WriteToClient(SerializeClientResponse(head, framing, response_keep_alive_, request_.http_minor));
+}
+
+void DownstreamConnection::OnUpstreamBody(const char* data, size_t len) {
+  if (response_chunked_) {
+    std::string chunk = ChunkHeader(len);
+    chunk.append(data, len).append("\r\n");
+    WriteToClient(std::move(chunk));
+  } else {
+    WriteToClient(std::string(data, len));
+  }
+  size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
+  if (upstream_ != nullptr && queued > worker_->limits().write_high_water)
+    upstream_->PauseReading();
+}
+
+void DownstreamConnection::OnUpstreamComplete(bool reusable) {
+  if (response_chunked_) WriteToClient("0\r\n\r\n");
+  response_complete_ = true;
+  UpstreamConnection* upstream = upstream_;
+  upstream_ = nullptr;
+  upstream->Release(reusable && request_complete_);
+  // The request is complete, or the backend answered before reading all of
+  // it: then the rest of the body cannot be skipped safely, so close.
+  if (request_complete_) {
+    FinishExchange(response_keep_alive_);
+  } else {
+    FinishExchange(false);
+  }
+}
+
+void DownstreamConnection::RespondLocally(int status, std::string_view body) {
+  phase_ = Phase::kResponding;
+  response_status_ = status;
+  response_complete_ = true;
+  Count(status);
+  bool keep_alive = request_.keep_alive && !close_after_response_ && !worker_->draining();
+  response_keep_alive_ = keep_alive;
+  WriteToClient(LocalResponse(status, body, keep_alive, request_.method == "HEAD"));
+  if (request_complete_) {
+    FinishExchange(keep_alive);
+  } else if (!close_after_response_ && reading_paused_ && !parse_paused_) {
+    ResumeReading();  // read and discard the rest of the body
+  }
+  if (close_after_response_) CloseAfterWrites();
+}
+
+void DownstreamConnection::FinishExchange(bool keep_alive) {
+  config_.reset();
+  cluster_ = nullptr;
+  replay_.clear();
+  if (!keep_alive || close_after_response_ || worker_->draining()) {
+    CloseAfterWrites();
+    return;
+  }
+  if (!parse_paused_) return;  // request body still arriving; resumes at its end
+  phase_ = Phase::kIdle;
+  parse_paused_ = false;
+  llhttp_resume(&parser_);
+  // Pipelined bytes are parsed on the next loop turn, never from inside the
+  // callback that finished this exchange.
+  if (!unparsed_.empty()) {
+    ArmTimer(TimerRole::kResume, 0);
+  } else {
+    ArmTimer(TimerRole::kHead, worker_->limits().idle_timeout_ms);
+    ResumeReading();
+  }
+}
+
+void DownstreamConnection::ArmTimer(TimerRole role, uint64_t ms) {
+  timer_role_ = role;
+  uv_timer_start(&timer_, &OnTimer, ms, 0);
+}
+
+void DownstreamConnection::OnTimer(uv_timer_t* timer) {
+  auto* self = static_cast<DownstreamConnection*>(timer->data);
+  if (self->closing_) return;
+  switch (self->timer_role_) {
+    case TimerRole::kHead:
+      if (self->phase_ == Phase::kReadingHead) {
+        self->close_after_response_ = true;
+        self->RespondLocally(408, "request header timeout\n");
+      } else {
+        self->Close();  // idle keep-alive connection
+      }
+      break;
+    case TimerRole::kResume: {
+      std::string data;
+      data.swap(self->unparsed_);
+      self->ResumeReading();
+      self->ArmTimer(TimerRole::kHead, self->worker_->limits().idle_timeout_ms);
+      self->Parse(data.data(), data.size());
+      break;
+    }
+    case TimerRole::kLinger:
+      self->Close();
+      break;
+    case TimerRole::kNone:
+      break;
+  }
+}
+
+void DownstreamConnection::WriteToClient(std::string data) {
+  if (closing_ || shutting_down_) return;
+  auto* w = new WriteRequest{.req = {}, .data = std::move(data)};
+  w->req.data = this;
+  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, &OnWrite) != 0) {
+    delete w;
+    Close();
+  }
+}
+
+void DownstreamConnection::OnWrite(uv_write_t* req, int status) {
+  auto* self = static_cast<DownstreamConnection*>(req->data);
+  delete reinterpret_cast<WriteRequest*>(req);
+  if (self->closing_) return;
+  if (status != 0) {
+    self->Close();
+    return;
+  }
+  size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&self->tcp_));
+  if (self->upstream_ != nullptr && queued <= self->worker_->limits().write_high_water / 2) {
+    self->upstream_->ResumeReading();
+  }
+}
+
+void DownstreamConnection::CloseAfterWrites() {
+  if (closing_ || shutting_down_) return;
+  shutting_down_ = true;
+  PauseReading();
+  // A client that never reads must not hold the connection open forever.
+  ArmTimer(TimerRole::kLinger, worker_->limits().idle_timeout_ms);
+  shutdown_req_.data = this;
+  int rc = uv_shutdown(
+      &shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_),
+      [](uv_shutdown_t* req, int) { static_cast<DownstreamConnection*>(req->data)->Close(); });
+  if (rc != 0) Close();
+}
+
+void DownstreamConnection::Drain() {
+  if (phase_ == Phase::kIdle && !shutting_down_) {
+    Close();
+  } else {
+    close_after_response_ = true;
+  }
+}
+
+void DownstreamConnection::Close() {
+  if (closing_) return;
+  closing_ = true;
+  if (upstream_ != nullptr) {
+    upstream_->Close();  // mid-exchange: the connection's state is unknown
+    upstream_ = nullptr;
+  }
+  config_.reset();
+  worker_->Unregister(this);
+  uv_timer_stop(&timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &OnClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &OnClosed);
+}
+
+void DownstreamConnection::OnClosed(uv_handle_t* handle) {
+  auto* self = static_cast<DownstreamConnection*>(handle->data);
+  if (--self->open_handles_ == 0) delete self;
+}
+
+void DownstreamConnection::Count(int status) { entrypoint_->counters->Count(status); }
+
+}  // namespace portico::dataplane

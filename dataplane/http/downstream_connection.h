@@ -1,0 +1,119 @@
+// DownstreamConnection: one accepted client connection and the proxying of
+// its requests, one at a time and in order (pipelined requests wait, parsed
+// but unanswered, until the response before them is complete). Phases of a
+// request: read head → route → pick endpoint → forward request → stream
+// response → keep alive or close. Loop thread only; freed in its close
+// callback.
+#pragma once
+
+#include <llhttp.h>
+#include <uv.h>
+
+#include <memory>
+#include <string>
+
+#include "dataplane/config/runtime_config.h"
+#include "dataplane/http/message.h"
+#include "dataplane/http/upstream_connection.h"
+
+namespace portico::dataplane {
+
+class Worker;
+struct EntrypointListener;
+
+class DownstreamConnection {
+ public:
+  // Accepts a pending connection on `listener`.
+  static void Accept(Worker* worker, EntrypointListener* entrypoint, uv_stream_t* listener);
+
+  // Called by the worker when draining: close now if idle, else after the
+  // current response.
+  void Drain();
+  void Close();
+
+  // Reports from the UpstreamConnection serving the current request.
+  void OnUpstreamHead(const ResponseHead& head);
+  void OnUpstreamBody(const char* data, size_t len);
+  void OnUpstreamComplete(bool reusable);
+  void OnUpstreamFailed(UpstreamError error, bool reused);
+  void OnUpstreamWritable();
+
+ private:
+  enum class TimerRole { kNone, kHead, kResume, kLinger };
+  enum class Phase {
+    kIdle,         // waiting for a request (keep-alive)
+    kReadingHead,  // some bytes of a head have arrived
+    kProxying,     // request forwarded, response not complete
+    kResponding,   // a local response (error) is being written
+  };
+
+  DownstreamConnection(Worker* worker, EntrypointListener* entrypoint);
+  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void OnWrite(uv_write_t* req, int status);
+  static void OnTimer(uv_timer_t* timer);
+  static void OnClosed(uv_handle_t* handle);
+
+  void Parse(const char* data, size_t len);
+  void StartRequest();
+  bool ConnectUpstream();
+  void SendToUpstream(std::string data);
+  void SendBodyToUpstream(const char* data, size_t len);
+  void FinishRequestBody();
+  void RespondLocally(int status, std::string_view body);
+  void FinishExchange(bool keep_alive);
+  void ResumeParsing();
+  void WriteToClient(std::string data);
+  void CloseAfterWrites();
+  void PauseReading();
+  void ResumeReading();
+  void ArmTimer(TimerRole role, uint64_t ms);
+  void Count(int status);
+
+  static int OnMessageBegin(llhttp_t* p);
+  static int OnUrl(llhttp_t* p, const char* at, size_t len);
+  static int OnHeaderField(llhttp_t* p, const char* at, size_t len);
+  static int OnHeaderValue(llhttp_t* p, const char* at, size_t len);
+  static int OnHeaderValueComplete(llhttp_t* p);
+  static int OnHeadersComplete(llhttp_t* p);
+  static int OnBody(llhttp_t* p, const char* at, size_t len);
+  static int OnMessageComplete(llhttp_t* p);
+  static const llhttp_settings_t& Settings();
+  int CheckHeadLimits();
+  int CompleteHead();
+
+  Worker* worker_;
+  EntrypointListener* entrypoint_;
+  uv_tcp_t tcp_{};
+  uv_timer_t timer_{};
+  uv_shutdown_t shutdown_req_{};
+  int open_handles_ = 0;
+  std::string client_ip_;
+  llhttp_t parser_{};
+  Phase phase_ = Phase::kIdle;
+  bool closing_ = false;
+  bool close_after_response_ = false;
+  bool reading_paused_ = false;
+  bool parse_paused_ = false;  // llhttp stopped after a complete request
+  std::string unparsed_;       // pipelined bytes received while paused
+
+  // The exchange in progress.
+  std::shared_ptr<const RuntimeConfig> config_;  // snapped at the request's start
+  RequestHead request_;
+  size_t head_bytes_ = 0;
+  bool field_done_ = true;
+  int local_status_ = 0;  // set when the proxy answers itself
+  bool request_complete_ = false;
+  bool response_complete_ = false;
+  bool response_keep_alive_ = true;
+  bool response_chunked_ = false;  // the proxy re-chunks the body to the client
+  int response_status_ = 0;
+  UpstreamConnection* upstream_ = nullptr;
+  const Cluster* cluster_ = nullptr;
+  int connect_attempts_ = 0;
+  TimerRole timer_role_ = TimerRole::kNone;
+  bool shutting_down_ = false;
+  std::string replay_;  // request bytes sent so far, for a retry
+  bool replayable_ = true;
+};
+
+}  // namespace portico::dataplane

@@ -1,0 +1,43 @@
+// Serialises message heads for the other side of the proxy: removes
+// hop-by-hop headers, adds forwarding headers, and sets the framing the
+// proxy will use. Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "dataplane/http/message.h"
+
+namespace portico::dataplane {
+
+struct ForwardingInfo {
+  std::string_view client_ip;  // peer address of the downstream connection
+  std::string_view proto;      // "http" or "https"
+  std::string_view entrypoint_port;
+};
+
+// True for headers that describe one connection only (RFC 9110 7.6.1), plus
+// any header named in the message's own Connection header.
+bool IsHopByHop(std::string_view name, const std::vector<HeaderField>& headers);
+
+// The request as sent upstream: always HTTP/1.1, keep-alive, chunked when the
+// client's body was chunked. Forwarded headers from the client are replaced.
+std::string SerializeUpstreamRequest(const RequestHead& request, const ForwardingInfo& forwarding);
+
+enum class ResponseFraming {
+  kAsIs,       // Content-Length from upstream, or no body at all
+  kChunked,    // the proxy writes chunked encoding
+  kUntilClose  // body ends when the proxy closes the connection (HTTP/1.0 client)
+};
+
+// The response as sent downstream.
+std::string SerializeClientResponse(const ResponseHead& response, ResponseFraming framing,
+                                    bool keep_alive, int client_http_minor);
+
+// A complete local response (404, 502, ...) with a short text body.
+std::string LocalResponse(int status, std::string_view body, bool keep_alive, bool head_request);
+
+// One chunk of chunked encoding around `size` bytes of data (header part).
+std::string ChunkHeader(size_t size);
+
+}  // namespace portico::dataplane

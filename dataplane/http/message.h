@@ -1,0 +1,44 @@
+// Parsed HTTP/1.1 message heads as the proxy keeps them between parsing and
+// re-serialising. Plain values; owned by the connection that parsed them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace portico::dataplane {
+
+struct HeaderField {
+  std::string name;
+  std::string value;
+};
+
+struct RequestHead {
+  std::string method;
+  std::string target;  // request-target as received
+  int http_minor = 1;  // HTTP/1.x
+  std::vector<HeaderField> headers;
+  bool chunked = false;    // Transfer-Encoding: chunked
+  bool has_body = false;   // Content-Length > 0 or chunked
+  bool keep_alive = true;  // what the client asked for
+  std::string host;        // lowercase, without port
+  std::string path;        // target's path, without query
+};
+
+struct ResponseHead {
+  int status = 0;
+  std::string reason;
+  int http_minor = 1;
+  std::vector<HeaderField> headers;
+  bool chunked = false;
+  bool has_content_length = false;
+};
+
+// ASCII case-insensitive comparison for header names.
+bool HeaderNameEquals(std::string_view a, std::string_view b);
+
+// Value of the first header named `name`, or null.
+const std::string* FindHeader(const std::vector<HeaderField>& headers, std::string_view name);
+
+}  // namespace portico::dataplane

@@ -1,0 +1,324 @@
+#include "dataplane/http/upstream_connection.h"
+
+#include <cstring>
+
+#include "dataplane/config/runtime_config.h"
+#include "dataplane/http/downstream_connection.h"
+#include "dataplane/worker/worker.h"
+
+namespace portico::dataplane {
+namespace {
+
+struct WriteRequest {
+  uv_write_t req;
+  std::string data;
+};
+
+UpstreamConnection* Self(llhttp_t* p) { return static_cast<UpstreamConnection*>(p->data); }
+
+}  // namespace
+
+const llhttp_settings_t& UpstreamConnection::Settings() {
+  static const llhttp_settings_t settings = [] {
+    llhttp_settings_t s;
+    llhttp_settings_init(&s);
+    s.on_status = &OnStatus;
+    s.on_header_field = &OnHeaderField;
+    s.on_header_value = &OnHeaderValue;
+    s.on_header_value_complete = &OnHeaderValueComplete;
+    s.on_headers_complete = &OnHeadersComplete;
+    s.on_body = &OnBody;
+    s.on_message_complete = &OnMessageComplete;
+    return s;
+  }();
+  return settings;
+}
+
+UpstreamConnection::UpstreamConnection(Worker* worker, const Endpoint& endpoint)
+    : worker_(worker), key_(endpoint.key) {
+  uv_tcp_init(worker->loop(), &tcp_);
+  uv_timer_init(worker->loop(), &timer_);
+  open_handles_ = 2;
+  tcp_.data = this;
+  timer_.data = this;
+  uv_tcp_nodelay(&tcp_, 1);
+  llhttp_init(&parser_, HTTP_RESPONSE, &Settings());
+  parser_.data = this;
+}
+
+UpstreamConnection* UpstreamConnection::Connect(Worker* worker, const Endpoint& endpoint,
+                                                DownstreamConnection* owner) {
+  auto* conn = new UpstreamConnection(worker, endpoint);
+  conn->owner_ = owner;
+  conn->connect_req_.data = conn;
+  int rc = uv_tcp_connect(&conn->connect_req_, &conn->tcp_,
+                          reinterpret_cast<const sockaddr*>(&endpoint.address), &OnConnect);
+  if (rc != 0) {
+    // Report on the next loop turn: never call back from inside the call
+    // that started the operation.
+    conn->StartTimer(TimerRole::kConnect, 0);
+    return conn;
+  }
+  conn->StartTimer(TimerRole::kConnect, worker->limits().connect_timeout_ms);
+  return conn;
+}
+
+void UpstreamConnection::StartTimer(TimerRole role, uint64_t ms) {
+  timer_role_ = role;
+  uv_timer_start(&timer_, &OnTimer, ms, 0);
+}
+
+void UpstreamConnection::OnTimer(uv_timer_t* timer) {
+  auto* self = static_cast<UpstreamConnection*>(timer->data);
+  switch (self->timer_role_) {
+    case TimerRole::kConnect:
+      self->Fail(UpstreamError::kConnectFailed);
+      break;
+    case TimerRole::kResponse:
+      self->Fail(UpstreamError::kResponseTimeout);
+      break;
+    case TimerRole::kIdle:
+      self->Close();
+      break;
+    case TimerRole::kNone:
+      break;
+  }
+}
+
+void UpstreamConnection::OnConnect(uv_connect_t* req, int status) {
+  auto* self = static_cast<UpstreamConnection*>(req->data);
+  if (self->closing_) return;
+  if (status != 0) {
+    self->Fail(UpstreamError::kConnectFailed);
+    return;
+  }
+  self->connected_ = true;
+  self->StartTimer(TimerRole::kResponse, self->worker_->limits().response_timeout_ms);
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&self->tcp_),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* c = static_cast<UpstreamConnection*>(h->data);
+        *buf = uv_buf_init(c->worker_->read_buffer(), Worker::kReadBufferSize);
+      },
+      &OnRead);
+  self->FlushPending();
+}
+
+void UpstreamConnection::Attach(DownstreamConnection* owner) {
+  owner_ = owner;
+  reused_ = true;
+  uv_timer_stop(&timer_);
+  timer_role_ = TimerRole::kNone;
+}
+
+void UpstreamConnection::ExpectResponse(bool head_request) {
+  head_request_ = head_request;
+  response_started_ = false;
+  head_ = ResponseHead{};
+  field_done_ = true;
+  llhttp_init(&parser_, HTTP_RESPONSE, &Settings());
+  parser_.data = this;
+  if (connected_) StartTimer(TimerRole::kResponse, worker_->limits().response_timeout_ms);
+}
+
+void UpstreamConnection::Write(std::string data) {
+  if (closing_ || data.empty()) return;
+  if (!connected_) {
+    pending_.append(data);
+    return;
+  }
+  auto* w = new WriteRequest{.req = {}, .data = std::move(data)};
+  w->req.data = this;
+  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
+  if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, &OnWrite) != 0) {
+    delete w;
+    Fail(UpstreamError::kReset);
+  }
+}
+
+void UpstreamConnection::OnWrite(uv_write_t* req, int status) {
+  auto* w = reinterpret_cast<WriteRequest*>(req);
+  auto* self = static_cast<UpstreamConnection*>(req->data);
+  delete w;
+  if (status == UV_ECANCELED || self->closing_) return;
+  if (status != 0) {
+    self->Fail(UpstreamError::kReset);
+    return;
+  }
+  if (self->owner_ != nullptr && self->write_queue_size() == 0) {
+    self->owner_->OnUpstreamWritable();
+  }
+}
+
+void UpstreamConnection::FlushPending() {
+  if (pending_.empty()) return;
+  std::string data;
+  data.swap(pending_);
+  Write(std::move(data));
+}
+
+size_t UpstreamConnection::write_queue_size() const {
+  return uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_)) +
+         pending_.size();
+}
+
+void UpstreamConnection::PauseReading() {
+  if (reading_paused_ || !connected_ || closing_) return;
+  reading_paused_ = true;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+}
+
+void UpstreamConnection::ResumeReading() {
+  if (!reading_paused_ || closing_) return;
+  reading_paused_ = false;
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&tcp_),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* c = static_cast<UpstreamConnection*>(h->data);
+        *buf = uv_buf_init(c->worker_->read_buffer(), Worker::kReadBufferSize);
+      },
+      &OnRead);
+}
+
+void UpstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<UpstreamConnection*>(stream->data);
+  if (self->closing_ || nread == 0) return;
+  if (nread < 0) {
+    self->HandleEof();
+    return;
+  }
+  if (self->owner_ == nullptr) {
+    // A pooled connection must stay silent: anything it sends is a desync.
+    self->Close();
+    return;
+  }
+  llhttp_errno_t err = llhttp_execute(&self->parser_, buf->base, static_cast<size_t>(nread));
+  if (self->closing_) return;
+  if (err == HPE_PAUSED) {
+    // The response ended. Bytes after it would be an unsolicited response:
+    // the connection can no longer be trusted.
+    const char* end = llhttp_get_error_pos(&self->parser_);
+    if (end != nullptr && end < buf->base + nread) {
+      self->Close();
+      return;
+    }
+    llhttp_resume(&self->parser_);
+    return;
+  }
+  if (err != HPE_OK) self->Fail(UpstreamError::kBadResponse);
+}
+
+void UpstreamConnection::HandleEof() {
+  if (owner_ == nullptr) {
+    Close();
+    return;
+  }
+  // A response delimited by the end of the connection completes here.
+  if (response_started_ && llhttp_message_needs_eof(&parser_)) {
+    if (llhttp_finish(&parser_) == HPE_OK && !closing_) return;
+  }
+  if (!closing_) Fail(UpstreamError::kReset);
+}
+
+void UpstreamConnection::Fail(UpstreamError error) {
+  if (closing_) return;
+  DownstreamConnection* owner = owner_;
+  bool reused = reused_ && !response_started_;
+  owner_ = nullptr;
+  Close();
+  if (owner != nullptr) owner->OnUpstreamFailed(error, reused);
+}
+
+void UpstreamConnection::Release(bool reusable) {
+  owner_ = nullptr;
+  if (closing_) return;
+  if (!reusable || !connected_ || reading_paused_ || write_queue_size() > 0 ||
+      worker_->draining()) {
+    Close();
+    return;
+  }
+  StartTimer(TimerRole::kIdle, worker_->limits().upstream_idle_timeout_ms);
+  worker_->pool().Put(this);
+}
+
+void UpstreamConnection::Close() {
+  if (closing_) return;
+  closing_ = true;
+  owner_ = nullptr;
+  worker_->pool().Remove(this);
+  uv_timer_stop(&timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &OnClosed);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &OnClosed);
+}
+
+void UpstreamConnection::OnClosed(uv_handle_t* handle) {
+  auto* self = static_cast<UpstreamConnection*>(handle->data);
+  if (--self->open_handles_ == 0) delete self;
+}
+
+int UpstreamConnection::OnStatus(llhttp_t* p, const char* at, size_t len) {
+  Self(p)->head_.reason.append(at, len);
+  return 0;
+}
+
+int UpstreamConnection::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
+  UpstreamConnection* self = Self(p);
+  if (self->field_done_) {
+    self->head_.headers.emplace_back();
+    self->field_done_ = false;
+  }
+  self->head_.headers.back().name.append(at, len);
+  return 0;
+}
+
+int UpstreamConnection::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
+  Self(p)->head_.headers.back().value.append(at, len);
+  return 0;
+}
+
+int UpstreamConnection::OnHeaderValueComplete(llhttp_t* p) {
+  Self(p)->field_done_ = true;
+  return 0;
+}
+
+int UpstreamConnection::OnHeadersComplete(llhttp_t* p) {
+  UpstreamConnection* self = Self(p);
+  self->response_started_ = true;
+  uv_timer_stop(&self->timer_);
+  self->timer_role_ = TimerRole::kNone;
+  ResponseHead& head = self->head_;
+  head.status = p->status_code;
+  head.http_minor = p->http_minor;
+  head.chunked = (p->flags & F_CHUNKED) != 0;
+  head.has_content_length = (p->flags & F_CONTENT_LENGTH) != 0;
+  if (self->owner_ == nullptr) return -1;
+  self->owner_->OnUpstreamHead(head);
+  if (self->closing_) return -1;
+  // 1 tells llhttp that this response has no body (the request was HEAD).
+  return self->head_request_ ? 1 : 0;
+}
+
+int UpstreamConnection::OnBody(llhttp_t* p, const char* at, size_t len) {
+  UpstreamConnection* self = Self(p);
+  if (self->owner_ == nullptr) return -1;
+  self->owner_->OnUpstreamBody(at, len);
+  return self->closing_ ? -1 : 0;
+}
+
+int UpstreamConnection::OnMessageComplete(llhttp_t* p) {
+  UpstreamConnection* self = Self(p);
+  if (self->owner_ == nullptr) return -1;
+  int status = self->head_.status;
+  if (status >= 100 && status < 200) {
+    // Informational: the final response follows on the same connection.
+    self->head_ = ResponseHead{};
+    self->response_started_ = false;
+    return 0;
+  }
+  bool reusable = llhttp_should_keep_alive(p) != 0;
+  DownstreamConnection* owner = self->owner_;
+  owner->OnUpstreamComplete(reusable);
+  return HPE_PAUSED;
+}
+
+}  // namespace portico::dataplane

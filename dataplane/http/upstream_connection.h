@@ -1,0 +1,93 @@
+// UpstreamConnection: one TCP connection from a worker to a backend endpoint.
+// It writes the request bytes it is given, parses the response with llhttp
+// and reports to the DownstreamConnection it serves. Between requests it
+// sits in the worker's ConnectionPool. Loop thread only; the object is
+// freed in its close callback, never directly.
+#pragma once
+
+#include <llhttp.h>
+#include <uv.h>
+
+#include <string>
+
+#include "dataplane/http/message.h"
+
+namespace portico::dataplane {
+
+class DownstreamConnection;
+class Worker;
+
+enum class UpstreamError {
+  kConnectFailed,    // refused, unreachable, connect timeout → 502
+  kResponseTimeout,  // no response head in time → 504
+  kReset,            // closed or reset before the response was complete → 502
+  kBadResponse,      // the backend's bytes are not valid HTTP → 502
+};
+struct Endpoint;
+
+class UpstreamConnection {
+ public:
+  // Starts connecting; the owner hears OnUpstreamFailed on failure.
+  static UpstreamConnection* Connect(Worker* worker, const Endpoint& endpoint,
+                                     DownstreamConnection* owner);
+
+  // Binds a pooled connection to a new owner.
+  void Attach(DownstreamConnection* owner);
+  // Prepares the parser for the response to the next request.
+  void ExpectResponse(bool head_request);
+  // Queues bytes for the backend (sent once connected).
+  void Write(std::string data);
+  // The owner is done with this connection: pool it when reusable, else close.
+  void Release(bool reusable);
+  void Close();
+
+  void PauseReading();
+  void ResumeReading();
+  size_t write_queue_size() const;
+  bool reused() const { return reused_; }
+  bool response_started() const { return response_started_; }
+  const std::string& key() const { return key_; }
+
+ private:
+  enum class TimerRole { kNone, kConnect, kResponse, kIdle };
+  UpstreamConnection(Worker* worker, const Endpoint& endpoint);
+  static void OnConnect(uv_connect_t* req, int status);
+  static void OnWrite(uv_write_t* req, int status);
+  static void OnClosed(uv_handle_t* handle);
+  static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
+  static void OnTimer(uv_timer_t* timer);
+  void Fail(UpstreamError error);
+  void HandleEof();
+  void FlushPending();
+  void StartTimer(TimerRole role, uint64_t ms);
+
+  static int OnStatus(llhttp_t* p, const char* at, size_t len);
+  static int OnHeaderField(llhttp_t* p, const char* at, size_t len);
+  static int OnHeaderValue(llhttp_t* p, const char* at, size_t len);
+  static int OnHeaderValueComplete(llhttp_t* p);
+  static int OnHeadersComplete(llhttp_t* p);
+  static int OnBody(llhttp_t* p, const char* at, size_t len);
+  static int OnMessageComplete(llhttp_t* p);
+  static const llhttp_settings_t& Settings();
+
+  Worker* worker_;
+  DownstreamConnection* owner_ = nullptr;
+  std::string key_;
+  uv_tcp_t tcp_{};
+  uv_connect_t connect_req_{};
+  uv_timer_t timer_{};
+  int open_handles_ = 0;
+  llhttp_t parser_{};
+  ResponseHead head_;
+  bool field_done_ = true;  // the last header callback completed a value
+  bool head_request_ = false;
+  bool connected_ = false;
+  bool closing_ = false;
+  bool reused_ = false;
+  bool response_started_ = false;
+  bool reading_paused_ = false;
+  TimerRole timer_role_ = TimerRole::kNone;
+  std::string pending_;  // bytes written before the connection was up
+};
+
+}  // namespace portico::dataplane

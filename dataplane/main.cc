@@ -1,0 +1,168 @@
+// portico-proxy: parses flags and wires the components together.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/admin_server.h"
+#include "common/log.h"
+#include "dataplane/admin/proxy_admin.h"
+#include "dataplane/config/config_publisher.h"
+#include "dataplane/config/snapshot_client.h"
+#include "dataplane/net/reuseport_socket.h"
+#include "dataplane/proxy_flags.h"
+#include "dataplane/worker/worker.h"
+
+namespace portico::dataplane {
+namespace {
+
+constexpr char kBuild[] = "portico-proxy 0.1.0";
+
+struct Process {
+  ProxyFlags flags;
+  std::vector<std::unique_ptr<RequestCounters>> counters;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::unique_ptr<ConfigPublisher> publisher;
+  std::unique_ptr<SnapshotClient> client;
+  std::unique_ptr<ProxyAdmin> admin;
+  std::unique_ptr<AdminServer> admin_server;
+  uv_loop_t loop{};
+  uv_signal_t sigterm{}, sigint{};
+  uv_async_t stopped{};
+  std::thread stopper;
+};
+
+// Opens every entrypoint's sockets (one per worker) and creates the workers.
+bool CreateWorkers(Process& p, std::vector<EntrypointCounters>* counter_views) {
+  int n = p.flags.workers;
+  std::vector<std::vector<EntrypointListener>> per_worker(static_cast<size_t>(n));
+  for (const EntrypointSpec& spec : p.flags.entrypoints) {
+    std::vector<int> fds;
+    int port = 0;
+    std::string err = OpenReusePortListeners(spec.host, spec.port, n, &fds, &port);
+    if (!err.empty()) {
+      LogError("proxy", absl::StrCat("entrypoint ", spec.name, ": ", err));
+      return false;
+    }
+    EntrypointCounters view{.entrypoint = spec.name};
+    for (int w = 0; w < n; ++w) {
+      p.counters.push_back(std::make_unique<RequestCounters>());
+      view.per_worker.push_back(p.counters.back().get());
+      EntrypointSpec bound = spec;
+      bound.port = port;
+      per_worker[static_cast<size_t>(w)].push_back({.spec = bound,
+                                                    .fd = fds[static_cast<size_t>(w)],
+                                                    .port_text = std::to_string(port),
+                                                    .counters = p.counters.back().get()});
+    }
+    counter_views->push_back(std::move(view));
+    LogInfo("proxy",
+            absl::StrCat("entrypoint ", spec.name, " listening on ", spec.host, ":", port));
+  }
+  for (int w = 0; w < n; ++w) {
+    p.workers.push_back(
+        std::make_unique<Worker>(w, p.flags.limits, std::move(per_worker[static_cast<size_t>(w)])));
+  }
+  return true;
+}
+
+void OnSignal(uv_signal_t* handle, int signum) {
+  auto* p = static_cast<Process*>(handle->data);
+  LogInfo("proxy", absl::StrCat("signal ", signum, ": draining (grace period ",
+                                p->flags.grace_period_ms, " ms)"));
+  p->admin->SetShuttingDown();
+  uv_close(reinterpret_cast<uv_handle_t*>(&p->sigterm), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&p->sigint), nullptr);
+  // Joining threads blocks: do it off the loop so /ready keeps answering 503.
+  p->stopper = std::thread([p] {
+    p->client->Stop();
+    for (auto& w : p->workers) w->Stop(p->flags.grace_period_ms);
+    for (auto& w : p->workers) w->Join();
+    uv_async_send(&p->stopped);
+  });
+}
+
+int Run(Process& p) {
+  std::vector<EntrypointCounters> counter_views;
+  if (!CreateWorkers(p, &counter_views)) return 1;
+  std::vector<Worker*> worker_ptrs;
+  for (auto& w : p.workers) worker_ptrs.push_back(w.get());
+  p.publisher = std::make_unique<ConfigPublisher>(worker_ptrs);
+  p.client = std::make_unique<SnapshotClient>(
+      SnapshotClientOptions{
+          .controller = p.flags.controller, .node = p.flags.node, .build = kBuild},
+      p.publisher.get());
+  p.admin =
+      std::make_unique<ProxyAdmin>(p.publisher.get(), p.client.get(), std::move(counter_views));
+
+  uv_loop_init(&p.loop);
+  p.admin_server = std::make_unique<AdminServer>(
+      &p.loop,
+      [&p](std::string_view m, std::string_view path) { return p.admin->Handle(m, path); });
+  std::string err = p.admin_server->Listen(p.flags.admin_host, p.flags.admin_port);
+  if (!err.empty()) {
+    LogError("proxy", err);
+    return 1;
+  }
+  LogInfo("proxy",
+          absl::StrCat("admin listening on ", p.flags.admin_host, ":", p.admin_server->port()));
+  LogWarn("proxy", "the snapshot channel is plaintext (--grpc-insecure): use it on loopback only");
+
+  for (auto& w : p.workers) w->Start();
+  p.client->Start();
+  for (uv_signal_t* s : {&p.sigterm, &p.sigint}) {
+    uv_signal_init(&p.loop, s);
+    s->data = &p;
+  }
+  uv_signal_start(&p.sigterm, &OnSignal, SIGTERM);
+  uv_signal_start(&p.sigint, &OnSignal, SIGINT);
+  p.stopped.data = &p;
+  uv_async_init(&p.loop, &p.stopped, [](uv_async_t* a) {
+    auto* proc = static_cast<Process*>(a->data);
+    proc->admin_server->Close();
+    uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
+  });
+  uv_run(&p.loop, UV_RUN_DEFAULT);
+  if (p.stopper.joinable()) p.stopper.join();
+  p.admin_server.reset();
+  uv_run(&p.loop, UV_RUN_DEFAULT);
+  uv_loop_close(&p.loop);
+  LogInfo("proxy", "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace portico::dataplane
+
+int main(int argc, char** argv) {
+  using namespace portico::dataplane;
+  ::signal(SIGPIPE, SIG_IGN);
+  Process p;
+  std::string err = ParseProxyFlags(std::vector<std::string>(argv + 1, argv + argc), &p.flags);
+  if (!err.empty()) {
+    std::fprintf(stderr, "portico-proxy: %s\n", err.c_str());
+    return 2;
+  }
+  if (p.flags.help) {
+    std::fputs(kProxyUsage, stdout);
+    return 0;
+  }
+  portico::LogLevel level;
+  if (!portico::ParseLogLevel(p.flags.log_level, &level)) {
+    std::fprintf(stderr, "portico-proxy: --log-level: expected debug, info, warn or error\n");
+    return 2;
+  }
+  portico::SetLogLevel(level);
+  if (p.flags.workers == 0)
+    p.flags.workers = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (p.flags.node.empty()) {
+    char host[256] = "proxy";
+    gethostname(host, sizeof host - 1);
+    p.flags.node = absl::StrCat(host, "-", getpid());
+  }
+  return Run(p);
+}

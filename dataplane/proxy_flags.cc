@@ -1,0 +1,176 @@
+#include "dataplane/proxy_flags.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/admin_server.h"
+
+namespace portico::dataplane {
+
+const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT --grpc-insecure [flags]
+
+  --controller=HOST:PORT       portico-controller's snapshot (gRPC) address (required)
+  --grpc-insecure              plaintext snapshot channel; meant for loopback (required
+                               until mutual TLS lands)
+  --entrypoint=NAME=HOST:PORT  a traffic listener; repeat for several (default web=0.0.0.0:8080)
+  --admin-listen=HOST:PORT     /ping /ready /metrics /config (default 127.0.0.1:9001)
+  --workers=N                  worker threads, each with its own event loop (default: CPUs)
+  --node=NAME                  this proxy's name towards the controller (default host-pid)
+  --grace-period=DURATION      on SIGTERM, time for requests in flight to finish (default 10s)
+  --connect-timeout=DURATION   upstream connect, then 502 (default 5s)
+  --response-timeout=DURATION  upstream response head, then 504 (default 60s)
+  --header-timeout=DURATION    client request head, then 408 (default 30s)
+  --idle-timeout=DURATION      idle keep-alive client connection (default 60s)
+  --log-level=LEVEL            debug, info, warn or error (default info)
+  --help                       this text
+Durations take a unit: 250ms, 5s, 2m, 1h. Port 0 picks a free port.
+)";
+
+bool ParseDurationMs(const std::string& text, uint64_t* ms) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data()) return false;
+  std::string unit(end, text.data() + text.size());
+  static const std::map<std::string, uint64_t> kUnits = {
+      {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
+  auto it = kUnits.find(unit);
+  if (it == kUnits.end() || value > UINT64_MAX / it->second) return false;
+  *ms = value * it->second;
+  return true;
+}
+
+namespace {
+
+std::string ParseEntrypoint(const std::string& value, EntrypointSpec* ep) {
+  size_t eq = value.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return absl::StrCat("--entrypoint: expected NAME=HOST:PORT, got '", value, "'");
+  }
+  ep->name = value.substr(0, eq);
+  for (char c : ep->name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') {
+      return absl::StrCat("--entrypoint: name '", ep->name, "' may hold letters, digits, - and _");
+    }
+  }
+  if (!SplitHostPort(value.substr(eq + 1), &ep->host, &ep->port)) {
+    return absl::StrCat("--entrypoint ", ep->name, ": expected HOST:PORT, got '",
+                        value.substr(eq + 1), "'");
+  }
+  return "";
+}
+
+using Setter = std::function<std::string(const std::string&, ProxyFlags*)>;
+
+Setter Duration(const char* name, uint64_t ProxyLimits::*field) {
+  return [name, field](const std::string& v, ProxyFlags* f) -> std::string {
+    if (!ParseDurationMs(v, &(f->limits.*field))) {
+      return absl::StrCat("--", name, ": invalid duration '", v, "' (use e.g. 500ms, 5s, 1m)");
+    }
+    return "";
+  };
+}
+
+const std::map<std::string, Setter>& Setters() {
+  static const std::map<std::string, Setter> setters = {
+      {"controller",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         std::string host;
+         int port = 0;
+         if (!SplitHostPort(v, &host, &port) || port == 0) {
+           return absl::StrCat("--controller: expected HOST:PORT, got '", v, "'");
+         }
+         f->controller = v;
+         return "";
+       }},
+      {"entrypoint",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         EntrypointSpec ep;
+         std::string err = ParseEntrypoint(v, &ep);
+         for (const EntrypointSpec& other : f->entrypoints) {
+           if (err.empty() && other.name == ep.name)
+             err = "--entrypoint: duplicate name " + ep.name;
+         }
+         if (err.empty()) f->entrypoints.push_back(ep);
+         return err;
+       }},
+      {"admin-listen",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         if (!SplitHostPort(v, &f->admin_host, &f->admin_port)) {
+           return absl::StrCat("--admin-listen: expected HOST:PORT, got '", v, "'");
+         }
+         return "";
+       }},
+      {"workers",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), f->workers);
+         if (ec != std::errc() || end != v.data() + v.size() || f->workers < 1 ||
+             f->workers > 256) {
+           return absl::StrCat("--workers: expected a number from 1 to 256, got '", v, "'");
+         }
+         return "";
+       }},
+      {"node",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         f->node = v;
+         return v.empty() ? "--node: empty name" : "";
+       }},
+      {"log-level",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         f->log_level = v;
+         return "";
+       }},
+      {"grace-period",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         return ParseDurationMs(v, &f->grace_period_ms)
+                    ? ""
+                    : absl::StrCat("--grace-period: invalid duration '", v, "'");
+       }},
+      {"connect-timeout", Duration("connect-timeout", &ProxyLimits::connect_timeout_ms)},
+      {"response-timeout", Duration("response-timeout", &ProxyLimits::response_timeout_ms)},
+      {"header-timeout", Duration("header-timeout", &ProxyLimits::header_timeout_ms)},
+      {"idle-timeout", Duration("idle-timeout", &ProxyLimits::idle_timeout_ms)},
+  };
+  return setters;
+}
+
+}  // namespace
+
+std::string ParseProxyFlags(const std::vector<std::string>& args, ProxyFlags* flags) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!arg.starts_with("--")) return absl::StrCat("unexpected argument '", arg, "'");
+    std::string name = arg.substr(2);
+    std::string value;
+    bool has_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    if (name == "help" || name == "grpc-insecure") {
+      if (has_value) return absl::StrCat("--", name, " takes no value");
+      (name == "help" ? flags->help : flags->grpc_insecure) = true;
+      continue;
+    }
+    auto it = Setters().find(name);
+    if (it == Setters().end()) return absl::StrCat("unknown flag --", name, " (see --help)");
+    if (!has_value) {
+      if (i + 1 >= args.size()) return absl::StrCat("--", name, " needs a value");
+      value = args[++i];
+    }
+    std::string err = it->second(value, flags);
+    if (!err.empty()) return err;
+  }
+  if (flags->help) return "";
+  if (flags->controller.empty()) return "--controller=HOST:PORT is required";
+  if (!flags->grpc_insecure) {
+    return "the mutually authenticated TLS channel to the controller is not available in this "
+           "build; pass --grpc-insecure explicitly (plaintext, meant for loopback)";
+  }
+  if (flags->entrypoints.empty()) flags->entrypoints.push_back({"web", "0.0.0.0", 8080});
+  return "";
+}
+
+}  // namespace portico::dataplane

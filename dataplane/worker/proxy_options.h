@@ -1,0 +1,30 @@
+// Settings every worker reads; fixed at start-up from the command line.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace portico::dataplane {
+
+struct EntrypointSpec {
+  std::string name;  // "web"
+  std::string host;  // listen address
+  int port = 0;      // 0 before start-up resolves it
+};
+
+struct ProxyLimits {
+  size_t max_header_bytes = 32 * 1024;   // request line + headers → 431
+  size_t max_headers = 100;              // header count → 431
+  size_t max_uri_bytes = 8 * 1024;       // request-target → 414
+  size_t max_idle_per_endpoint = 64;     // pooled upstream connections, per worker
+  size_t write_high_water = 256 * 1024;  // pause the other side above this
+  uint64_t header_timeout_ms = 30'000;   // client must send its head within → 408
+  uint64_t idle_timeout_ms = 60'000;     // idle keep-alive client connection
+  uint64_t upstream_idle_timeout_ms = 30'000;
+  uint64_t connect_timeout_ms = 5'000;    // → 502
+  uint64_t response_timeout_ms = 60'000;  // upstream response head → 504
+};
+
+}  // namespace portico::dataplane

@@ -1,0 +1,91 @@
+// Worker: one thread running one libuv loop, with its own listening socket
+// per entrypoint (SO_REUSEPORT), its own upstream pool and picker, and the
+// RuntimeConfig it currently serves. Other threads talk to it only through
+// PostConfig and Stop (uv_async); everything else runs on its loop.
+#pragma once
+
+#include <uv.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "dataplane/config/runtime_config.h"
+#include "dataplane/metrics/request_counters.h"
+#include "dataplane/upstream/connection_pool.h"
+#include "dataplane/upstream/round_robin.h"
+#include "dataplane/worker/proxy_options.h"
+
+namespace portico::dataplane {
+
+class DownstreamConnection;
+
+struct EntrypointListener {
+  EntrypointSpec spec;
+  int fd = -1;            // bound and listening; the worker takes ownership
+  std::string port_text;  // for X-Forwarded-Port
+  RequestCounters* counters = nullptr;
+  uv_tcp_t* handle = nullptr;  // owned by the loop once started
+  class Worker* worker = nullptr;
+};
+
+class Worker {
+ public:
+  Worker(int index, ProxyLimits limits, std::vector<EntrypointListener> listeners);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void Start();
+  // Thread-safe: the worker swaps to `config` on its loop soon after.
+  void PostConfig(std::shared_ptr<const RuntimeConfig> config);
+  // Thread-safe: stop accepting, finish requests in flight, close the rest
+  // after `grace_ms`, and end the thread.
+  void Stop(uint64_t grace_ms);
+  void Join();
+
+  // Loop-thread accessors for the connections it runs.
+  uv_loop_t* loop() { return &loop_; }
+  const std::shared_ptr<const RuntimeConfig>& config() const { return config_; }
+  const ProxyLimits& limits() const { return limits_; }
+  ConnectionPool& pool() { return pool_; }
+  RoundRobinPicker& picker() { return picker_; }
+  bool draining() const { return draining_; }
+  char* read_buffer() { return read_buffer_.get(); }
+  static constexpr size_t kReadBufferSize = 64 * 1024;
+
+  void Register(DownstreamConnection* conn);
+  void Unregister(DownstreamConnection* conn);
+
+ private:
+  void Run();
+  static void OnAsync(uv_async_t* handle);
+  static void OnConnection(uv_stream_t* server, int status);
+  void BeginDrain();
+  void CloseEverything();
+
+  int index_;
+  ProxyLimits limits_;
+  std::vector<EntrypointListener> listeners_;
+  uv_loop_t loop_{};
+  uv_async_t async_{};
+  uv_timer_t grace_timer_{};
+  std::thread thread_;
+  std::unique_ptr<char[]> read_buffer_;
+
+  std::mutex mu_;  // guards the mailbox below
+  std::shared_ptr<const RuntimeConfig> pending_config_;
+  bool stop_requested_ = false;
+  uint64_t grace_ms_ = 0;
+
+  std::shared_ptr<const RuntimeConfig> config_;  // loop thread only
+  ConnectionPool pool_;
+  RoundRobinPicker picker_;
+  bool draining_ = false;
+  absl::flat_hash_set<DownstreamConnection*> connections_;  // open client connections
+};
+
+}  // namespace portico::dataplane
