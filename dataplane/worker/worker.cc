@@ -51,6 +51,11 @@ void Worker::Start() {
                                      l.spec.name, ": ", uv_strerror(rc)));
     }
   }
+  // A config posted before Start is in force from the first request.
+  {
+    std::lock_guard lock(mu_);
+    if (pending_config_ != nullptr) config_ = std::move(pending_config_);
+  }
   thread_ = std::thread([this] { Run(); });
 }
 

@@ -1,0 +1,54 @@
+#include "dataplane/proxy_flags.h"
+
+#include <catch2/catch.hpp>
+
+namespace portico::dataplane {
+namespace {
+
+TEST_CASE("proxy flags parse in both forms", "[flags]") {
+  ProxyFlags f;
+  REQUIRE(ParseProxyFlags({"--controller=127.0.0.1:18000", "--grpc-insecure", "--entrypoint",
+                           "web=127.0.0.1:0", "--entrypoint=alt=[::1]:8081", "--workers=3",
+                           "--admin-listen=127.0.0.1:0", "--connect-timeout=250ms"},
+                          &f) == "");
+  CHECK(f.controller == "127.0.0.1:18000");
+  REQUIRE(f.entrypoints.size() == 2);
+  CHECK(f.entrypoints[0].name == "web");
+  CHECK(f.entrypoints[0].port == 0);
+  CHECK(f.entrypoints[1].host == "::1");
+  CHECK(f.workers == 3);
+  CHECK(f.admin_port == 0);
+  CHECK(f.limits.connect_timeout_ms == 250);
+}
+
+TEST_CASE("proxy flag errors are precise", "[flags]") {
+  auto error = [](std::vector<std::string> args) {
+    ProxyFlags f;
+    return ParseProxyFlags(args, &f);
+  };
+  CHECK(error({"--grpc-insecure"}) == "--controller=HOST:PORT is required");
+  CHECK(error({"--controller=x:1"}).starts_with("the mutually authenticated TLS channel"));
+  CHECK(error({"--controller=x:1", "--grpc-insecure", "--bogus=1"}) ==
+        "unknown flag --bogus (see --help)");
+  CHECK(error({"--controller=x:1", "--grpc-insecure", "--workers=0"}) ==
+        "--workers: expected a number from 1 to 256, got '0'");
+  CHECK(error({"--controller=x:1", "--grpc-insecure", "--entrypoint=web"}) ==
+        "--entrypoint: expected NAME=HOST:PORT, got 'web'");
+  CHECK(error({"--controller=x:1", "--grpc-insecure", "--entrypoint=a=1.2.3.4:1",
+               "--entrypoint=a=1.2.3.4:2"}) == "--entrypoint: duplicate name a");
+  CHECK(error({"--controller=x:1", "--grpc-insecure", "--idle-timeout=5"}) ==
+        "--idle-timeout: invalid duration '5' (use e.g. 500ms, 5s, 1m)");
+  CHECK(error({"--controller"}) == "--controller needs a value");
+}
+
+TEST_CASE("durations need a unit", "[flags]") {
+  uint64_t ms = 0;
+  CHECK(ParseDurationMs("2m", &ms));
+  CHECK(ms == 120'000);
+  CHECK_FALSE(ParseDurationMs("5", &ms));
+  CHECK_FALSE(ParseDurationMs("s", &ms));
+  CHECK_FALSE(ParseDurationMs("-1s", &ms));
+}
+
+}  // namespace
+}  // namespace portico::dataplane
