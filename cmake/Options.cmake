@@ -25,3 +25,14 @@ function(portico_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers
                                            -Wno-restrict)
 endfunction()
+
+# libFuzzer targets (fuzz/): clang only. Instruments every target for
+# coverage and adds address+undefined sanitizers.
+option(PORTICO_FUZZ "Build the libFuzzer targets in fuzz/ (needs clang)" OFF)
+if(PORTICO_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "PORTICO_FUZZ needs clang: configure with CC=clang CXX=clang++")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
