@@ -22,8 +22,10 @@ endif()
 # -Wrestrict is off: GCC 12 reports false positives inside std::string at -O3
 # (GCC bug 105329).
 function(portico_warnings target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers
-                                           -Wno-restrict)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -Wno-missing-field-initializers)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -Wno-restrict)
+  endif()
 endfunction()
 
 # libFuzzer targets (fuzz/): clang only. Instruments every target for
