@@ -1,0 +1,36 @@
+// The controller's admin endpoints: /ping, /ready, /metrics (Prometheus
+// text) and /snapshot (the current snapshot as JSON, secrets redacted). The
+// handler runs on the main loop, the same thread as the SnapshotPipeline.
+#pragma once
+
+#include <string_view>
+
+#include "common/admin_server.h"
+#include "controlplane/server/snapshot_server.h"
+#include "controlplane/snapshot_pipeline.h"
+#include "portico/v1/snapshot.pb.h"
+
+namespace portico::controlplane {
+
+class ControllerAdmin {
+ public:
+  // Both must outlive this object; `server` may be null (tests).
+  ControllerAdmin(const SnapshotPipeline* pipeline, const SnapshotServer* server)
+      : pipeline_(pipeline), server_(server) {}
+
+  AdminResponse Handle(std::string_view method, std::string_view path) const;
+
+ private:
+  std::string Metrics() const;
+  AdminResponse SnapshotJson() const;
+
+  const SnapshotPipeline* pipeline_;
+  const SnapshotServer* server_;
+};
+
+// Removes what must never leave the controller through /snapshot (TLS
+// private keys once snapshots carry them). Every dump of a snapshot goes
+// through it.
+v1::Snapshot RedactSecrets(const v1::Snapshot& snapshot);
+
+}  // namespace portico::controlplane

@@ -1,0 +1,42 @@
+// ClusterResolver: turns an Ingress backend (Service + port) into a Cluster
+// of endpoint addresses, resolving through the Service's EndpointSlices.
+// Pure; one resolver per compile, used from one thread.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "controlplane/compiler/compile_result.h"
+#include "controlplane/model/cluster_state.h"
+
+namespace portico::controlplane {
+
+struct ClusterResolution {
+  std::string cluster;  // "" when the backend did not resolve
+  std::string reason;   // set when cluster is "": BackendNotFound, PortNotFound, Unsupported
+  std::string message;
+};
+
+class ClusterResolver {
+ public:
+  explicit ClusterResolver(const ClusterState& state);
+
+  // Resolves `backend` of an object in `namespace_name`; each cluster is
+  // built once however many routes use it.
+  ClusterResolution Resolve(const std::string& namespace_name, const IngressBackend& backend);
+
+  // Every cluster resolved so far, by name.
+  const std::map<std::string, Cluster>& clusters() const { return clusters_; }
+
+ private:
+  Cluster BuildCluster(const std::string& name, const Service& service,
+                       const ServicePort& port) const;
+
+  const ClusterState& state_;
+  std::map<std::pair<std::string, std::string>, std::vector<const EndpointSlice*>> slices_;
+  std::map<std::string, Cluster> clusters_;
+};
+
+}  // namespace portico::controlplane

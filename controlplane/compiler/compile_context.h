@@ -1,0 +1,42 @@
+// CompileContext: what the processors of one compile write into: candidate
+// routes, diagnostics, and the shared ClusterResolver. Lives for one
+// Compile call on one thread.
+#pragma once
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "controlplane/compiler/cluster_resolver.h"
+#include "controlplane/compiler/compile_result.h"
+#include "controlplane/model/cluster_state.h"
+
+namespace portico::controlplane {
+
+// A route before conflicts are settled. Of several candidates with the same
+// host, path kind and path, the one with the smallest `precedence` wins.
+struct RouteCandidate {
+  Route route;
+  // (is a default backend, source object, rule index, path index): explicit
+  // rules beat default backends, then the lexically first object wins.
+  std::tuple<bool, std::string, size_t, size_t> precedence;
+};
+
+class CompileContext {
+ public:
+  explicit CompileContext(const ClusterState& state) : resolver_(state) {}
+
+  ClusterResolver& resolver() { return resolver_; }
+  void AddRoute(RouteCandidate candidate) { candidates_.push_back(std::move(candidate)); }
+  void AddDiagnostic(Diagnostic diagnostic) { diagnostics_.push_back(std::move(diagnostic)); }
+
+  std::vector<RouteCandidate>& candidates() { return candidates_; }
+  std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
+
+ private:
+  ClusterResolver resolver_;
+  std::vector<RouteCandidate> candidates_;
+  std::vector<Diagnostic> diagnostics_;
+};
+
+}  // namespace portico::controlplane

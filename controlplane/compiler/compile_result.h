@@ -1,0 +1,52 @@
+// Portico's own routing model, the compiler's output: routes in match order,
+// the clusters they use, and a diagnostic for every object problem. Knows
+// nothing of protobuf (translate/ does that). Plain values.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace portico::controlplane {
+
+enum class PathKind { kPrefix, kExact };
+
+struct Endpoint {
+  std::string address;  // canonical IP literal
+  uint32_t port = 0;
+  bool terminating = false;  // serving but terminating: used only when nothing is ready
+  bool operator==(const Endpoint&) const = default;
+};
+
+struct Cluster {
+  std::string name;  // "<namespace>/<service>:<port name, or number if unnamed>"
+  std::vector<Endpoint> endpoints;
+  bool operator==(const Cluster&) const = default;
+};
+
+struct Route {
+  std::string name;  // "<ns>/<ingress>/r<rule>/p<path>" or "<ns>/<ingress>/default"
+  std::string host;  // lowercase exact host, "*.suffix", or "" for any host
+  PathKind kind = PathKind::kPrefix;
+  std::string path;     // Prefix paths carry no trailing '/' ("/" stays "/")
+  std::string cluster;  // "" when the backend did not resolve: the proxy answers 503
+  std::string source;   // "Ingress/<namespace>/<name>"
+  bool operator==(const Route&) const = default;
+};
+
+// A problem with one object, shaped like a status condition so a later
+// status writer can publish it unchanged.
+struct Diagnostic {
+  std::string object;  // "Ingress/<namespace>/<name>"
+  std::string reason;  // CamelCase: BackendNotFound, PortNotFound, Conflict, Unsupported
+  std::string message;
+  bool operator==(const Diagnostic&) const = default;
+};
+
+struct CompileResult {
+  std::vector<Route> routes;
+  std::vector<Cluster> clusters;  // sorted by name, only those some route uses
+  std::vector<Diagnostic> diagnostics;
+};
+
+}  // namespace portico::controlplane

@@ -1,0 +1,58 @@
+#include "controlplane/compiler/ingress_processor.h"
+
+namespace portico::controlplane {
+namespace {
+
+std::string SourceName(const Ingress& ingress) { return "Ingress/" + ingress.meta.key().str(); }
+
+// Kubernetes ignores a trailing '/' on Prefix paths ("/foo/" matches "/foo").
+std::string NormalizePrefix(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+void AddRoute(const Ingress& ingress, Route route, const IngressBackend& backend,
+              std::tuple<bool, std::string, size_t, size_t> precedence, CompileContext* context) {
+  ClusterResolution resolved = context->resolver().Resolve(ingress.meta.namespace_name, backend);
+  route.cluster = resolved.cluster;
+  if (resolved.cluster.empty()) {
+    context->AddDiagnostic(
+        {route.source, resolved.reason,
+         "route " + route.name + ": " + resolved.message + "; the route answers 503"});
+  }
+  context->AddRoute({std::move(route), std::move(precedence)});
+}
+
+void CompileIngress(const Ingress& ingress, CompileContext* context) {
+  const std::string source = SourceName(ingress);
+  const std::string prefix = ingress.meta.key().str() + "/";
+  for (size_t r = 0; r < ingress.rules.size(); ++r) {
+    const IngressRule& rule = ingress.rules[r];
+    for (size_t p = 0; p < rule.paths.size(); ++p) {
+      const IngressPath& path = rule.paths[p];
+      bool exact = path.type == PathType::kExact;
+      Route route{.name = prefix + "r" + std::to_string(r) + "/p" + std::to_string(p),
+                  .host = rule.host,
+                  .kind = exact ? PathKind::kExact : PathKind::kPrefix,
+                  .path = exact ? path.path : NormalizePrefix(path.path),
+                  .source = source};
+      AddRoute(ingress, std::move(route), path.backend, {false, source, r, p}, context);
+    }
+  }
+  if (ingress.default_backend) {
+    Route route{.name = prefix + "default",
+                .host = "",
+                .kind = PathKind::kPrefix,
+                .path = "/",
+                .source = source};
+    AddRoute(ingress, std::move(route), *ingress.default_backend, {true, source, 0, 0}, context);
+  }
+}
+
+}  // namespace
+
+void RunIngressProcessor(const ClusterState& state, CompileContext* context) {
+  for (const auto& [key, ingress] : state.ingresses) CompileIngress(ingress, context);
+}
+
+}  // namespace portico::controlplane

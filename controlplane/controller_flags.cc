@@ -1,0 +1,130 @@
+#include "controlplane/controller_flags.h"
+
+#include <functional>
+#include <map>
+
+#include "common/admin_server.h"
+#include "common/log.h"
+
+namespace portico::controlplane {
+
+const char kControllerUsage[] =
+    R"(usage: portico-controller --source=file:DIR --grpc-insecure [flags]
+
+  --source=file:DIR          read Kubernetes manifests (*.yaml, *.yml) from DIR and watch it
+                             (default "kube", the Kubernetes API, which this build lacks)
+  --grpc-listen=HOST:PORT    snapshot service for proxies (default 0.0.0.0:18000)
+  --grpc-insecure            plaintext snapshot channel; meant for loopback (required until
+                             mutual TLS, --grpc-cert/--grpc-key/--grpc-ca, lands)
+  --admin-listen=HOST:PORT   /ping /ready /metrics /snapshot (default 127.0.0.1:9000)
+  --log-level=LEVEL          debug, info, warn or error (default info)
+  --help                     this text
+Port 0 picks a free port; the bound addresses are logged.
+)";
+
+namespace {
+
+using Setter = std::function<std::string(const std::string&, ControllerFlags*)>;
+
+Setter HostPort(const char* name, std::string ControllerFlags::*host, int ControllerFlags::*port) {
+  return [=](const std::string& v, ControllerFlags* f) -> std::string {
+    if (!SplitHostPort(v, &(f->*host), &(f->*port))) {
+      return std::string("--") + name + ": expected HOST:PORT, got '" + v + "'";
+    }
+    return "";
+  };
+}
+
+std::string SetSource(const std::string& v, ControllerFlags* f) {
+  if (v == "kube") {
+    return "--source=kube: the Kubernetes API source is not available in this build; only "
+           "--source=file:DIR is";
+  }
+  if (!v.starts_with("file:")) {
+    return "--source: expected file:DIR (or kube), got '" + v + "'";
+  }
+  f->source_dir = v.substr(5);
+  if (f->source_dir.empty()) return "--source=file:DIR: DIR is missing";
+  return "";
+}
+
+std::string SetLogLevel(const std::string& v, ControllerFlags* f) {
+  LogLevel level;
+  if (!ParseLogLevel(v, &level)) {
+    return "--log-level: expected debug, info, warn or error, got '" + v + "'";
+  }
+  f->log_level = v;
+  return "";
+}
+
+std::string RefuseTls(const std::string&, ControllerFlags*) {
+  return "the mutually-authenticated TLS channel (--grpc-cert/--grpc-key/--grpc-ca) is not "
+         "available yet; pass --grpc-insecure explicitly (meant for loopback)";
+}
+
+const std::map<std::string, Setter>& ValueFlags() {
+  static const std::map<std::string, Setter> flags = {
+      {"source", &SetSource},
+      {"grpc-listen",
+       HostPort("grpc-listen", &ControllerFlags::grpc_host, &ControllerFlags::grpc_port)},
+      {"admin-listen",
+       HostPort("admin-listen", &ControllerFlags::admin_host, &ControllerFlags::admin_port)},
+      {"log-level", &SetLogLevel},
+      {"grpc-cert", &RefuseTls},
+      {"grpc-key", &RefuseTls},
+      {"grpc-ca", &RefuseTls},
+  };
+  return flags;
+}
+
+// Applies one switch (a flag without value); false if `name` is not one.
+bool ApplySwitch(const std::string& name, ControllerFlags* flags) {
+  if (name == "grpc-insecure")
+    flags->grpc_insecure = true;
+  else
+    return false;
+  return true;
+}
+
+}  // namespace
+
+std::string ParseControllerFlags(const std::vector<std::string>& args, ControllerFlags* flags) {
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      flags->help = true;  // nothing else matters then
+      return "";
+    }
+  }
+  bool source_given = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (!arg.starts_with("-") || arg == "-" || arg == "--") {
+      return "unexpected argument '" + arg + "'";
+    }
+    std::string body = arg.substr(arg.starts_with("--") ? 2 : 1);
+    size_t eq = body.find('=');
+    std::string name = body.substr(0, eq);
+    auto setter = ValueFlags().find(name);
+    if (setter == ValueFlags().end()) {
+      if (eq == std::string::npos && ApplySwitch(name, flags)) continue;
+      if (eq != std::string::npos && ApplySwitch(name, flags))
+        return "--" + name + " takes no value";
+      return "unknown flag '" + arg + "' (see --help)";
+    }
+    std::string value;
+    if (eq != std::string::npos) {
+      value = body.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return "--" + name + ": missing value";
+    }
+    if (std::string e = setter->second(value, flags); !e.empty()) return e;
+    source_given |= name == "source";
+  }
+  if (!source_given) return SetSource("kube", flags);
+  if (!flags->grpc_insecure) return RefuseTls("", flags);
+  return "";
+}
+
+}  // namespace portico::controlplane

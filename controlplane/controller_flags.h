@@ -1,0 +1,28 @@
+// portico-controller's command line, parsed into one options struct. Pure:
+// errors come back as precise messages, never thrown or exited on.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace portico::controlplane {
+
+struct ControllerFlags {
+  std::string source_dir;  // from --source=file:DIR
+  std::string grpc_host = "0.0.0.0";
+  int grpc_port = 18000;
+  bool grpc_insecure = false;
+  std::string admin_host = "127.0.0.1";
+  int admin_port = 9000;
+  std::string log_level = "info";
+  bool help = false;
+};
+
+// Parses argv without argv[0], accepting "--flag=value" and "--flag value".
+// Returns "" or the error (the caller exits with status 2). With --help set
+// the rest is not validated.
+std::string ParseControllerFlags(const std::vector<std::string>& args, ControllerFlags* flags);
+
+extern const char kControllerUsage[];
+
+}  // namespace portico::controlplane

@@ -1,0 +1,113 @@
+// portico-controller: watches a source of Kubernetes objects, compiles them
+// into snapshots and streams those to proxies. Parses flags and wires the
+// components; everything but the gRPC server runs on one libuv loop.
+#include <signal.h>
+#include <uv.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/admin_server.h"
+#include "common/log.h"
+#include "controlplane/admin/controller_admin.h"
+#include "controlplane/controller_flags.h"
+#include "controlplane/server/snapshot_server.h"
+#include "controlplane/snapshot_pipeline.h"
+#include "controlplane/source/file_source.h"
+
+namespace portico::controlplane {
+namespace {
+
+struct Controller {
+  uv_loop_t loop{};
+  uv_signal_t sigterm{}, sigint{};
+  SnapshotServer* server = nullptr;
+  AdminServer* admin = nullptr;
+  FileSource* source = nullptr;
+};
+
+std::string HostPort(const std::string& host, int port) {
+  bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+void OnSignal(uv_signal_t* handle, int signum) {
+  auto* c = static_cast<Controller*>(handle->data);
+  LogInfo("controller", "signal " + std::to_string(signum) + ": shutting down");
+  // With every handle closed uv_run returns; the gRPC server stops after it.
+  c->source->Close();
+  c->admin->Close();
+  for (uv_signal_t* s : {&c->sigterm, &c->sigint}) {
+    uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
+  }
+}
+
+int Fail(int status, const std::string& message) {
+  std::fprintf(stderr, "portico-controller: %s\n", message.c_str());
+  return status;
+}
+
+int Run(const ControllerFlags& flags) {
+  Controller c;
+  uv_loop_init(&c.loop);
+  SnapshotServer server;
+  SnapshotPipeline pipeline([&server](auto snapshot) { server.Publish(std::move(snapshot)); });
+  FileSource source(
+      &c.loop, {.root = flags.source_dir}, [&pipeline](SourceLoad load) { pipeline.Apply(load); },
+      [](const std::string& error) { LogWarn("controller", error); });
+  if (std::string e = source.Start(); !e.empty()) return Fail(2, e);
+
+  int grpc_port = 0;
+  if (std::string e = server.Start({.host = flags.grpc_host, .port = flags.grpc_port}, &grpc_port);
+      !e.empty()) {
+    return Fail(1, e);
+  }
+  LogWarn("controller", "the snapshot channel is plaintext (--grpc-insecure); keep it on loopback");
+  LogInfo("controller", "grpc listening on " + HostPort(flags.grpc_host, grpc_port));
+
+  ControllerAdmin handler(&pipeline, &server);
+  AdminServer admin(&c.loop, [&handler](std::string_view method, std::string_view path) {
+    return handler.Handle(method, path);
+  });
+  if (std::string e = admin.Listen(flags.admin_host, flags.admin_port); !e.empty()) {
+    return Fail(1, e);
+  }
+  LogInfo("controller", "admin listening on " + HostPort(flags.admin_host, admin.port()));
+
+  c.server = &server;
+  c.admin = &admin;
+  c.source = &source;
+  for (auto [handle, signum] : {std::pair{&c.sigterm, SIGTERM}, std::pair{&c.sigint, SIGINT}}) {
+    uv_signal_init(&c.loop, handle);
+    handle->data = &c;
+    uv_signal_start(handle, &OnSignal, signum);
+  }
+  uv_run(&c.loop, UV_RUN_DEFAULT);
+  server.Shutdown();
+  uv_loop_close(&c.loop);
+  LogInfo("controller", "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace portico::controlplane
+
+int main(int argc, char** argv) {
+  using namespace portico::controlplane;
+  ::signal(SIGPIPE, SIG_IGN);
+  ControllerFlags flags;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (std::string e = ParseControllerFlags(args, &flags); !e.empty()) {
+    std::fprintf(stderr, "portico-controller: %s\n(see --help)\n", e.c_str());
+    return 2;
+  }
+  if (flags.help) {
+    std::fputs(kControllerUsage, stdout);
+    return 0;
+  }
+  portico::LogLevel level;
+  portico::ParseLogLevel(flags.log_level, &level);
+  portico::SetLogLevel(level);
+  return Run(flags);
+}

@@ -1,0 +1,34 @@
+// ClusterState: every object the controller currently knows, typed and
+// sorted by namespace/name, as the compiler's single input. Built from a
+// source's objects in one go and then only read (share it as const).
+#pragma once
+
+#include <map>
+#include <vector>
+
+#include "controlplane/model/endpoint_slice.h"
+#include "controlplane/model/ingress.h"
+#include "controlplane/model/object_meta.h"
+#include "controlplane/model/service.h"
+#include "controlplane/source/source_object.h"
+
+namespace portico::controlplane {
+
+struct ClusterState {
+  std::map<ObjectKey, Service> services;
+  std::map<ObjectKey, EndpointSlice> endpoint_slices;
+  std::map<ObjectKey, Ingress> ingresses;
+};
+
+struct ClusterStateBuild {
+  ClusterState state;
+  std::vector<SourceIssue> issues;  // objects refused, with their origin
+};
+
+// Decodes every object of a known kind (see kind_registry.cc). An object
+// that fails to decode is left out and reported; of two objects with the
+// same kind, namespace and name the first in `objects` order is kept.
+// Objects of unknown kinds are ignored (logged at debug).
+ClusterStateBuild BuildClusterState(const std::vector<SourceObject>& objects);
+
+}  // namespace portico::controlplane

@@ -1,0 +1,47 @@
+// A decoded networking.k8s.io/v1 Ingress: hosts and paths pointing at
+// Service ports. Plain values, built once per load and then only read.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controlplane/model/json_field.h"
+#include "controlplane/model/object_meta.h"
+
+namespace portico::controlplane {
+
+// ImplementationSpecific is matched like Prefix by Portico.
+enum class PathType { kExact, kPrefix, kImplementationSpecific };
+
+struct IngressBackend {
+  std::string service_name;  // empty when the backend is a `resource`
+  int32_t port_number = 0;   // set when the port is given by number
+  std::string port_name;     // set when the port is given by name
+  std::string resource;      // "<apiGroup>/<kind>/<name>" of a resource backend
+};
+
+struct IngressPath {
+  std::string path;  // starts with '/'
+  PathType type = PathType::kPrefix;
+  IngressBackend backend;
+};
+
+struct IngressRule {
+  std::string host;  // lowercase; "" matches any host; may start with "*."
+  std::vector<IngressPath> paths;
+};
+
+struct Ingress {
+  ObjectMeta meta;
+  std::optional<IngressBackend> default_backend;
+  std::vector<IngressRule> rules;
+};
+
+// Decodes the Ingress-specific fields of `object`. Returns "" or a precise
+// error such as `spec.rules[1].http.paths[0].pathType: must be Exact, Prefix
+// or ImplementationSpecific, got "Regex"`.
+std::string DecodeIngress(const JsonField& object, Ingress* out);
+
+}  // namespace portico::controlplane

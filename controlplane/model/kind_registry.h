@@ -1,0 +1,31 @@
+// The table of Kubernetes kinds the controller understands: apiVersion+kind
+// → the decoder that adds such an object to a ClusterState. Adding a kind is
+// its model files plus one line in kind_registry.cc. Immutable; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "controlplane/model/json_field.h"
+#include "controlplane/model/object_meta.h"
+
+namespace portico::controlplane {
+
+struct ClusterState;
+
+// Decodes `object` (metadata already in `meta`) and inserts it into *state.
+// Returns "" or the error; *first_origin is set instead when an object with
+// the same key is already there.
+using KindDecoder = std::string (*)(const JsonField& object, ObjectMeta meta, ClusterState* state,
+                                    std::string* first_origin);
+
+struct KindEntry {
+  std::string_view api_version;
+  std::string_view kind;
+  KindDecoder decode;
+};
+
+// The entry for apiVersion+kind, or nullptr when the kind is not handled.
+const KindEntry* FindKind(std::string_view api_version, std::string_view kind);
+
+}  // namespace portico::controlplane

@@ -1,0 +1,136 @@
+#include "controlplane/server/proxy_stream.h"
+
+#include "common/log.h"
+
+namespace portico::controlplane {
+namespace {
+
+// Proxy-supplied text goes into logs: keep it short and printable.
+std::string Printable(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < 200; ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    out.push_back(c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '?');
+  }
+  if (text.size() > 200) out += "...";
+  return out;
+}
+
+std::string Short(const std::string& version) { return version.substr(0, 12); }
+
+}  // namespace
+
+ProxyStream::ProxyStream(SnapshotServer* server, std::string peer) : server_(server) {
+  status_.peer = std::move(peer);
+  server_->Register(this);  // before the first read, so no Publish can be missed
+  StartRead(&in_);
+}
+
+void ProxyStream::Offer(std::shared_ptr<const v1::ControllerMessage> message) {
+  std::lock_guard lock(mu_);
+  latest_ = std::move(message);
+  MaybeWriteLocked();
+}
+
+ProxyStatus ProxyStream::status() const {
+  std::lock_guard lock(mu_);
+  return status_;
+}
+
+void ProxyStream::OnReadDone(bool ok) {
+  if (!ok) {  // the proxy closed its side, or the call was cancelled
+    std::lock_guard lock(mu_);
+    FinishLocked(grpc::Status::OK);
+    return;
+  }
+  bool hello_seen;
+  {
+    std::lock_guard lock(mu_);
+    hello_seen = hello_seen_;
+    if (!hello_seen && !in_.has_hello()) {
+      FinishLocked(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the first message must be a hello"));
+      return;
+    }
+  }
+  if (!hello_seen) {
+    HandleHello(in_.hello());
+  } else if (in_.has_ack()) {
+    HandleAck(in_.ack());
+  }
+  std::lock_guard lock(mu_);
+  if (!finish_requested_) StartRead(&in_);
+}
+
+void ProxyStream::HandleHello(const v1::ProxyHello& hello) {
+  std::lock_guard lock(mu_);
+  hello_seen_ = true;
+  status_.node = Printable(hello.node());
+  // What the proxy already serves needs no sending.
+  status_.sent_version = hello.current_version();
+  status_.acked_version = hello.current_version();
+  LogInfo("controller", "proxy " + status_.node + " connected from " + status_.peer + " (serving " +
+                            (hello.current_version().empty() ? std::string("nothing")
+                                                             : Short(hello.current_version())) +
+                            ")");
+  MaybeWriteLocked();
+}
+
+void ProxyStream::HandleAck(const v1::SnapshotAck& ack) {
+  std::lock_guard lock(mu_);
+  if (ack.accepted()) {
+    status_.acked_version = ack.version();
+    LogDebug("controller", "proxy " + status_.node + " applied " + Short(ack.version()));
+    return;
+  }
+  status_.nacked_version = ack.version();
+  status_.nack_error = Printable(ack.error());
+  server_->CountNack();
+  LogWarn("controller", "proxy " + status_.node + " refused snapshot " + Printable(ack.version()) +
+                            ": " + status_.nack_error);
+}
+
+void ProxyStream::MaybeWriteLocked() {
+  if (finish_requested_ || !hello_seen_ || writing_ || !latest_) return;
+  if (latest_->snapshot().version() == status_.sent_version) return;
+  writing_ = latest_;
+  StartWrite(writing_.get());
+}
+
+void ProxyStream::OnWriteDone(bool ok) {
+  std::lock_guard lock(mu_);
+  if (ok) status_.sent_version = writing_->snapshot().version();
+  writing_.reset();
+  if (!ok) {
+    FinishLocked(grpc::Status::OK);  // the stream broke; the proxy will reconnect
+  } else if (finish_requested_) {
+    FinishLocked(finish_status_);
+  } else {
+    MaybeWriteLocked();
+  }
+}
+
+// Finish may not overlap a write: with one in flight it is deferred to
+// OnWriteDone.
+void ProxyStream::FinishLocked(const grpc::Status& status) {
+  if (!finish_requested_) {
+    finish_requested_ = true;
+    finish_status_ = status;
+  }
+  if (finished_ || writing_) return;
+  finished_ = true;
+  Finish(finish_status_);
+}
+
+void ProxyStream::OnDone() {
+  server_->Unregister(this);
+  std::string node;
+  {
+    std::lock_guard lock(mu_);
+    node = status_.node.empty() ? status_.peer : status_.node;
+  }
+  LogInfo("controller", "proxy " + node + " disconnected");
+  delete this;
+}
+
+}  // namespace portico::controlplane

@@ -1,0 +1,43 @@
+// SnapshotPipeline: the controller's reaction to a new state of its source:
+// decode → compile → translate → publish when the version changed, logging
+// every object problem on the way. Lives on the controller's main loop and
+// is used from that thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "controlplane/source/source_object.h"
+#include "portico/v1/snapshot.pb.h"
+
+namespace portico::controlplane {
+
+struct PipelineStats {
+  uint64_t compiles_total = 0;
+  uint64_t source_errors = 0;        // parse + decode issues of the last load
+  uint64_t source_errors_total = 0;  // every issue reported (logged) so far
+  uint64_t diagnostics = 0;          // compiler diagnostics of the last compile
+};
+
+class SnapshotPipeline {
+ public:
+  using Publisher = std::function<void(std::shared_ptr<const v1::Snapshot>)>;
+
+  explicit SnapshotPipeline(Publisher publish) : publish_(std::move(publish)) {}
+
+  // Compiles `load` and publishes the result unless its version is the one
+  // published last.
+  void Apply(const SourceLoad& load);
+
+  // The last published snapshot; null before the first Apply.
+  std::shared_ptr<const v1::Snapshot> current() const { return current_; }
+  const PipelineStats& stats() const { return stats_; }
+
+ private:
+  Publisher publish_;
+  std::shared_ptr<const v1::Snapshot> current_;
+  PipelineStats stats_;
+};
+
+}  // namespace portico::controlplane

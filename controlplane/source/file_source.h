@@ -1,0 +1,76 @@
+// FileSource: watches a folder of manifests (inotify through uv_fs_event, no
+// polling) and hands every changed state of it to a callback. Everything
+// runs on the libuv loop given at construction, callback included; create,
+// use and destroy it on that loop's thread.
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "controlplane/source/manifest_folder.h"
+
+namespace portico::controlplane {
+
+struct FileSourceOptions {
+  std::string root;
+  ManifestFolderOptions folder;
+  // Quiet time after the last file event before the folder is read again, so
+  // an editor's or kubelet's burst of writes is read once.
+  uint64_t debounce_ms = 20;
+  // A steady stream of events cannot postpone a read longer than this.
+  uint64_t max_delay_ms = 80;
+};
+
+class FileSource {
+ public:
+  // Called with the whole folder whenever its content changed (and once
+  // after Start). Not called when the root directory is unreadable: the
+  // previous objects stay in force; `on_error` gets the reason instead.
+  using ChangeCallback = std::function<void(SourceLoad load)>;
+  using ErrorCallback = std::function<void(const std::string& error)>;
+
+  FileSource(uv_loop_t* loop, FileSourceOptions options, ChangeCallback on_change,
+             ErrorCallback on_error);
+  ~FileSource();
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+
+  // Checks the root is a readable directory and starts watching; the first
+  // read happens on the loop right after. Returns "" or the error.
+  std::string Start();
+  // Stops watching; no callback runs afterwards. Handles are freed by the
+  // loop, so run it once more before uv_loop_close. Safe to call twice.
+  void Close();
+
+ private:
+  struct Watch {
+    uv_fs_event_t* handle = nullptr;  // owned; freed in its close callback
+    ino_t inode = 0;
+  };
+
+  static void OnFsEvent(uv_fs_event_t* handle, const char* filename, int events, int status);
+  static void OnTimer(uv_timer_t* timer);
+  void ScheduleRead();
+  void ReadNow();
+  void UpdateWatches(const std::vector<std::string>& directories);
+  std::string AddWatch(const std::string& directory, ino_t inode);
+  static void CloseWatch(Watch* watch);
+
+  uv_loop_t* loop_;
+  FileSourceOptions options_;
+  ChangeCallback on_change_;
+  ErrorCallback on_error_;
+  uv_timer_t* timer_ = nullptr;           // owned; freed in its close callback
+  uint64_t pending_since_ = 0;            // uv_now of the first event not yet read
+  std::map<std::string, Watch> watches_;  // by directory path
+  Watch parent_watch_;                    // sees the root itself vanish and come back
+  std::string root_name_;
+  std::optional<ManifestFolder> last_;
+  std::string last_error_;
+};
+
+}  // namespace portico::controlplane

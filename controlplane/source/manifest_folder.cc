@@ -1,0 +1,146 @@
+#include "controlplane/source/manifest_folder.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <utility>
+
+namespace portico::controlplane {
+namespace {
+
+namespace fs = std::filesystem;
+using FileId = std::pair<dev_t, ino_t>;
+
+bool IsManifestName(const std::string& name) {
+  return name.ends_with(".yaml") || name.ends_with(".yml");
+}
+
+struct Walk {
+  const fs::path& root;
+  ManifestFolder* out;
+  std::set<FileId> directories_seen;  // symlinked directories may loop
+  std::vector<std::string> candidates;
+};
+
+void WalkDirectory(const fs::path& dir, const std::string& relative, Walk* walk) {
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 ||
+      !walk->directories_seen.insert({st.st_dev, st.st_ino}).second) {
+    return;
+  }
+  walk->out->directories.push_back(dir.string());
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) {
+    walk->out->issues.push_back(
+        {relative.empty() ? "." : relative, "cannot list: " + ec.message()});
+    return;
+  }
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name.starts_with(".")) continue;
+    std::string child = relative.empty() ? name : relative + "/" + name;
+    std::error_code status_ec;
+    fs::file_status status = fs::status(it->path(), status_ec);  // follows symlinks
+    if (fs::is_directory(status)) {
+      WalkDirectory(it->path(), child, walk);
+    } else if (IsManifestName(name)) {
+      walk->candidates.push_back(child);  // broken links and odd files are reported on read
+    }
+  }
+  if (ec) walk->out->issues.push_back({relative, "cannot list: " + ec.message()});
+}
+
+// Reads one file; "" or the reason it cannot be used. *id identifies the
+// real file so that it is read once however many links point at it.
+std::string ReadFile(const fs::path& path, size_t max_bytes, std::string* content, FileId* id) {
+  // O_NONBLOCK: opening a FIFO named *.yaml must not hang the loop.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return std::strerror(errno);
+  struct stat st {};
+  std::string error;
+  if (::fstat(fd, &st) != 0) {
+    error = std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    error = "not a regular file";
+  } else if (static_cast<size_t>(st.st_size) > max_bytes) {
+    error = "larger than " + std::to_string(max_bytes) + " bytes";
+  }
+  *id = {st.st_dev, st.st_ino};
+  char buf[65536];
+  while (error.empty()) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) error = std::strerror(errno);
+    if (n <= 0) break;
+    content->append(buf, static_cast<size_t>(n));
+    if (content->size() > max_bytes) error = "larger than " + std::to_string(max_bytes) + " bytes";
+  }
+  ::close(fd);
+  if (error.empty() && content->find('\0') != std::string::npos) error = "binary file (NUL byte)";
+  return error;
+}
+
+}  // namespace
+
+bool ManifestFolder::SameContent(const ManifestFolder& other) const {
+  auto issues_equal = [](const std::vector<SourceIssue>& a, const std::vector<SourceIssue>& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+      return x.origin == y.origin && x.message == y.message;
+    });
+  };
+  return root_error == other.root_error && files == other.files &&
+         issues_equal(issues, other.issues);
+}
+
+ManifestFolder ReadManifestFolder(const std::string& root, const ManifestFolderOptions& options) {
+  ManifestFolder folder;
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) {
+    folder.root_error = root + ": " + (ec ? ec.message() : std::string("not a directory"));
+    return folder;
+  }
+  fs::path root_path(root);
+  Walk walk{.root = root_path, .out = &folder};
+  WalkDirectory(root_path, "", &walk);
+  std::sort(walk.candidates.begin(), walk.candidates.end());
+  std::set<FileId> files_seen;
+  for (const std::string& relative : walk.candidates) {
+    ManifestFile file{.path = relative};
+    FileId id{};
+    std::string error = ReadFile(root_path / relative, options.max_file_bytes, &file.content, &id);
+    if (error == std::strerror(ENOENT))
+      continue;  // vanished since listed: the next scan settles it
+    if (!error.empty()) {
+      folder.issues.push_back({relative, "cannot read: " + error});
+    } else if (files_seen.insert(id).second) {
+      folder.files.push_back(std::move(file));
+    }
+  }
+  return folder;
+}
+
+SourceLoad ParseManifests(const ManifestFolder& folder, const ManifestFolderOptions& options) {
+  SourceLoad load;
+  load.issues = folder.issues;
+  for (const ManifestFile& file : folder.files) {
+    std::vector<YamlDocument> documents;
+    YamlError error;
+    if (!YamlToJson(file.content, &documents, &error, options.yaml)) {
+      load.issues.push_back({file.path, "not loaded: " + DescribeYamlError(error)});
+      continue;
+    }
+    for (YamlDocument& doc : documents) {
+      load.objects.push_back({file.path + "#" + std::to_string(doc.index), std::move(doc.json)});
+    }
+  }
+  return load;
+}
+
+}  // namespace portico::controlplane

@@ -1,0 +1,44 @@
+// Reads a folder of Kubernetes manifests (*.yaml, *.yml, recursively) and
+// turns it into SourceObjects. Blocking file I/O: the controller calls it on
+// its main loop, which serves no traffic; meant for small folders.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "controlplane/source/source_object.h"
+#include "controlplane/source/yaml_to_json.h"
+
+namespace portico::controlplane {
+
+struct ManifestFolderOptions {
+  size_t max_file_bytes = 8 << 20;
+  YamlLimits yaml;
+};
+
+struct ManifestFile {
+  std::string path;  // relative to the root, '/'-separated
+  std::string content;
+  bool operator==(const ManifestFile&) const = default;
+};
+
+// The raw state of a folder: what the watcher compares to notice changes.
+struct ManifestFolder {
+  std::string root_error;                // the root itself is unreadable: nothing else is set
+  std::vector<ManifestFile> files;       // sorted by path; each real file once
+  std::vector<SourceIssue> issues;       // files that could not be read
+  std::vector<std::string> directories;  // absolute, the root first: what to watch
+  bool SameContent(const ManifestFolder& other) const;
+};
+
+// Names starting with '.' are skipped (Kubernetes ConfigMap mounts keep the
+// real files in "..data"), symlinks are followed, and a file reached through
+// several paths is read once, under its first path in sorted order.
+ManifestFolder ReadManifestFolder(const std::string& root, const ManifestFolderOptions& options);
+
+// Parses every file. A file that does not parse contributes no object at all
+// (not even its valid documents) and is reported as an issue.
+SourceLoad ParseManifests(const ManifestFolder& folder, const ManifestFolderOptions& options);
+
+}  // namespace portico::controlplane
