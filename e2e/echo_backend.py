@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""An HTTP/1.1 backend for tests and the demo that tells who answered and what it got.
+
+Every method and path gets 200 with a text body:
+
+    name: <NAME>
+    method: GET
+    path: /x
+    header: Host: app.test
+    ...
+    body-bytes: 0
+
+and a response header `X-Backend: <NAME>`. Request bodies (Content-Length or
+chunked) are read and counted, never kept. Connections stay open between
+requests (HTTP/1.1 keep-alive). Once bound it prints `listening on HOST:PORT`.
+"""
+
+import argparse
+import signal
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+READ_CHUNK = 64 * 1024
+
+
+class EchoHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "echo-backend"
+
+    def __getattr__(self, name):
+        # BaseHTTPRequestHandler dispatches on do_<METHOD>: answer every method alike.
+        if name.startswith("do_"):
+            return self.answer
+        raise AttributeError(name)
+
+    def answer(self):
+        try:
+            body_bytes = self.discard_request_body()
+        except (ValueError, ConnectionError) as error:
+            self.send_error(400, f"unreadable request body: {error}")  # and closes
+            return
+        text = self.describe_request(body_bytes).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(text)))
+        self.send_header("X-Backend", self.server.backend_name)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(text)
+
+    def describe_request(self, body_bytes):
+        lines = [
+            f"name: {self.server.backend_name}",
+            f"method: {self.command}",
+            f"path: {self.path}",
+        ]
+        lines += [f"header: {key}: {value}" for key, value in self.headers.items()]
+        lines.append(f"body-bytes: {body_bytes}")
+        return "\n".join(lines) + "\n"
+
+    def discard_request_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self.discard_chunked_body()
+        return self.discard_exactly(int(self.headers.get("Content-Length") or 0))
+
+    def discard_exactly(self, length):
+        left = length
+        while left > 0:
+            data = self.rfile.read(min(left, READ_CHUNK))
+            if not data:
+                raise ConnectionError("request body ended early")
+            left -= len(data)
+        return length
+
+    def discard_chunked_body(self):
+        total = 0
+        while True:
+            size_line = self.rfile.readline(1024)
+            if not size_line:
+                raise ConnectionError("chunked request body ended early")
+            size = int(size_line.split(b";", 1)[0].strip(), 16)
+            if size == 0:
+                break
+            total += self.discard_exactly(size)
+            self.rfile.readline(16)  # the CRLF after the chunk data
+        while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
+            pass  # trailer fields
+        return total
+
+    def log_message(self, format, *args):
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+
+class EchoServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, backend_name, verbose):
+        super().__init__(address, EchoHandler)
+        self.backend_name = backend_name
+        self.verbose = verbose
+
+
+def parse_listen(text):
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listen", type=parse_listen, required=True, help="HOST:PORT (port 0: any)")
+    parser.add_argument("--name", required=True, help="reported in every answer")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    return parser.parse_args(argv)
+
+
+def stop_on_signal(signum, frame):
+    sys.exit(0)
+
+
+def main(argv):
+    args = parse_args(argv)
+    try:
+        server = EchoServer(args.listen, args.name, args.verbose)
+    except OSError as error:
+        host, port = args.listen
+        print(f"echo-backend {args.name}: cannot listen on {host}:{port}: {error}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGINT, stop_on_signal)
+    host, port = server.server_address[:2]
+    print(f"listening on {host}:{port}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.1)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
