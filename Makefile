@@ -1,0 +1,56 @@
+# Portico's everyday commands (see README.md). Builds use CMake + Ninja;
+# `make run` and `make test` first install missing Debian packages.
+JOBS ?= 2
+FUZZ_SECONDS ?= 60
+# ccache hits across checkouts in different folders.
+export CCACHE_BASEDIR := $(CURDIR)
+
+.PHONY: all deps build run test sanitize tsan fuzz format clean
+
+all: build
+
+deps:
+	scripts/setup-deps.sh
+
+# Each build folder is configured once; after that ninja re-runs CMake itself
+# whenever a CMakeLists.txt changes.
+build/build.ninja: | deps
+	cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+build-asan/build.ninja: | deps
+	cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPORTICO_SANITIZE=address,undefined
+build-tsan/build.ninja: | deps
+	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPORTICO_SANITIZE=thread
+build-fuzz/build.ninja: | deps
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DPORTICO_FUZZ=ON
+
+build: build/build.ninja
+	ninja -C build -j$(JOBS)
+
+run: build
+	scripts/demo.sh
+
+test: build
+	ctest --test-dir build --output-on-failure -j$(JOBS)
+
+sanitize: build-asan/build.ninja
+	ninja -C build-asan -j$(JOBS)
+	ctest --test-dir build-asan --output-on-failure -j$(JOBS)
+
+tsan: build-tsan/build.ninja
+	ninja -C build-tsan -j$(JOBS)
+	ctest --test-dir build-tsan --output-on-failure -j$(JOBS)
+
+# Builds every fuzz target, then runs each for FUZZ_SECONDS on its corpus
+# (fuzz/corpus/<name>); new inputs go to build-fuzz/corpus, not the repository.
+fuzz: build-fuzz/build.ninja
+	ninja -C build-fuzz -j$(JOBS)
+	for fuzzer in build-fuzz/bin/fuzz_*; do \
+	  name=$${fuzzer##*/fuzz_}; mkdir -p build-fuzz/corpus/$$name; \
+	  $$fuzzer -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/$$name fuzz/corpus/$$name || exit 1; \
+	done
+
+format:
+	git ls-files -z '*.cc' '*.h' | xargs -0 -r clang-format -i
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz
