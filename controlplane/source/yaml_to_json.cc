@@ -164,9 +164,11 @@ class JsonWriter {
   }
 
   // Keys are always strings in JSON; like sigs.k8s.io/yaml, a plain `on:`
-  // becomes "true" and `1:` becomes "1".
+  // becomes "true" and `1:` becomes "1", and a null key is refused.
   std::string KeyText(const TreeNode& key) {
-    if (key.kind == TreeNode::Kind::kNull) return "null";
+    if (key.kind == TreeNode::Kind::kNull) {
+      throw ConversionError{key.mark, "a null mapping key is not supported"};
+    }
     if (key.kind != TreeNode::Kind::kScalar) {
       throw ConversionError{key.mark, "mapping keys must be scalars"};
     }
@@ -174,7 +176,7 @@ class JsonWriter {
     using Type = YamlScalar::Type;
     switch (s.type) {
       case Type::kNull:
-        return "null";
+        throw ConversionError{key.mark, "a null mapping key is not supported"};
       case Type::kBool:
         return s.boolean ? "true" : "false";
       case Type::kInt:

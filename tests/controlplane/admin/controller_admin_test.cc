@@ -1,0 +1,98 @@
+#include "controlplane/admin/controller_admin.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <catch2/catch.hpp>
+
+#include "tests/controlplane/support/manifests.h"
+
+namespace portico::controlplane {
+namespace {
+
+constexpr char kManifests[] = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec:
+  defaultBackend: {service: {name: web, port: {number: 80}}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: Bad}
+)";
+
+TEST_CASE("admin endpoints before and after the first snapshot", "[admin]") {
+  SnapshotPipeline pipeline([](auto) {});
+  ControllerAdmin admin(&pipeline, nullptr);
+  CHECK(admin.Handle("GET", "/ping").body == "pong\n");
+  CHECK(admin.Handle("GET", "/ready").status == 503);
+  CHECK(admin.Handle("GET", "/snapshot").status == 503);
+  CHECK(admin.Handle("GET", "/nope").status == 404);
+  CHECK(admin.Handle("POST", "/ready").status == 405);
+
+  pipeline.Apply({.objects = testing::ObjectsFromYaml(kManifests)});
+  CHECK(admin.Handle("GET", "/ready").status == 200);
+  CHECK(admin.Handle("HEAD", "/ready").status == 200);
+
+  AdminResponse snapshot = admin.Handle("GET", "/snapshot");
+  CHECK(snapshot.status == 200);
+  CHECK(snapshot.content_type == "application/json");
+  CHECK_THAT(snapshot.body, Catch::Contains("\"name\": \"default/web/default\""));
+  CHECK_THAT(snapshot.body, Catch::Contains("\"cluster\": \"default/web:80\""));
+  CHECK_THAT(snapshot.body, Catch::Contains("\"version\": \"" + pipeline.current()->version()));
+}
+
+TEST_CASE("metrics are Prometheus text with the documented names", "[admin]") {
+  SnapshotPipeline pipeline([](auto) {});
+  ControllerAdmin admin(&pipeline, nullptr);
+  pipeline.Apply({.objects = testing::ObjectsFromYaml(kManifests)});
+  pipeline.Apply({.objects = testing::ObjectsFromYaml(kManifests)});
+  std::string body = admin.Handle("GET", "/metrics").body;
+  for (std::string line : {
+           "portico_controller_snapshot_info{version=\"" + pipeline.current()->version() + "\"} 1",
+           std::string("portico_controller_routes 1"),
+           std::string("portico_controller_clusters 1"),
+           std::string("portico_controller_compiles_total 2"),
+           std::string("portico_controller_source_errors 1"),
+           std::string("portico_controller_source_errors_total 2"),
+           std::string("portico_controller_compile_diagnostics 0"),
+           std::string("portico_controller_connected_proxies 0"),
+           std::string("portico_controller_nacks_total 0"),
+           std::string("# TYPE portico_controller_compiles_total counter"),
+       }) {
+    CHECK_THAT(body, Catch::Contains(line + "\n"));
+  }
+}
+
+TEST_CASE("connected proxies and their acks show in metrics", "[admin]") {
+  SnapshotPipeline pipeline([](auto) {});
+  SnapshotServer server;
+  int port = 0;
+  REQUIRE(server.Start({.host = "127.0.0.1", .port = 0}, &port).empty());
+  auto stub = v1::SnapshotService::NewStub(server.InProcessChannel());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stream = stub->Stream(&context);
+  v1::ProxyMessage hello;
+  hello.mutable_hello()->set_node("edge-\"1\"");
+  hello.mutable_hello()->set_current_version("abc");
+  REQUIRE(stream->Write(hello));
+  ControllerAdmin admin(&pipeline, &server);
+  std::string body;
+  for (int i = 0; i < 1000 && body.find("proxy_acked{") == std::string::npos; ++i) {
+    body = admin.Handle("GET", "/metrics").body;  // the hello is handled on a gRPC thread
+  }
+  CHECK_THAT(body, Catch::Contains("portico_controller_connected_proxies 1\n"));
+  CHECK_THAT(body,
+             Catch::Contains(
+                 "portico_controller_proxy_acked{node=\"edge-\\\"1\\\"\",version=\"abc\"} 1\n"));
+  context.TryCancel();
+}
+
+}  // namespace
+}  // namespace portico::controlplane

@@ -1,0 +1,81 @@
+#include "controlplane/controller_flags.h"
+
+#include <catch2/catch.hpp>
+
+namespace portico::controlplane {
+namespace {
+
+std::string Parse(std::vector<std::string> args, ControllerFlags* flags) {
+  return ParseControllerFlags(args, flags);
+}
+
+TEST_CASE("defaults and both flag forms", "[controller_flags]") {
+  ControllerFlags f;
+  CHECK(Parse({"--source=file:/etc/portico", "--grpc-insecure"}, &f) == "");
+  CHECK(f.source_dir == "/etc/portico");
+  CHECK(f.grpc_host == "0.0.0.0");
+  CHECK(f.grpc_port == 18000);
+  CHECK(f.admin_host == "127.0.0.1");
+  CHECK(f.admin_port == 9000);
+  CHECK(f.log_level == "info");
+
+  ControllerFlags g;
+  CHECK(Parse({"--source", "file:dir", "--grpc-listen", "127.0.0.1:0", "--admin-listen=[::1]:9100",
+               "--log-level", "debug", "--grpc-insecure"},
+              &g) == "");
+  CHECK(g.source_dir == "dir");
+  CHECK(g.grpc_host == "127.0.0.1");
+  CHECK(g.grpc_port == 0);
+  CHECK(g.admin_host == "::1");
+  CHECK(g.admin_port == 9100);
+  CHECK(g.log_level == "debug");
+}
+
+TEST_CASE("help needs nothing else", "[controller_flags]") {
+  ControllerFlags f;
+  CHECK(Parse({"--bogus", "--help"}, &f) == "");
+  CHECK(f.help);
+}
+
+TEST_CASE("every refusal is precise", "[controller_flags]") {
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  for (const Case& c : {
+           Case{{"--grpc-insecure"},
+                "--source=kube: the Kubernetes API source is not available in this build; only "
+                "--source=file:DIR is"},
+           Case{{"--source=kube", "--grpc-insecure"},
+                "--source=kube: the Kubernetes API source is not available in this build; only "
+                "--source=file:DIR is"},
+           Case{{"--source=file:d"},
+                "the mutually-authenticated TLS channel (--grpc-cert/--grpc-key/--grpc-ca) is not "
+                "available yet; pass --grpc-insecure explicitly (meant for loopback)"},
+           Case{{"--source=file:d", "--grpc-insecure", "--grpc-cert=c.pem"},
+                "the mutually-authenticated TLS channel (--grpc-cert/--grpc-key/--grpc-ca) is not "
+                "available yet; pass --grpc-insecure explicitly (meant for loopback)"},
+           Case{{"--source=file:", "--grpc-insecure"}, "--source=file:DIR: DIR is missing"},
+           Case{{"--source=/etc", "--grpc-insecure"},
+                "--source: expected file:DIR (or kube), got '/etc'"},
+           Case{{"--source=file:d", "--grpc-insecure", "--grpc-listen=nope"},
+                "--grpc-listen: expected HOST:PORT, got 'nope'"},
+           Case{{"--source=file:d", "--grpc-insecure", "--admin-listen=:99999"},
+                "--admin-listen: expected HOST:PORT, got ':99999'"},
+           Case{{"--source=file:d", "--grpc-insecure", "--log-level=loud"},
+                "--log-level: expected debug, info, warn or error, got 'loud'"},
+           Case{{"--source=file:d", "--grpc-insecure", "--log-level"},
+                "--log-level: missing value"},
+           Case{{"--source=file:d", "--grpc-insecure=yes"}, "--grpc-insecure takes no value"},
+           Case{{"--source=file:d", "--grpc-insecure", "--workers=2"},
+                "unknown flag '--workers=2' (see --help)"},
+           Case{{"--source=file:d", "--grpc-insecure", "extra"}, "unexpected argument 'extra'"},
+       }) {
+    ControllerFlags f;
+    INFO(c.args[0]);
+    CHECK(Parse(c.args, &f) == c.error);
+  }
+}
+
+}  // namespace
+}  // namespace portico::controlplane

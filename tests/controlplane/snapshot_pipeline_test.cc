@@ -1,0 +1,41 @@
+#include "controlplane/snapshot_pipeline.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/controlplane/support/manifests.h"
+
+namespace portico::controlplane {
+namespace {
+
+constexpr char kService[] = "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n";
+constexpr char kIngress[] =
+    "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: web}\n"
+    "spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}\n";
+
+TEST_CASE("the pipeline publishes only when the version changes", "[snapshot_pipeline]") {
+  std::vector<std::shared_ptr<const v1::Snapshot>> published;
+  SnapshotPipeline pipeline([&](auto snapshot) { published.push_back(snapshot); });
+  CHECK(pipeline.current() == nullptr);
+
+  pipeline.Apply({.objects = testing::ObjectsFromYaml(kService)});
+  REQUIRE(published.size() == 1);
+  CHECK(published[0]->routes_size() == 0);
+  CHECK(pipeline.current() == published[0]);
+
+  pipeline.Apply({.objects = testing::ObjectsFromYaml(kService),
+                  .issues = {{"x.yaml", "not loaded: broken"}}});
+  CHECK(published.size() == 1);  // same content, same version
+  CHECK(pipeline.stats().compiles_total == 2);
+  CHECK(pipeline.stats().source_errors == 1);
+
+  pipeline.Apply({.objects = testing::ObjectsFromYaml(std::string(kService) + "---\n" + kIngress)});
+  REQUIRE(published.size() == 2);
+  CHECK(published[1]->routes_size() == 1);
+  CHECK(published[1]->version() != published[0]->version());
+  CHECK(pipeline.stats().diagnostics == 1);  // the Service has no port 80
+  CHECK(pipeline.stats().source_errors == 0);
+  CHECK(pipeline.stats().source_errors_total == 1);
+}
+
+}  // namespace
+}  // namespace portico::controlplane

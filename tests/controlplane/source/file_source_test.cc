@@ -1,0 +1,113 @@
+#include "controlplane/source/file_source.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <functional>
+
+#include "tests/controlplane/support/temp_dir.h"
+
+namespace portico::controlplane {
+namespace {
+
+using testing::TempDir;
+
+// Runs `loop` until `done` holds or `deadline_ms` passed (a timer stops it).
+bool RunUntil(uv_loop_t* loop, const std::function<bool()>& done, uint64_t deadline_ms) {
+  uv_timer_t deadline;
+  uv_timer_init(loop, &deadline);
+  bool expired = false;
+  deadline.data = &expired;
+  uv_timer_start(
+      &deadline, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, deadline_ms, 0);
+  while (!done() && !expired) uv_run(loop, UV_RUN_ONCE);
+  uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
+  uv_run(loop, UV_RUN_NOWAIT);
+  return done();
+}
+
+struct Observed {
+  std::vector<SourceLoad> loads;
+  std::vector<std::string> errors;
+};
+
+std::vector<std::string> Origins(const SourceLoad& load) {
+  std::vector<std::string> out;
+  for (const SourceObject& o : load.objects) out.push_back(o.origin);
+  return out;
+}
+
+using Lines = std::vector<std::string>;
+
+TEST_CASE("the file source reads at start and picks up changes within 100 ms", "[file_source]") {
+  TempDir dir;
+  dir.Write("a.yaml", "kind: A\n");
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Observed seen;
+  {
+    FileSource source(
+        &loop, {.root = dir.path()},
+        [&](SourceLoad load) { seen.loads.push_back(std::move(load)); },
+        [&](const std::string& e) { seen.errors.push_back(e); });
+    REQUIRE(source.Start().empty());
+    CHECK(seen.loads.empty());  // never from inside Start
+    REQUIRE(RunUntil(
+        &loop, [&] { return seen.loads.size() == 1; }, 2000));
+    CHECK(Origins(seen.loads[0]) == Lines{"a.yaml#0"});
+
+    SECTION("a write to a file") {
+      dir.Write("a.yaml", "kind: A\n---\nkind: A2\n");
+      uint64_t start = uv_now(&loop);
+      REQUIRE(RunUntil(
+          &loop, [&] { return seen.loads.size() == 2; }, 2000));
+      uv_update_time(&loop);
+      CHECK(uv_now(&loop) - start < 100);
+      CHECK(Origins(seen.loads[1]) == Lines{"a.yaml#0", "a.yaml#1"});
+    }
+    SECTION("a file in a directory created after start") {
+      std::filesystem::create_directory(dir.path() + "/sub");
+      REQUIRE(RunUntil(
+                  &loop, [&] { return false; }, 60) == false);  // let the new dir be watched
+      dir.Write("sub/b.yaml", "kind: B\n");
+      REQUIRE(RunUntil(
+          &loop, [&] { return !seen.loads.empty() && Origins(seen.loads.back()).size() == 2; },
+          2000));
+      CHECK(Origins(seen.loads.back()) == Lines{"a.yaml#0", "sub/b.yaml#0"});
+    }
+    SECTION("rewriting identical content does not call back") {
+      dir.Write("a.yaml", "kind: A\n");
+      RunUntil(
+          &loop, [&] { return false; }, 150);
+      CHECK(seen.loads.size() == 1);
+    }
+    SECTION("a vanished root keeps the last objects and reports once") {
+      std::filesystem::remove_all(dir.path());
+      REQUIRE(RunUntil(
+          &loop, [&] { return !seen.errors.empty(); }, 2000));
+      CHECK_THAT(seen.errors[0], Catch::Contains("keeping the last objects"));
+      CHECK(seen.loads.size() == 1);
+      dir.Write("c.yaml", "kind: C\n");  // the root comes back
+      REQUIRE(RunUntil(
+          &loop, [&] { return seen.loads.size() == 2; }, 2000));
+      CHECK(Origins(seen.loads[1]) == Lines{"c.yaml#0"});
+    }
+    source.Close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);  // frees the closed handles
+  CHECK(uv_loop_close(&loop) == 0);
+}
+
+TEST_CASE("the file source refuses a root that is not a directory", "[file_source]") {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    FileSource source(
+        &loop, {.root = "/nonexistent/portico"}, [](SourceLoad) {}, [](const std::string&) {});
+    CHECK(source.Start() == "source directory /nonexistent/portico: No such file or directory");
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);
+}
+
+}  // namespace
+}  // namespace portico::controlplane

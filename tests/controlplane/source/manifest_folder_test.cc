@@ -1,0 +1,108 @@
+#include "controlplane/source/manifest_folder.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+
+#include "tests/controlplane/support/temp_dir.h"
+
+namespace portico::controlplane {
+namespace {
+
+using testing::TempDir;
+
+std::vector<std::string> Origins(const SourceLoad& load) {
+  std::vector<std::string> out;
+  for (const SourceObject& o : load.objects) out.push_back(o.origin);
+  return out;
+}
+
+std::vector<std::string> Issues(const std::vector<SourceIssue>& issues) {
+  std::vector<std::string> out;
+  for (const SourceIssue& i : issues) out.push_back(i.origin + ": " + i.message);
+  return out;
+}
+
+using Lines = std::vector<std::string>;
+
+TEST_CASE("reads *.yaml and *.yml recursively in path order, multi-document files included",
+          "[manifest_folder]") {
+  TempDir dir;
+  dir.Write("b.yaml", "kind: B\n---\nkind: B2\n");
+  dir.Write("a/z.yml", "kind: Z\n");
+  dir.Write("a/notes.txt", "kind: ignored\n");
+  dir.Write(".hidden.yaml", "kind: hidden\n");
+  dir.Write(".git/x.yaml", "kind: hidden\n");
+  ManifestFolder folder = ReadManifestFolder(dir.path(), {});
+  CHECK(folder.root_error.empty());
+  CHECK(folder.directories == Lines{dir.path(), dir.path() + "/a"});
+  SourceLoad load = ParseManifests(folder, {});
+  CHECK(Origins(load) == Lines{"a/z.yml#0", "b.yaml#0", "b.yaml#1"});
+  CHECK(load.objects[2].json["kind"].GetString() == std::string("B2"));
+  CHECK(load.issues.empty());
+}
+
+TEST_CASE("a broken file contributes nothing and the others still load", "[manifest_folder]") {
+  TempDir dir;
+  dir.Write("good.yaml", "kind: Good\n");
+  dir.Write("broken.yaml", "kind: Fine\n---\nkind: [unclosed\n");
+  SourceLoad load = ParseManifests(ReadManifestFolder(dir.path(), {}), {});
+  CHECK(Origins(load) == Lines{"good.yaml#0"});
+  CHECK(Issues(load.issues) ==
+        Lines{"broken.yaml: not loaded: document 1, line 4, column 1: end of sequence flow not "
+              "found"});
+}
+
+TEST_CASE("ConfigMap-style symlinks are followed and each real file is read once",
+          "[manifest_folder]") {
+  TempDir dir;
+  dir.Write("..2024_01_01/app.yaml", "kind: App\n");
+  namespace fs = std::filesystem;
+  fs::create_directory_symlink("..2024_01_01", fs::path(dir.path()) / "..data");
+  fs::create_symlink("..data/app.yaml", fs::path(dir.path()) / "app.yaml");
+  fs::create_symlink("..data/app.yaml", fs::path(dir.path()) / "same.yaml");
+  SourceLoad load = ParseManifests(ReadManifestFolder(dir.path(), {}), {});
+  CHECK(Origins(load) == Lines{"app.yaml#0"});
+  CHECK(load.issues.empty());
+}
+
+TEST_CASE("binary, oversized and non-regular files are reported, never fatal",
+          "[manifest_folder]") {
+  TempDir dir;
+  dir.Write("binary.yaml", std::string("kind: X\0\x01", 9));
+  dir.Write("big.yaml", std::string(2000, '#'));
+  dir.Write("ok.yaml", "kind: Ok\n");
+  REQUIRE(mkfifo((dir.path() + "/pipe.yaml").c_str(), 0600) == 0);
+  std::filesystem::create_symlink("missing.yaml",
+                                  std::filesystem::path(dir.path()) / "dangling.yaml");
+  ManifestFolder folder = ReadManifestFolder(dir.path(), {.max_file_bytes = 1000});
+  CHECK(Issues(folder.issues) == Lines{"big.yaml: cannot read: larger than 1000 bytes",
+                                       "binary.yaml: cannot read: binary file (NUL byte)",
+                                       "pipe.yaml: cannot read: not a regular file"});
+  CHECK(Origins(ParseManifests(folder, {})) == Lines{"ok.yaml#0"});
+}
+
+TEST_CASE("an unreadable directory is reported and the rest still loads", "[manifest_folder]") {
+  if (geteuid() == 0) {
+    WARN("skipped: root ignores directory permissions");
+    return;
+  }
+  TempDir dir;
+  dir.Write("locked/a.yaml", "kind: A\n");
+  dir.Write("open.yaml", "kind: B\n");
+  REQUIRE(chmod((dir.path() + "/locked").c_str(), 0) == 0);
+  ManifestFolder folder = ReadManifestFolder(dir.path(), {});
+  CHECK(Issues(folder.issues) == Lines{"locked: cannot list: Permission denied"});
+  CHECK(Origins(ParseManifests(folder, {})) == Lines{"open.yaml#0"});
+}
+
+TEST_CASE("a missing root is an error of its own", "[manifest_folder]") {
+  ManifestFolder folder = ReadManifestFolder("/nonexistent/portico", {});
+  CHECK(folder.root_error == "/nonexistent/portico: No such file or directory");
+  CHECK(folder.files.empty());
+}
+
+}  // namespace
+}  // namespace portico::controlplane

@@ -1,0 +1,101 @@
+#include "controlplane/source/yaml_to_json.h"
+
+#include <catch2/catch.hpp>
+
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace portico::controlplane {
+namespace {
+
+std::string ToJson(const rapidjson::Value& value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  value.Accept(writer);
+  return buffer.GetString();
+}
+
+// The JSON of every document, or "error: ..." with the described error.
+std::vector<std::string> Convert(std::string_view yaml, const YamlLimits& limits = {}) {
+  std::vector<YamlDocument> docs;
+  YamlError error;
+  if (!YamlToJson(yaml, &docs, &error, limits)) {
+    CHECK(docs.empty());
+    return {"error: " + DescribeYamlError(error)};
+  }
+  std::vector<std::string> out;
+  for (const YamlDocument& doc : docs)
+    out.push_back(std::to_string(doc.index) + " " + ToJson(doc.json));
+  return out;
+}
+
+using Lines = std::vector<std::string>;
+
+TEST_CASE("scalars resolve like sigs.k8s.io/yaml", "[yaml_to_json]") {
+  CHECK(Convert("a: 1\nb: \"1\"\nc: !!str 1\nd: ~\ne:\nf: yes\ng: 'no'\nh: 1.5\ni: 0x10\n"
+                "j: text\nk: |\n  block\n") ==
+        Lines{R"(0 {"a":1,"b":"1","c":"1","d":null,"e":null,"f":true,"g":"no","h":1.5,"i":16,)"
+              R"("j":"text","k":"block\n"})"});
+}
+
+TEST_CASE("keys are always strings", "[yaml_to_json]") {
+  CHECK(Convert("on: 1\n80: x\n'yes': z\nn: off\n") ==
+        Lines{R"(0 {"true":1,"80":"x","yes":"z","false":false})"});
+  CHECK(Convert("~: x\n") ==
+        Lines{"error: document 0, line 1, column 1: a null mapping key is not supported"});
+  CHECK(Convert("[a]: 1\n") ==
+        Lines{"error: document 0, line 1, column 1: mapping keys must be scalars"});
+}
+
+TEST_CASE("multi-document files keep document positions; empty ones are skipped",
+          "[yaml_to_json]") {
+  CHECK(Convert("a: 1\n---\n# only a comment\n---\n---\nb: [1, 2]\n") ==
+        Lines{R"(0 {"a":1})", R"(3 {"b":[1,2]})"});
+  CHECK(Convert("").empty());
+  CHECK(Convert("---\n").empty());
+}
+
+TEST_CASE("anchors, aliases and merge keys expand", "[yaml_to_json]") {
+  CHECK(Convert("base: &b {a: 1, b: 2}\ncopy: *b\nmerged:\n  <<: *b\n  b: 3\n") ==
+        Lines{R"(0 {"base":{"a":1,"b":2},"copy":{"a":1,"b":2},"merged":{"b":3,"a":1}})"});
+}
+
+TEST_CASE("alias bombs and deep nesting are refused", "[yaml_to_json]") {
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  char prev = 'a';
+  for (char name = 'b'; name <= 'h'; ++name) {
+    bomb += std::string(1, name) + ": &" + name + " [";
+    for (int i = 0; i < 10; ++i) bomb += std::string(i ? ", *" : "*") + prev;
+    bomb += "]\n";
+    prev = name;
+  }
+  Lines result = Convert(bomb);
+  REQUIRE(result.size() == 1);
+  CHECK_THAT(result[0], Catch::Contains("document expands to more than 1000000 nodes"));
+
+  std::string deep(101, '[');
+  CHECK(Convert(deep + std::string(101, ']')) ==
+        Lines{"error: document 0, line 1, column 101: nesting deeper than 100 levels"});
+  CHECK(Convert("a: &a [*a]\n") ==
+        Lines{"error: document 0, line 1, column 8: alias refers to a node that contains it"});
+}
+
+TEST_CASE("errors name the document, line and column", "[yaml_to_json]") {
+  CHECK(Convert("a: 1\n---\nb: [1, 2\n") ==
+        Lines{"error: document 1, line 4, column 1: end of sequence flow not found"});
+  CHECK(Convert("a: 1\na: 2\n") ==
+        Lines{"error: document 0, line 2, column 1: duplicate key \"a\""});
+  CHECK(Convert("port: .nan\n") ==
+        Lines{"error: document 0, line 1, column 7: value .nan has no JSON representation"});
+  CHECK(Convert("x: *nothing\n") ==
+        Lines{"error: document 0, line 1, column 4: the referenced anchor is not defined"});
+}
+
+TEST_CASE("limits are configurable", "[yaml_to_json]") {
+  CHECK(Convert("[1, 2, 3]", YamlLimits{.max_nodes = 3}) ==
+        Lines{"error: document 0, line 1, column 8: document expands to more than 3 nodes (alias "
+              "expansion?)"});
+}
+
+}  // namespace
+}  // namespace portico::controlplane

@@ -1,0 +1,57 @@
+#include "tests/controlplane/support/manifests.h"
+
+#include <catch2/catch.hpp>
+
+#include "controlplane/source/yaml_to_json.h"
+
+namespace portico::controlplane::testing {
+
+std::vector<SourceObject> ObjectsFromYaml(std::string_view yaml) {
+  std::vector<YamlDocument> documents;
+  YamlError error;
+  INFO(DescribeYamlError(error));
+  REQUIRE(YamlToJson(yaml, &documents, &error));
+  std::vector<SourceObject> objects;
+  for (YamlDocument& doc : documents) {
+    objects.push_back({"test.yaml#" + std::to_string(doc.index), std::move(doc.json)});
+  }
+  return objects;
+}
+
+ClusterState StateFromYaml(std::string_view yaml) {
+  ClusterStateBuild build = BuildClusterState(ObjectsFromYaml(yaml));
+  for (const SourceIssue& issue : build.issues) FAIL(issue.origin + ": " + issue.message);
+  return std::move(build.state);
+}
+
+std::vector<std::string> DecodeIssues(std::string_view yaml) {
+  std::vector<std::string> lines;
+  for (const SourceIssue& issue : BuildClusterState(ObjectsFromYaml(yaml)).issues) {
+    lines.push_back(issue.origin + ": " + issue.message);
+  }
+  return lines;
+}
+
+std::string Describe(const CompileResult& result) {
+  std::string out;
+  for (const Route& r : result.routes) {
+    out += "route " + r.name + " " + (r.host.empty() ? "*" : r.host) + " " +
+           (r.kind == PathKind::kExact ? "Exact " : "Prefix ") + r.path + " -> " +
+           (r.cluster.empty() ? "503" : r.cluster) + " (" + r.source + ")\n";
+  }
+  for (const Cluster& c : result.clusters) {
+    out += "cluster " + c.name;
+    for (const Endpoint& e : c.endpoints) {
+      bool v6 = e.address.find(':') != std::string::npos;
+      out += " " + (v6 ? "[" + e.address + "]" : e.address) + ":" + std::to_string(e.port) +
+             (e.terminating ? "~" : "");
+    }
+    out += "\n";
+  }
+  for (const Diagnostic& d : result.diagnostics) {
+    out += "diagnostic " + d.object + " " + d.reason + ": " + d.message + "\n";
+  }
+  return out;
+}
+
+}  // namespace portico::controlplane::testing

@@ -1,0 +1,32 @@
+// Test support: builds a ClusterState from YAML text and prints a
+// CompileResult as compact text, so compiler tests can state their expected
+// output literally. Single-threaded.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controlplane/compiler/compile_result.h"
+#include "controlplane/model/cluster_state.h"
+#include "controlplane/source/source_object.h"
+
+namespace portico::controlplane::testing {
+
+// Every document of `yaml` as a SourceObject with origin "test.yaml#N".
+// Fails the test when the YAML does not parse.
+std::vector<SourceObject> ObjectsFromYaml(std::string_view yaml);
+
+// Decodes `yaml`; fails the test if any object is refused.
+ClusterState StateFromYaml(std::string_view yaml);
+
+// The decode issues of `yaml`, one "origin: message" line each.
+std::vector<std::string> DecodeIssues(std::string_view yaml);
+
+// One line per route, cluster and diagnostic:
+//   route <name> <host or *> <Exact|Prefix> <path> -> <cluster or 503> (<source>)
+//   cluster <name> <address:port>[~] ...      (~: terminating)
+//   diagnostic <object> <reason>: <message>
+std::string Describe(const CompileResult& result);
+
+}  // namespace portico::controlplane::testing
