@@ -12,16 +12,23 @@ namespace {
 using testing::TempDir;
 
 // Runs `loop` until `done` holds or `deadline_ms` passed (a timer stops it).
+// `done` is checked before every poll, so the loop never blocks once it holds.
 bool RunUntil(uv_loop_t* loop, const std::function<bool()>& done, uint64_t deadline_ms) {
+  if (done()) return true;
+  uv_prepare_t check;
+  uv_prepare_init(loop, &check);
+  check.data = const_cast<std::function<bool()>*>(&done);
+  uv_prepare_start(&check, [](uv_prepare_t* p) {
+    if ((*static_cast<std::function<bool()>*>(p->data))()) uv_stop(p->loop);
+  });
   uv_timer_t deadline;
   uv_timer_init(loop, &deadline);
-  bool expired = false;
-  deadline.data = &expired;
   uv_timer_start(
-      &deadline, [](uv_timer_t* t) { *static_cast<bool*>(t->data) = true; }, deadline_ms, 0);
-  while (!done() && !expired) uv_run(loop, UV_RUN_ONCE);
+      &deadline, [](uv_timer_t* t) { uv_stop(t->loop); }, deadline_ms, 0);
+  uv_run(loop, UV_RUN_DEFAULT);
   uv_close(reinterpret_cast<uv_handle_t*>(&deadline), nullptr);
-  uv_run(loop, UV_RUN_NOWAIT);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check), nullptr);
+  uv_run(loop, UV_RUN_NOWAIT);  // runs the close callbacks: both handles live on this stack
   return done();
 }
 
