@@ -61,24 +61,26 @@ class ManagedProcess:
     def log_tail(self, lines):
         return "\n".join(self.log_text().splitlines()[-lines:])
 
-    def wait_for_log(self, pattern, timeout_s):
-        """Waits until the log matches the regex `pattern` (multiline) and returns the match."""
+    def wait_for_log(self, pattern, timeout_s, what=None):
+        """Waits until the log matches the regex `pattern` (multiline) and returns the match.
+        `what` describes the line in failure messages (default: the pattern)."""
         regex = re.compile(pattern, re.MULTILINE)
+        what = what or f"/{pattern}/"
 
         def matched():
             match = regex.search(self.log_text())
             if match is None and self.returncode() is not None:
                 raise ProcessExited(
-                    f"{self.name} exited with status {self.returncode()} "
-                    f"before logging /{pattern}/"
+                    f"{self.name} exited with status {self.returncode()} before logging {what}"
                 )
             return match
 
-        return wait_until(matched, timeout_s, f"{self.name} to log /{pattern}/")
+        return wait_until(matched, timeout_s, f"{self.name} to log {what}")
 
     def wait_for_listening(self, label, timeout_s):
         """Waits for a line ending in `<label>HOST:PORT` and returns (host, port)."""
-        match = self.wait_for_log(re.escape(label) + r"\[?([^\s\]]+?)\]?:(\d+)\s*$", timeout_s)
+        match = self.wait_for_log(re.escape(label) + r"\[?([^\s\]]+?)\]?:(\d+)\s*$", timeout_s,
+                                  what=f"'{label}HOST:PORT'")
         return match.group(1), int(match.group(2))
 
     def stop(self, timeout_s=5.0):
