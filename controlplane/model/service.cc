@@ -34,9 +34,22 @@ std::string DecodeProtocol(const JsonField& field, std::string* out) {
   return "";
 }
 
+// Cluster names end in ":<port name or number>", so a name must not look
+// like a number (Kubernetes requires IANA service names: a DNS label with a
+// letter).
+std::string DecodePortName(const JsonField& field, std::string* out) {
+  if (std::string e = field.GetString(out); !e.empty()) return e;
+  if (out->empty()) return "";
+  bool has_letter = out->find_first_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos;
+  if (!IsDnsLabel(*out) || !has_letter) {
+    return field.Error("must be a DNS label with at least one letter, got " + Quoted(*out));
+  }
+  return "";
+}
+
 std::string DecodePort(const JsonField& field, ServicePort* out) {
   if (std::string e = field.ExpectObject(); !e.empty()) return e;
-  if (std::string e = field.Member("name").GetString(&out->name); !e.empty()) return e;
+  if (std::string e = DecodePortName(field.Member("name"), &out->name); !e.empty()) return e;
   if (std::string e = field.Member("port").GetRequiredIntIn(1, 65535, &out->port); !e.empty()) {
     return e;
   }

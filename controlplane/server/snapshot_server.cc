@@ -41,7 +41,7 @@ std::string SnapshotServer::Start(const SnapshotServerOptions& options, int* bou
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   server_ = builder.BuildAndStart();
-  if (server_ == nullptr || (options.port != 0 && *bound_port == 0) || *bound_port < 0) {
+  if (server_ == nullptr || *bound_port <= 0) {
     server_.reset();
     return "grpc: cannot listen on " + address;
   }

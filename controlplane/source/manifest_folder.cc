@@ -22,7 +22,6 @@ bool IsManifestName(const std::string& name) {
 }
 
 struct Walk {
-  const fs::path& root;
   ManifestFolder* out;
   std::set<FileId> directories_seen;  // symlinked directories may loop
   std::vector<std::string> candidates;
@@ -54,14 +53,20 @@ void WalkDirectory(const fs::path& dir, const std::string& relative, Walk* walk)
       walk->candidates.push_back(child);  // broken links and odd files are reported on read
     }
   }
-  if (ec) walk->out->issues.push_back({relative, "cannot list: " + ec.message()});
+  if (ec) {
+    walk->out->issues.push_back(
+        {relative.empty() ? "." : relative, "cannot list: " + ec.message()});
+  }
 }
 
 // Reads one file; "" or the reason it cannot be used. *id identifies the
 // real file so that it is read once however many links point at it.
-std::string ReadFile(const fs::path& path, size_t max_bytes, std::string* content, FileId* id) {
+// *vanished: it no longer exists (or is a dangling link), which is no error.
+std::string ReadFile(const fs::path& path, size_t max_bytes, std::string* content, FileId* id,
+                     bool* vanished) {
   // O_NONBLOCK: opening a FIFO named *.yaml must not hang the loop.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  *vanished = fd < 0 && errno == ENOENT;
   if (fd < 0) return std::strerror(errno);
   struct stat st {};
   std::string error;
@@ -107,16 +112,17 @@ ManifestFolder ReadManifestFolder(const std::string& root, const ManifestFolderO
     return folder;
   }
   fs::path root_path(root);
-  Walk walk{.root = root_path, .out = &folder};
+  Walk walk{.out = &folder};
   WalkDirectory(root_path, "", &walk);
   std::sort(walk.candidates.begin(), walk.candidates.end());
   std::set<FileId> files_seen;
   for (const std::string& relative : walk.candidates) {
     ManifestFile file{.path = relative};
     FileId id{};
-    std::string error = ReadFile(root_path / relative, options.max_file_bytes, &file.content, &id);
-    if (error == std::strerror(ENOENT))
-      continue;  // vanished since listed: the next scan settles it
+    bool vanished = false;
+    std::string error =
+        ReadFile(root_path / relative, options.max_file_bytes, &file.content, &id, &vanished);
+    if (vanished) continue;  // deleted since listed: the event it caused brings another scan
     if (!error.empty()) {
       folder.issues.push_back({relative, "cannot read: " + error});
     } else if (files_seen.insert(id).second) {

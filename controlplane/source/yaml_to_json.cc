@@ -27,6 +27,8 @@ struct TreeNode {
 
 class TreeBuilder : public YAML::EventHandler {
  public:
+  explicit TreeBuilder(size_t max_nodes) : max_nodes_(max_nodes) {}
+
   std::vector<TreeNode> nodes;
   int root = -1;
 
@@ -65,6 +67,12 @@ class TreeBuilder : public YAML::EventHandler {
 
  private:
   int Add(TreeNode node, YAML::anchor_t anchor) {
+    // The JSON cap also bounds the tree: an 8 MiB "[a,a,a,...]" must not
+    // cost hundreds of megabytes before conversion even starts.
+    if (nodes.size() >= max_nodes_) {
+      throw YAML::ParserException(
+          node.mark, "document has more than " + std::to_string(max_nodes_) + " nodes");
+    }
     nodes.push_back(std::move(node));
     int id = static_cast<int>(nodes.size() - 1);
     if (anchor != YAML::NullAnchor) anchors_[anchor] = id;
@@ -83,6 +91,7 @@ class TreeBuilder : public YAML::EventHandler {
     open_.pop_back();
   }
 
+  size_t max_nodes_;
   std::map<YAML::anchor_t, int> anchors_;
   std::vector<int> open_;
 };
@@ -263,7 +272,7 @@ bool YamlToJson(std::string_view text, std::vector<YamlDocument>* documents, Yam
   try {
     YAML::Parser parser(input);
     for (;; ++index) {
-      TreeBuilder builder;
+      TreeBuilder builder(limits.max_nodes);
       if (!parser.HandleNextDocument(builder)) break;
       if (builder.root < 0 ||
           builder.nodes[static_cast<size_t>(builder.root)].kind == TreeNode::Kind::kNull) {

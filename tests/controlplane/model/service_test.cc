@@ -67,6 +67,8 @@ TEST_CASE("Service errors are precise", "[model][service]") {
            Case{"  ports: [{name: a, port: 80}, {name: a, port: 81}]\n",
                 "spec.ports[1].name: duplicate port name \"a\""},
            Case{"  ports: {port: 80}\n", "spec.ports: must be a list, got an object"},
+           Case{"  ports: [{name: '8080', port: 80}]\n",
+                "spec.ports[0].name: must be a DNS label with at least one letter, got \"8080\""},
            Case{"  type: Headless\n",
                 "spec.type: must be ClusterIP, NodePort, LoadBalancer or ExternalName, got "
                 "\"Headless\""},

@@ -92,8 +92,10 @@ TEST_CASE("errors name the document, line and column", "[yaml_to_json]") {
 }
 
 TEST_CASE("limits are configurable", "[yaml_to_json]") {
-  CHECK(Convert("[1, 2, 3]", YamlLimits{.max_nodes = 3}) ==
-        Lines{"error: document 0, line 1, column 8: document expands to more than 3 nodes (alias "
+  CHECK(Convert("[1, 2, 3, 4, 5]", YamlLimits{.max_nodes = 4}) ==
+        Lines{"error: document 0, line 1, column 11: document has more than 4 nodes"});
+  CHECK(Convert("a: &a [1, 2]\nb: *a\n", YamlLimits{.max_nodes = 6}) ==
+        Lines{"error: document 0, line 1, column 11: document expands to more than 6 nodes (alias "
               "expansion?)"});
 }
 
