@@ -15,7 +15,8 @@ class EchoBackendTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.log_dir = tempfile.TemporaryDirectory(prefix="portico-echo-test-")
-        cls.processes = ProcessSet(cls.log_dir.name).__enter__()
+        cls.processes = ProcessSet(cls.log_dir.name)
+        cls.processes.__enter__()
         cls.backend = start_echo_backend(cls.processes, "echo", "127.0.0.1")
 
     @classmethod
