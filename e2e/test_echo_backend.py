@@ -8,7 +8,7 @@ import unittest
 
 from lib.http_client import HttpClient
 from lib.processes import ProcessExited, ProcessSet
-from lib.stack import start_echo_backend
+from lib.stack import Launcher
 
 
 class EchoBackendTest(unittest.TestCase):
@@ -17,7 +17,8 @@ class EchoBackendTest(unittest.TestCase):
         cls.log_dir = tempfile.TemporaryDirectory(prefix="portico-echo-test-")
         cls.processes = ProcessSet(cls.log_dir.name)
         cls.processes.__enter__()
-        cls.backend = start_echo_backend(cls.processes, "echo", "127.0.0.1")
+        cls.launcher = Launcher(cls.processes)
+        cls.backend = cls.launcher.echo_backend("echo", "127.0.0.1")
 
     @classmethod
     def tearDownClass(cls):
@@ -80,13 +81,13 @@ class EchoBackendTest(unittest.TestCase):
 
     def test_taken_address_exits_with_a_message(self):
         with self.assertRaises(ProcessExited):
-            start_echo_backend(self.processes, "echo-clash", "127.0.0.1", self.backend.port)
+            self.launcher.echo_backend("echo-clash", "127.0.0.1", self.backend.port)
         clash = self.processes.processes[-1]
         self.assertEqual(clash.returncode(), 2)
         self.assertIn(f"cannot listen on 127.0.0.1:{self.backend.port}", clash.log_text())
 
     def test_sigterm_exits_zero_with_a_connection_open(self):
-        backend = start_echo_backend(self.processes, "echo-stop", "127.0.0.1")
+        backend = self.launcher.echo_backend("echo-stop", "127.0.0.1")
         client = HttpClient("127.0.0.1", backend.port)
         self.assertEqual(client.get("/").status, 200)
         self.assertEqual(backend.process.stop(timeout_s=5), 0)

@@ -14,7 +14,7 @@ import tempfile
 import unittest
 
 from lib.processes import ProcessSet
-from lib.stack import start_controller
+from lib.stack import Launcher
 
 QUICKSTART = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                           "examples", "quickstart")
@@ -40,7 +40,7 @@ class QuickstartTest(unittest.TestCase):
         cls.log_dir = tempfile.TemporaryDirectory(prefix="portico-quickstart-test-")
         cls.processes = ProcessSet(cls.log_dir.name)
         cls.processes.__enter__()
-        cls.controller = start_controller(cls.processes, cls.controller_binary, QUICKSTART, "info")
+        cls.controller = Launcher(cls.processes, cls.controller_binary).controller(QUICKSTART)
         cls.snapshot = cls.controller.snapshot()
 
     @classmethod

@@ -30,8 +30,7 @@ from lib.manifests import ManifestDir
 from lib.metrics import find_samples, parse_samples
 from lib.polling import wait_until
 from lib.processes import ProcessSet
-from lib.stack import (Controller, Proxy, start_controller, start_echo_backends_on_one_port,
-                       start_proxy)
+from lib.stack import Controller, Launcher, Proxy
 from lib.traffic import BackgroundTraffic
 
 BACKEND_HOSTS = ("127.0.0.2", "127.0.0.3")
@@ -46,9 +45,10 @@ CHURN_ROUNDS = 10  # of four changes each
 class Setup:
     """What every check works with."""
 
+    launcher: Launcher
     manifests: ManifestDir
     backends: list  # [EchoBackend], backend-2 then backend-3
-    controller: Controller
+    controller: Controller  # replaced when a check restarts it
     proxy: Proxy
     scale: float  # multiplies every deadline (slow sanitizer builds)
 
@@ -373,6 +373,42 @@ def check_proxy_admin(setup):
     return f"version {version[:12]}, {len(config['routes'])} routes, answers {counts}"
 
 
+def check_controller_restart(setup):
+    """While the controller is away the proxy keeps serving its last snapshot, and a
+    proxy started meanwhile is not ready; once the controller is back on the same
+    address, both apply its snapshot, which includes a change made while it was down."""
+    old = setup.controller
+    status = old.process.stop(timeout_s=setup.seconds(5))
+    assert status == 0 and not old.process.killed, (
+        f"the controller exited with status {status} on SIGTERM")
+    client = setup.client()
+    seen = set(backends_answering(client, "app.test", "/", 20))
+    assert seen == setup.backend_names, f"without a controller app.test is served by {sorted(seen)}"
+    late_proxy = setup.launcher.proxy(old, workers=1, name="proxy-started-without-controller")
+    try:
+        ready = late_proxy.admin_get("/ready")
+        assert ready.status == 503, (
+            f"a proxy that never got a snapshot answers /ready with {ready.status}, expected 503")
+        setup.manifests.write(
+            "restart.yaml", k8s.ingress("restart", k8s.rule("restart.test", k8s.path("/", "app"))))
+        restarted_at = time.monotonic()
+        setup.controller = setup.launcher.controller(
+            setup.manifests.path, grpc_port=old.grpc_port, name="controller-restarted")
+        wait_until(lambda: client.get("/", host="restart.test").status == 200, setup.seconds(15),
+                   "the proxy to serve restart.test from the restarted controller")
+        reconnected_in = time.monotonic() - restarted_at
+        late_proxy.wait_ready(setup.seconds(15))
+        version = setup.controller.snapshot()["version"]
+        late_samples = parse_samples(late_proxy.admin_get("/metrics").body)
+        late_version = find_samples(late_samples, "portico_proxy_snapshot_info")[0][0]["version"]
+        assert late_version == version, (
+            f"the late proxy applied {late_version}, the controller serves {version}")
+    finally:
+        status = late_proxy.process.stop(timeout_s=setup.seconds(5))
+    assert status == 0, f"the late proxy exited with status {status} on SIGTERM"
+    return f"serving again {ms(reconnected_in)} after the controller restarted"
+
+
 def check_sigterm_exits(setup):
     """Every process exits 0 on SIGTERM; the proxy with an idle keep-alive client
     connection still open, which draining must close rather than wait for."""
@@ -425,6 +461,8 @@ def run_checks(setup, proxy_started_at, runner):
                check_broken_yaml, setup)
     runner.run("h. proxy admin: /ping, /metrics and /config agree with the controller",
                check_proxy_admin, setup)
+    runner.run("x. controller restart: the proxy serves on, then reconnects",
+               check_controller_restart, setup)
     runner.run("i. SIGTERM: every process exits 0", check_sigterm_exits, setup)
     return timings
 
@@ -466,12 +504,13 @@ def main():
     with ProcessSet(work_dir) as processes:
         try:
             manifests = ManifestDir(os.path.join(work_dir, "manifests"))
-            backends = start_echo_backends_on_one_port(processes, BACKEND_HOSTS)
+            launcher = Launcher(processes, controller_bin, proxy_bin, args.log_level)
+            backends = launcher.echo_backends_on_one_port(BACKEND_HOSTS)
             write_initial_manifests(manifests, backends[0].port)
-            controller = start_controller(processes, controller_bin, manifests.path, args.log_level)
+            controller = launcher.controller(manifests.path)
             proxy_started_at = time.monotonic()
-            proxy = start_proxy(processes, proxy_bin, controller, args.workers, args.log_level)
-            setup = Setup(manifests, backends, controller, proxy, args.time_scale)
+            proxy = launcher.proxy(controller, args.workers)
+            setup = Setup(launcher, manifests, backends, controller, proxy, args.time_scale)
             print(f"backends on port {backends[0].port}, controller grpc {controller.grpc_port} "
                   f"admin {controller.admin_port}, proxy web {proxy.web_port} "
                   f"admin {proxy.admin_port}", flush=True)

@@ -59,53 +59,64 @@ class Proxy:
                           "proxy /ready to answer 200", retry_on=HTTP_ERRORS)
 
 
-def start_echo_backend(processes: ProcessSet, name, host, port=0, timeout_s=10.0):
-    process = processes.start(name, [sys.executable, ECHO_BACKEND,
-                                     "--listen", f"{host}:{port}", "--name", name])
-    bound_host, bound_port = process.wait_for_listening("listening on ", timeout_s)
-    return EchoBackend(name, bound_host, bound_port, process)
+class Launcher:
+    """Starts echo backends, controllers and proxies into one ProcessSet; each listens
+    on port 0 unless told otherwise, and is returned once its ports are known."""
 
+    def __init__(self, processes: ProcessSet, controller_bin=None, proxy_bin=None,
+                 log_level="info", timeout_s=10.0):
+        self.processes = processes
+        self.controller_bin = controller_bin
+        self.proxy_bin = proxy_bin
+        self.log_level = log_level
+        self.timeout_s = timeout_s
 
-def start_echo_backends_on_one_port(processes: ProcessSet, hosts, attempts=5):
-    """Echo backends named backend-<last octet>, one per host, all on the same free port.
+    def echo_backend(self, name, host, port=0):
+        process = self.processes.start(name, [sys.executable, ECHO_BACKEND,
+                                              "--listen", f"{host}:{port}", "--name", name])
+        bound_host, bound_port = process.wait_for_listening("listening on ", self.timeout_s)
+        return EchoBackend(name, bound_host, bound_port, process)
 
-    The first binds port 0; the others take its port, which another process
-    may hold on their address: then everything is stopped and tried again.
-    """
-    for _ in range(attempts):
-        first = start_echo_backend(processes, _backend_name(hosts[0]), hosts[0])
-        started = [first]
-        try:
-            for host in hosts[1:]:
-                started.append(start_echo_backend(processes, _backend_name(host), host, first.port))
-            return started
-        except ProcessExited:
-            for backend in started:
-                processes.discard(backend.process)
-    raise AssertionError(f"no port was free on all of {hosts} in {attempts} attempts")
+    def echo_backends_on_one_port(self, hosts, attempts=5):
+        """Echo backends named backend-<last octet>, one per host, all on the same free port.
+
+        The first binds port 0; the others take its port, which another process
+        may hold on their address: then they are all stopped and it starts over.
+        """
+        for _ in range(attempts):
+            first = self.echo_backend(_backend_name(hosts[0]), hosts[0])
+            started = [first]
+            try:
+                for host in hosts[1:]:
+                    started.append(self.echo_backend(_backend_name(host), host, first.port))
+                return started
+            except ProcessExited:
+                for backend in started:
+                    self.processes.discard(backend.process)
+        raise AssertionError(f"no port was free on all of {hosts} in {attempts} attempts")
+
+    def controller(self, manifest_dir, grpc_port=0, name="controller"):
+        process = self.processes.start(name, [
+            self.controller_bin, f"--source=file:{manifest_dir}",
+            f"--grpc-listen=127.0.0.1:{grpc_port}", "--grpc-insecure",
+            "--admin-listen=127.0.0.1:0", f"--log-level={self.log_level}",
+        ])
+        _, grpc_port = process.wait_for_listening("controller: grpc listening on ", self.timeout_s)
+        _, admin_port = process.wait_for_listening("controller: admin listening on ",
+                                                   self.timeout_s)
+        return Controller(process, grpc_port, admin_port)
+
+    def proxy(self, controller: Controller, workers, name="proxy"):
+        process = self.processes.start(name, [
+            self.proxy_bin, f"--controller={controller.grpc_address}", "--grpc-insecure",
+            "--entrypoint=web=127.0.0.1:0", "--admin-listen=127.0.0.1:0", f"--workers={workers}",
+            f"--log-level={self.log_level}",
+        ])
+        _, web_port = process.wait_for_listening("proxy: entrypoint web listening on ",
+                                                 self.timeout_s)
+        _, admin_port = process.wait_for_listening("proxy: admin listening on ", self.timeout_s)
+        return Proxy(process, web_port, admin_port)
 
 
 def _backend_name(host):
     return "backend-" + host.rsplit(".", 1)[-1]
-
-
-def start_controller(processes: ProcessSet, binary, manifest_dir, log_level, timeout_s=10.0):
-    process = processes.start("controller", [
-        binary, f"--source=file:{manifest_dir}", "--grpc-listen=127.0.0.1:0", "--grpc-insecure",
-        "--admin-listen=127.0.0.1:0", f"--log-level={log_level}",
-    ])
-    _, grpc_port = process.wait_for_listening("controller: grpc listening on ", timeout_s)
-    _, admin_port = process.wait_for_listening("controller: admin listening on ", timeout_s)
-    return Controller(process, grpc_port, admin_port)
-
-
-def start_proxy(processes: ProcessSet, binary, controller: Controller, workers, log_level,
-                timeout_s=10.0):
-    process = processes.start("proxy", [
-        binary, f"--controller={controller.grpc_address}", "--grpc-insecure",
-        "--entrypoint=web=127.0.0.1:0", "--admin-listen=127.0.0.1:0", f"--workers={workers}",
-        f"--log-level={log_level}",
-    ])
-    _, web_port = process.wait_for_listening("proxy: entrypoint web listening on ", timeout_s)
-    _, admin_port = process.wait_for_listening("proxy: admin listening on ", timeout_s)
-    return Proxy(process, web_port, admin_port)
