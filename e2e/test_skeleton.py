@@ -88,8 +88,10 @@ def write_initial_manifests(manifests: ManifestDir, backend_port):
     manifests.write("app-endpoints.yaml", app_endpoints(backend_port, BACKEND_HOSTS))
     manifests.write("two.yaml", k8s.service("two"),
                     k8s.endpoint_slice("two", [BACKEND_HOSTS[0]], backend_port))
+    # backend-2 listens but is not ready in this slice: it must get no traffic for "three".
     manifests.write("three.yaml", k8s.service("three"),
-                    k8s.endpoint_slice("three", [BACKEND_HOSTS[1]], backend_port))
+                    k8s.endpoint_slice("three", [BACKEND_HOSTS[1]], backend_port,
+                                       not_ready=[BACKEND_HOSTS[0]]))
     manifests.write(
         "errors.yaml",
         k8s.service("empty"),  # and no EndpointSlice: 503
@@ -191,7 +193,7 @@ def check_path_routing(setup):
         ("/two/x", {"backend-2"}, "Prefix /two to service two (port by name)"),
         ("/two", {"backend-2"}, "Prefix /two matches /two itself"),
         ("/twofold", both, "Prefix /two does not match /twofold: falls to /"),
-        ("/three", {"backend-3"}, "Exact /three to service three"),
+        ("/three", {"backend-3"}, "Exact /three to service three, not to its not-ready endpoint"),
         ("/three/x", both, "Exact /three does not match /three/x: falls to /"),
     ]
     for path, expected, why in cases:

@@ -20,8 +20,11 @@ def service(name, port=80, port_name="http"):
     }
 
 
-def endpoint_slice(service_name, addresses, port, port_name="http", name=None):
-    """An EndpointSlice of `service_name` with one ready endpoint per address."""
+def endpoint_slice(service_name, addresses, port, port_name="http", name=None, not_ready=()):
+    """An EndpointSlice of `service_name`: one ready endpoint per address, then one
+    not-ready endpoint per address in `not_ready`."""
+    endpoints = [{"addresses": [a], "conditions": {"ready": True}} for a in addresses]
+    endpoints += [{"addresses": [a], "conditions": {"ready": False}} for a in not_ready]
     return {
         "apiVersion": "discovery.k8s.io/v1",
         "kind": "EndpointSlice",
@@ -32,7 +35,7 @@ def endpoint_slice(service_name, addresses, port, port_name="http", name=None):
         },
         "addressType": "IPv4",
         "ports": [{"name": port_name, "port": port, "protocol": "TCP"}],
-        "endpoints": [{"addresses": [a], "conditions": {"ready": True}} for a in addresses],
+        "endpoints": endpoints,
     }
 
 
