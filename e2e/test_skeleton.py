@@ -152,6 +152,14 @@ def assert_short_error(response, status, what):
     return f"{status} {body!r}"
 
 
+def assert_exited_cleanly(name, process, status):
+    """After process.stop(): it exited by itself, with status 0."""
+    assert not process.killed, f"{name} was still running after SIGTERM and its deadline (killed)"
+    reports = process.sanitizer_reports()
+    assert status == 0, (f"{name} exited with status {status} on SIGTERM"
+                         + (f"; sanitizer: {reports[-1]}, the first: {reports[0]}" if reports else ""))
+
+
 def proxy_snapshot_version(setup):
     samples = find_samples(parse_samples(setup.proxy.admin_get("/metrics").body),
                            "portico_proxy_snapshot_info")
@@ -380,9 +388,7 @@ def check_controller_restart(setup):
     proxy started meanwhile is not ready; once the controller is back on the same
     address, both apply its snapshot, which includes a change made while it was down."""
     old = setup.controller
-    status = old.process.stop(timeout_s=setup.seconds(5))
-    assert status == 0 and not old.process.killed, (
-        f"the controller exited with status {status} on SIGTERM")
+    assert_exited_cleanly("the controller", old.process, old.process.stop(setup.seconds(5)))
     client = setup.client()
     seen = set(backends_answering(client, "app.test", "/", 20))
     assert seen == setup.backend_names, f"without a controller app.test is served by {sorted(seen)}"
@@ -407,7 +413,7 @@ def check_controller_restart(setup):
             f"the late proxy applied {late_version}, the controller serves {version}")
     finally:
         status = late_proxy.process.stop(timeout_s=setup.seconds(5))
-    assert status == 0, f"the late proxy exited with status {status} on SIGTERM"
+    assert_exited_cleanly("the late proxy", late_proxy.process, status)
     return f"serving again {ms(reconnected_in)} after the controller restarted"
 
 
@@ -422,9 +428,7 @@ def check_sigterm_exits(setup):
                           *((b.name, b.process) for b in setup.backends)]:
         started = time.monotonic()
         status = process.stop(timeout_s=setup.seconds(5))
-        assert not process.killed, (
-            f"{name} was still running {setup.seconds(5):.0f} s after SIGTERM (killed)")
-        assert status == 0, f"{name} exited with status {status} on SIGTERM"
+        assert_exited_cleanly(name, process, status)
         notes.append(f"{name} {ms(time.monotonic() - started)}")
     idle_client.close()
     return ", ".join(notes)

@@ -83,6 +83,11 @@ class ManagedProcess:
                                   what=f"'{label}HOST:PORT'")
         return match.group(1), int(match.group(2))
 
+    def sanitizer_reports(self):
+        """Summary lines of sanitizer reports in the log (ASan, UBSan, LSan, TSan)."""
+        return re.findall(r"^(?:SUMMARY: \w+Sanitizer: .*|ThreadSanitizer: reported .*)$",
+                          self.log_text(), re.MULTILINE)
+
     def stop(self, timeout_s=5.0):
         """SIGTERM, wait up to timeout_s, then SIGKILL. Returns the exit status."""
         if self.popen.poll() is None:
