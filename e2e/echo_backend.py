@@ -9,10 +9,13 @@ Every method and path gets 200 with a text body:
     header: Host: app.test
     ...
     body-bytes: 0
+    request-on-connection: 1
 
 and a response header `X-Backend: <NAME>`. Request bodies (Content-Length or
 chunked) are read and counted, never kept. Connections stay open between
-requests (HTTP/1.1 keep-alive). Once bound it prints `listening on HOST:PORT`.
+requests (HTTP/1.1 keep-alive); request-on-connection counts the requests
+on the current one, so a test can see whether a proxy reuses upstream
+connections. Once bound it prints `listening on HOST:PORT`.
 """
 
 import argparse
@@ -30,6 +33,10 @@ class EchoHandler(BaseHTTPRequestHandler):
     # waits for the peer's delayed ACK (~40 ms per request).
     disable_nagle_algorithm = True
 
+    def setup(self):
+        super().setup()
+        self.requests_on_connection = 0  # one handler instance per connection
+
     def __getattr__(self, name):
         # BaseHTTPRequestHandler dispatches on do_<METHOD>: answer every method alike.
         if name.startswith("do_"):
@@ -37,6 +44,7 @@ class EchoHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
     def answer(self):
+        self.requests_on_connection += 1
         try:
             body_bytes = self.discard_request_body()
         except (ValueError, ConnectionError) as error:
@@ -59,6 +67,7 @@ class EchoHandler(BaseHTTPRequestHandler):
         ]
         lines += [f"header: {key}: {value}" for key, value in self.headers.items()]
         lines.append(f"body-bytes: {body_bytes}")
+        lines.append(f"request-on-connection: {self.requests_on_connection}")
         return "\n".join(lines) + "\n"
 
     def discard_request_body(self):

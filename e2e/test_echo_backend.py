@@ -33,7 +33,7 @@ class EchoBackendTest(unittest.TestCase):
         with socket.create_connection(("127.0.0.1", self.backend.port), timeout=2) as conn:
             conn.sendall(request_bytes)
             answer = b""
-            while b"body-bytes:" not in answer or not answer.endswith(b"\n"):
+            while b"request-on-connection:" not in answer or not answer.endswith(b"\n"):
                 data = conn.recv(4096)
                 if not data:
                     break
@@ -47,17 +47,18 @@ class EchoBackendTest(unittest.TestCase):
         lines = response.body.splitlines()
         self.assertEqual(lines[:3], ["name: echo", "method: GET", "path: /some/path?q=1"])
         self.assertIn("header: Host: app.test", lines)
-        self.assertEqual(lines[-1], "body-bytes: 0")
+        self.assertEqual(lines[-2:], ["body-bytes: 0", "request-on-connection: 1"])
 
-    def test_connection_is_kept_alive(self):
-        for _ in range(3):
-            self.assertEqual(self.client.get("/").status, 200)
+    def test_connection_is_kept_alive_and_its_requests_counted(self):
+        for n in range(1, 4):
+            response = self.client.get("/")
+            self.assertTrue(response.body.endswith(f"request-on-connection: {n}\n"), response.body)
         self.assertEqual(self.client.connections_opened, 1)
 
     def test_content_length_body_is_counted(self):
         response = self.client.request("POST", "/upload", body=b"x" * 100_000)
         self.assertIn("method: POST", response.body)
-        self.assertTrue(response.body.endswith("body-bytes: 100000\n"), response.body)
+        self.assertIn("body-bytes: 100000\n", response.body)
         self.assertEqual(self.client.get("/after").status, 200)  # same connection still in sync
 
     def test_chunked_body_is_counted(self):

@@ -16,6 +16,7 @@ import argparse
 import collections
 import json
 import os
+import re
 import shutil
 import socket
 import sys
@@ -192,6 +193,23 @@ def check_ready_and_spread(setup, proxy_started_at):
     return ", ".join([f"ready {ms(ready_after)} after start",
                       assert_spread(keep_alive, setup.backend_names, 40, "keep-alive"),
                       assert_spread(fresh, setup.backend_names, 40, "new connections")])
+
+
+def check_upstream_keep_alive(setup):
+    """The echo backends count requests per connection: with upstream connections
+    reused, the count passes 1."""
+    client = setup.client()
+    most = collections.Counter()
+    for _ in range(20):
+        response = client.get("/", host="app.test")
+        match = re.search(r"^request-on-connection: (\d+)$", response.body, re.MULTILINE)
+        assert match, f"no request-on-connection line in the answer: {response.body[:300]!r}"
+        most[response.backend] = max(most[response.backend], int(match.group(1)))
+    for name in sorted(setup.backend_names):
+        assert most[name] >= 2, (
+            f"{name} got every request on a new connection: upstream keep-alive is not used")
+    return "most requests on one upstream connection: " + ", ".join(
+        f"{name} {most[name]}" for name in sorted(setup.backend_names))
 
 
 def check_path_routing(setup):
@@ -441,6 +459,7 @@ def run_checks(setup, proxy_started_at, runner):
     timings = {}
     runner.run("a. proxy ready; app.test served by both backends",
                check_ready_and_spread, setup, proxy_started_at)
+    runner.run("a. upstream connections are kept alive", check_upstream_keep_alive, setup)
     runner.run("a. routing by path (Prefix, Exact, port by name)", check_path_routing, setup)
     runner.run("f. error answers: 404 no route, 503 no endpoints, 502 no listener",
                check_error_statuses, setup)
