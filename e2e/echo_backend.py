@@ -129,6 +129,9 @@ def parse_args(argv):
 
 
 def stop_on_signal(signum, frame):
+    # Later signals must not interrupt the shutdown this one starts.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(0)
 
 

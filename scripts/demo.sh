@@ -46,10 +46,14 @@ stop_all() {
 }
 
 # start NAME COMMAND...: runs COMMAND in the background and remembers its PID.
+# setsid keeps the terminal's Ctrl-C away from the children: each then gets
+# exactly one signal, the SIGTERM from stop_all (a second signal would cut a
+# proxy's drain short). setsid does not fork here: a background job of a
+# script is no process-group leader, so $! is the command's own PID.
 start() {
   local name=$1
   shift
-  "$@" &
+  setsid "$@" &
   pids+=("$!")
   names+=("$name")
 }
