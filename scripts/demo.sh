@@ -133,9 +133,9 @@ main() {
   local backend
   for backend in "${backends[@]}"; do require_free "${backend% *} backend" "${backend#* }"; done
 
+  # Ctrl-C and SIGTERM are the way to stop the demo: an orderly stop, exit 0.
   trap stop_all EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+  trap 'say "stopping"; exit 0' INT TERM
 
   for backend in "${backends[@]}"; do
     start "${backend% *} backend" \
