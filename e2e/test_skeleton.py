@@ -136,7 +136,7 @@ def wait_for_status(setup, client, host, status, changed_at, what):
 def assert_propagated_in_time(setup, changed_at, what):
     elapsed = time.monotonic() - changed_at
     limit = setup.seconds(PROPAGATION_LIMIT_S)
-    assert elapsed < limit, f"{what} took {elapsed * 1000:.0f} ms, limit {limit * 1000:.0f} ms"
+    assert elapsed < limit, f"{what} took {ms(elapsed)}, limit {ms(limit)}"
     return elapsed
 
 
@@ -161,16 +161,10 @@ def assert_exited_cleanly(name, process, status):
                          + (f"; sanitizer: {reports[-1]}, the first: {reports[0]}" if reports else ""))
 
 
-def proxy_snapshot_version(setup):
-    samples = find_samples(parse_samples(setup.proxy.admin_get("/metrics").body),
-                           "portico_proxy_snapshot_info")
-    return samples[0][0].get("version") if samples else None
-
-
 def proxy_applied_a_new_version(setup, old_version):
     """True once the controller moved past old_version and the proxy serves what it has."""
     version = setup.controller.snapshot()["version"]
-    return version != old_version and proxy_snapshot_version(setup) == version
+    return version != old_version and setup.proxy.snapshot_version() == version
 
 
 # ---- the checks ---------------------------------------------------------------------------
@@ -381,7 +375,7 @@ def check_proxy_admin(setup):
     ping = setup.proxy.admin_get("/ping")
     assert ping.status == 200, f"proxy /ping answered {ping.status}"
     version = setup.controller.snapshot()["version"]
-    wait_until(lambda: proxy_snapshot_version(setup) == version, setup.seconds(2),
+    wait_until(lambda: setup.proxy.snapshot_version() == version, setup.seconds(2),
                f"the proxy's snapshot_info version to equal the controller's {version}")
     samples = parse_samples(setup.proxy.admin_get("/metrics").body)
     answered = {}
@@ -425,8 +419,7 @@ def check_controller_restart(setup):
         reconnected_in = time.monotonic() - restarted_at
         late_proxy.wait_ready(setup.seconds(15))
         version = setup.controller.snapshot()["version"]
-        late_samples = parse_samples(late_proxy.admin_get("/metrics").body)
-        late_version = find_samples(late_samples, "portico_proxy_snapshot_info")[0][0]["version"]
+        late_version = late_proxy.snapshot_version()
         assert late_version == version, (
             f"the late proxy applied {late_version}, the controller serves {version}")
     finally:

@@ -9,6 +9,7 @@ import sys
 from dataclasses import dataclass
 
 from .http_client import HTTP_ERRORS, get_once
+from .metrics import find_samples, parse_samples
 from .polling import wait_until
 from .processes import ManagedProcess, ProcessExited, ProcessSet
 
@@ -53,6 +54,12 @@ class Proxy:
 
     def admin_get(self, path, timeout_s=2.0):
         return get_once("127.0.0.1", self.admin_port, path, timeout_s=timeout_s)
+
+    def snapshot_version(self):
+        """The version of the snapshot the proxy applied (from /metrics), or None."""
+        samples = find_samples(parse_samples(self.admin_get("/metrics").body),
+                               "portico_proxy_snapshot_info")
+        return samples[0][0].get("version") if samples else None
 
     def wait_ready(self, timeout_s):
         return wait_until(lambda: self.admin_get("/ready").status == 200, timeout_s,
