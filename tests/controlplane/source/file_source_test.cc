@@ -104,6 +104,42 @@ TEST_CASE("the file source reads at start and picks up changes within 100 ms", "
   CHECK(uv_loop_close(&loop) == 0);
 }
 
+TEST_CASE("the file source follows a ConfigMap volume update (atomic ..data swap)",
+          "[file_source]") {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  fs::path root = dir.path();
+  // The kubelet's layout: visible names link into ..data, itself a link to
+  // a timestamped directory that is replaced as a whole on every update.
+  dir.Write("..v1/app.yaml", "kind: V1\n");
+  fs::create_directory_symlink("..v1", root / "..data");
+  fs::create_symlink("..data/app.yaml", root / "app.yaml");
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::vector<std::string> kinds;
+  {
+    FileSource source(
+        &loop, {.root = dir.path()},
+        [&](SourceLoad load) {
+          for (const SourceObject& o : load.objects) kinds.push_back(o.json["kind"].GetString());
+        },
+        [](const std::string&) {});
+    REQUIRE(source.Start().empty());
+    REQUIRE(RunUntil(
+        &loop, [&] { return kinds.size() == 1; }, 2000));
+    dir.Write("..v2/app.yaml", "kind: V2\n");
+    fs::create_directory_symlink("..v2", root / "..data_tmp");
+    fs::rename(root / "..data_tmp", root / "..data");
+    fs::remove_all(root / "..v1");
+    REQUIRE(RunUntil(
+        &loop, [&] { return kinds.size() == 2; }, 2000));
+    CHECK(kinds == std::vector<std::string>{"V1", "V2"});
+    source.Close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);
+}
+
 TEST_CASE("the file source refuses a root that is not a directory", "[file_source]") {
   uv_loop_t loop;
   uv_loop_init(&loop);
