@@ -28,13 +28,15 @@ ProxyStream::ProxyStream(SnapshotServer* server, std::string peer) : server_(ser
 
 void ProxyStream::Offer(std::shared_ptr<const v1::ControllerMessage> message) {
   std::lock_guard lock(mu_);
-  latest_ = std::move(message);
+  outgoing_.Offer(std::move(message));
   MaybeWriteLocked();
 }
 
 ProxyStatus ProxyStream::status() const {
   std::lock_guard lock(mu_);
-  return status_;
+  ProxyStatus status = status_;
+  status.sent_version = outgoing_.sent_version();
+  return status;
 }
 
 void ProxyStream::OnReadDone(bool ok) {
@@ -67,7 +69,7 @@ void ProxyStream::HandleHello(const v1::ProxyHello& hello) {
   hello_seen_ = true;
   status_.node = Printable(hello.node());
   // What the proxy already serves needs no sending.
-  status_.sent_version = hello.current_version();
+  outgoing_.SetPeerVersion(hello.current_version());
   status_.acked_version = hello.current_version();
   LogInfo("controller", "proxy " + status_.node + " connected from " + status_.peer + " (serving " +
                             (hello.current_version().empty() ? std::string("nothing")
@@ -91,16 +93,14 @@ void ProxyStream::HandleAck(const v1::SnapshotAck& ack) {
 }
 
 void ProxyStream::MaybeWriteLocked() {
-  if (finish_requested_ || !hello_seen_ || writing_ || !latest_) return;
-  if (latest_->snapshot().version() == status_.sent_version) return;
-  writing_ = latest_;
-  StartWrite(writing_.get());
+  if (finish_requested_ || !hello_seen_) return;
+  // The slot keeps the message alive until WriteDone, as gRPC requires.
+  if (LatestWinsSlot::Message next = outgoing_.TakeNext()) StartWrite(next.get());
 }
 
 void ProxyStream::OnWriteDone(bool ok) {
   std::lock_guard lock(mu_);
-  if (ok) status_.sent_version = writing_->snapshot().version();
-  writing_.reset();
+  outgoing_.WriteDone(ok);
   if (!ok) {
     FinishLocked(grpc::Status::OK);  // the stream broke; the proxy will reconnect
   } else if (finish_requested_) {
@@ -117,7 +117,7 @@ void ProxyStream::FinishLocked(const grpc::Status& status) {
     finish_requested_ = true;
     finish_status_ = status;
   }
-  if (finished_ || writing_) return;
+  if (finished_ || outgoing_.writing()) return;
   finished_ = true;
   Finish(finish_status_);
 }

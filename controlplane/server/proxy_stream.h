@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 
+#include "controlplane/server/latest_wins_slot.h"
 #include "controlplane/server/snapshot_server.h"
 #include "portico/v1/snapshot.pb.h"
 
@@ -37,13 +38,12 @@ class ProxyStream : public grpc::ServerBidiReactor<v1::ProxyMessage, v1::Control
   SnapshotServer* const server_;
   v1::ProxyMessage in_;  // only touched by the read chain
   mutable std::mutex mu_;
-  ProxyStatus status_;                                    // guarded by mu_
-  bool hello_seen_ = false;                               // guarded by mu_
-  std::shared_ptr<const v1::ControllerMessage> latest_;   // guarded by mu_
-  std::shared_ptr<const v1::ControllerMessage> writing_;  // in flight; guarded by mu_
-  bool finish_requested_ = false;                         // guarded by mu_
-  bool finished_ = false;                                 // guarded by mu_
-  grpc::Status finish_status_;                            // guarded by mu_
+  ProxyStatus status_;             // guarded by mu_
+  bool hello_seen_ = false;        // guarded by mu_
+  LatestWinsSlot outgoing_;        // guarded by mu_
+  bool finish_requested_ = false;  // guarded by mu_
+  bool finished_ = false;          // guarded by mu_
+  grpc::Status finish_status_;     // guarded by mu_
 };
 
 }  // namespace portico::controlplane

@@ -13,7 +13,7 @@ using testing::StateFromYaml;
 
 std::string Compiled(const std::string& yaml) { return Describe(Compile(StateFromYaml(yaml))); }
 
-TEST_CASE("routes come in match order: exact hosts, wildcards, any host; longest path first",
+TEST_CASE("routes come in match order: exact hosts, wildcards, any host, longest path first",
           "[compiler]") {
   std::string yaml = R"(
 apiVersion: v1

@@ -20,7 +20,7 @@ TEST_CASE("the kind registry knows exactly the kinds of this issue", "[model][ki
   CHECK(FindKind("v1", "ConfigMap") == nullptr);
 }
 
-TEST_CASE("objects are keyed by namespace and name; the first duplicate wins",
+TEST_CASE("objects are keyed by namespace and name, the first duplicate wins",
           "[model][cluster_state]") {
   std::string yaml =
       "apiVersion: v1\nkind: Service\nmetadata: {name: b, namespace: x}\n---\n"

@@ -47,7 +47,7 @@ TEST_CASE("keys are always strings", "[yaml_to_json]") {
         Lines{"error: document 0, line 1, column 1: mapping keys must be scalars"});
 }
 
-TEST_CASE("multi-document files keep document positions; empty ones are skipped",
+TEST_CASE("multi-document files keep document positions, empty ones are skipped",
           "[yaml_to_json]") {
   CHECK(Convert("a: 1\n---\n# only a comment\n---\n---\nb: [1, 2]\n") ==
         Lines{R"(0 {"a":1})", R"(3 {"b":[1,2]})"});
