@@ -36,9 +36,14 @@ void WalkDirectory(const fs::path& dir, const std::string& relative, Walk* walk)
   walk->out->directories.push_back(dir.string());
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
+  if (ec && relative.empty()) {
+    // An unlistable root is not an empty folder: publishing nothing would
+    // drop every route, so the caller keeps the last objects instead.
+    walk->out->root_error = dir.string() + ": cannot list: " + ec.message();
+    return;
+  }
   if (ec) {
-    walk->out->issues.push_back(
-        {relative.empty() ? "." : relative, "cannot list: " + ec.message()});
+    walk->out->issues.push_back({relative, "cannot list: " + ec.message()});
     return;
   }
   for (; it != fs::directory_iterator(); it.increment(ec)) {
@@ -114,6 +119,7 @@ ManifestFolder ReadManifestFolder(const std::string& root, const ManifestFolderO
   fs::path root_path(root);
   Walk walk{.out = &folder};
   WalkDirectory(root_path, "", &walk);
+  if (!folder.root_error.empty()) return folder;
   std::sort(walk.candidates.begin(), walk.candidates.end());
   std::set<FileId> files_seen;
   for (const std::string& relative : walk.candidates) {

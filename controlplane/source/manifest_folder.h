@@ -25,7 +25,7 @@ struct ManifestFile {
 
 // The raw state of a folder: what the watcher compares to notice changes.
 struct ManifestFolder {
-  std::string root_error;                // the root itself is unreadable: nothing else is set
+  std::string root_error;                // the root is missing or unlistable: no files are set
   std::vector<ManifestFile> files;       // sorted by path; each real file once
   std::vector<SourceIssue> issues;       // files that could not be read
   std::vector<std::string> directories;  // absolute, the root first: what to watch
