@@ -22,32 +22,58 @@ std::string DecodeTypeMeta(const JsonField& object, TypeMeta* out) {
   return object.Member("kind").GetRequiredString(&out->kind);
 }
 
+void AddObject(const std::string& origin, const rapidjson::Value& json, bool in_list,
+               ClusterStateBuild* build);
+
+// `kubectl get ... -o yaml` wraps objects in a v1 List; its items count as
+// objects of their own, with origins like "state.yaml#0/items[3]".
+void AddListItems(const std::string& origin, const JsonField& list, ClusterStateBuild* build) {
+  JsonField items = list.Member("items");
+  if (std::string e = items.ExpectList(); !e.empty()) {
+    build->issues.push_back({origin, "List: " + e});
+    return;
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    const JsonField item = items.Index(i);
+    AddObject(origin + "/" + item.path(), item.value(), true, build);
+  }
+}
+
 // Adds one object to *build; problems become issues against its origin.
-void AddObject(const SourceObject& source, ClusterStateBuild* build) {
-  JsonField object(&source.json, "");
+void AddObject(const std::string& origin, const rapidjson::Value& json, bool in_list,
+               ClusterStateBuild* build) {
+  JsonField object(&json, "");
   TypeMeta type;
   if (std::string e = DecodeTypeMeta(object, &type); !e.empty()) {
-    build->issues.push_back({source.origin, e});
+    build->issues.push_back({origin, e});
+    return;
+  }
+  if (type.api_version == "v1" && type.kind == "List") {
+    if (in_list) {
+      build->issues.push_back({origin, "a List inside a List is not supported"});
+    } else {
+      AddListItems(origin, object, build);
+    }
     return;
   }
   const KindEntry* entry = FindKind(type.api_version, type.kind);
   if (entry == nullptr) {
-    LogDebug("controller", source.origin + ": ignoring " + type.api_version + " " + type.kind);
+    LogDebug("controller", origin + ": ignoring " + type.api_version + " " + type.kind);
     return;
   }
-  ObjectMeta meta{.origin = source.origin};
+  ObjectMeta meta{.origin = origin};
   if (std::string e = DecodeObjectMeta(object.Member("metadata"), &meta); !e.empty()) {
-    build->issues.push_back({source.origin, type.kind + ": " + e});
+    build->issues.push_back({origin, type.kind + ": " + e});
     return;
   }
   std::string what = type.kind + " " + meta.key().str();
   std::string first_origin;
   std::string error = entry->decode(object, std::move(meta), &build->state, &first_origin);
   if (!error.empty()) {
-    build->issues.push_back({source.origin, what + ": " + error});
+    build->issues.push_back({origin, what + ": " + error});
   } else if (!first_origin.empty()) {
     build->issues.push_back(
-        {source.origin, what + ": duplicate of the one in " + first_origin + ", ignored"});
+        {origin, what + ": duplicate of the one in " + first_origin + ", ignored"});
   }
 }
 
@@ -55,7 +81,7 @@ void AddObject(const SourceObject& source, ClusterStateBuild* build) {
 
 ClusterStateBuild BuildClusterState(const std::vector<SourceObject>& objects) {
   ClusterStateBuild build;
-  for (const SourceObject& object : objects) AddObject(object, &build);
+  for (const SourceObject& object : objects) AddObject(object.origin, object.json, false, &build);
   return build;
 }
 

@@ -28,7 +28,8 @@ struct ClusterStateBuild {
 // Decodes every object of a known kind (see kind_registry.cc). An object
 // that fails to decode is left out and reported; of two objects with the
 // same kind, namespace and name the first in `objects` order is kept.
-// Objects of unknown kinds are ignored (logged at debug).
+// Objects of unknown kinds are ignored (logged at debug). The items of a
+// v1 List (what `kubectl get -o yaml` writes) are decoded as objects.
 ClusterStateBuild BuildClusterState(const std::vector<SourceObject>& objects);
 
 }  // namespace portico::controlplane

@@ -38,6 +38,25 @@ TEST_CASE("objects are keyed by namespace and name, the first duplicate wins",
   CHECK(build.issues[0].message == "Service x/a: duplicate of the one in test.yaml#1, ignored");
 }
 
+TEST_CASE("the items of a v1 List are objects of their own", "[model][cluster_state]") {
+  std::string yaml =
+      "apiVersion: v1\nkind: List\nitems:\n"
+      "- {apiVersion: v1, kind: Service, metadata: {name: a}}\n"
+      "- {apiVersion: v1, kind: Service, metadata: {name: B}}\n"
+      "- {apiVersion: v1, kind: List, items: []}\n";
+  ClusterStateBuild build = BuildClusterState(ObjectsFromYaml(yaml));
+  REQUIRE(build.state.services.size() == 1);
+  CHECK(build.state.services.at({"default", "a"}).meta.origin == "test.yaml#0/items[0]");
+  std::vector<std::string> issues;
+  for (const SourceIssue& i : build.issues) issues.push_back(i.origin + ": " + i.message);
+  CHECK(issues ==
+        Lines{"test.yaml#0/items[1]: Service: metadata.name: must be a DNS subdomain (lowercase "
+              "letters, digits, '-' and '.'), got \"B\"",
+              "test.yaml#0/items[2]: a List inside a List is not supported"});
+  CHECK(DecodeIssues("apiVersion: v1\nkind: List\nitems: {}\n") ==
+        Lines{"test.yaml#0: List: items: must be a list, got an object"});
+}
+
 TEST_CASE("type and metadata errors are reported", "[model][cluster_state]") {
   CHECK(DecodeIssues("- not an object\n") ==
         Lines{"test.yaml#0: a manifest must be an object, got a list"});
