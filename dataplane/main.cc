@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -72,11 +73,14 @@ bool CreateWorkers(Process& p, std::vector<EntrypointCounters>* counter_views) {
 
 void OnSignal(uv_signal_t* handle, int signum) {
   auto* p = static_cast<Process*>(handle->data);
+  if (p->stopper.joinable()) {
+    // A second signal means "now": in-flight requests are abandoned.
+    LogWarn("proxy", absl::StrCat("signal ", signum, " while draining: exiting at once"));
+    std::_Exit(1);
+  }
   LogInfo("proxy", absl::StrCat("signal ", signum, ": draining (grace period ",
                                 p->flags.grace_period_ms, " ms)"));
   p->admin->SetShuttingDown();
-  uv_close(reinterpret_cast<uv_handle_t*>(&p->sigterm), nullptr);
-  uv_close(reinterpret_cast<uv_handle_t*>(&p->sigint), nullptr);
   // Joining threads blocks: do it off the loop so /ready keeps answering 503.
   p->stopper = std::thread([p] {
     p->client->Stop();
@@ -124,6 +128,8 @@ int Run(Process& p) {
   uv_async_init(&p.loop, &p.stopped, [](uv_async_t* a) {
     auto* proc = static_cast<Process*>(a->data);
     proc->admin_server->Close();
+    uv_close(reinterpret_cast<uv_handle_t*>(&proc->sigterm), nullptr);
+    uv_close(reinterpret_cast<uv_handle_t*>(&proc->sigint), nullptr);
     uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
   });
   uv_run(&p.loop, UV_RUN_DEFAULT);
