@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -26,6 +27,7 @@ constexpr char kBuild[] = "portico-proxy 0.1.0";
 struct Process {
   ProxyFlags flags;
   std::vector<std::unique_ptr<RequestCounters>> counters;
+  std::vector<std::unique_ptr<ConnectionGauge>> gauges;
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<ConfigPublisher> publisher;
   std::unique_ptr<SnapshotClient> client;
@@ -49,7 +51,8 @@ bool CreateWorkers(Process& p, std::vector<EntrypointCounters>* counter_views) {
       LogError("proxy", absl::StrCat("entrypoint ", spec.name, ": ", err));
       return false;
     }
-    EntrypointCounters view{.entrypoint = spec.name};
+    p.gauges.push_back(std::make_unique<ConnectionGauge>());
+    EntrypointCounters view{.entrypoint = spec.name, .connections = p.gauges.back().get()};
     for (int w = 0; w < n; ++w) {
       p.counters.push_back(std::make_unique<RequestCounters>());
       view.per_worker.push_back(p.counters.back().get());
@@ -58,7 +61,8 @@ bool CreateWorkers(Process& p, std::vector<EntrypointCounters>* counter_views) {
       per_worker[static_cast<size_t>(w)].push_back({.spec = bound,
                                                     .fd = fds[static_cast<size_t>(w)],
                                                     .port_text = std::to_string(port),
-                                                    .counters = p.counters.back().get()});
+                                                    .counters = p.counters.back().get(),
+                                                    .connections = p.gauges.back().get()});
     }
     counter_views->push_back(std::move(view));
     LogInfo("proxy",
@@ -78,11 +82,15 @@ void OnSignal(uv_signal_t* handle, int signum) {
     LogWarn("proxy", absl::StrCat("signal ", signum, " while draining: exiting at once"));
     std::_Exit(1);
   }
-  LogInfo("proxy", absl::StrCat("signal ", signum, ": draining (grace period ",
-                                p->flags.grace_period_ms, " ms)"));
+  LogInfo("proxy", absl::StrCat("signal ", signum, ": not ready; listeners close in ",
+                                p->flags.drain_delay_ms, " ms, then requests in flight have ",
+                                p->flags.grace_period_ms, " ms"));
   p->admin->SetShuttingDown();
   // Joining threads blocks: do it off the loop so /ready keeps answering 503.
   p->stopper = std::thread([p] {
+    // Load balancers see /ready fail first; until the delay ends the
+    // listeners stay open and every request is still served.
+    std::this_thread::sleep_for(std::chrono::milliseconds(p->flags.drain_delay_ms));
     p->client->Stop();
     for (auto& w : p->workers) w->Stop(p->flags.grace_period_ms);
     for (auto& w : p->workers) w->Join();

@@ -18,11 +18,19 @@ const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT --grpc
   --admin-listen=HOST:PORT     /ping /ready /metrics /config (default 127.0.0.1:9001)
   --workers=N                  worker threads, each with its own event loop (default: CPUs)
   --node=NAME                  this proxy's name towards the controller (default host-pid)
-  --grace-period=DURATION      on SIGTERM, time for requests in flight to finish (default 10s)
+  --trusted-ips=NAME=CIDRS     peers whose X-Forwarded-*, X-Real-Ip and Forwarded headers
+                               entrypoint NAME keeps, e.g. web=10.0.0.0/8,fd00::/8 (default:
+                               none; everyone else's are replaced)
+  --max-connections=[NAME=]N   open client connections per entrypoint, all workers together;
+                               more are closed at once (default 20000)
+  --drain-delay=DURATION       on SIGTERM, /ready turns 503 at once and listeners stay open
+                               this long so load balancers stop sending (default 0s)
+  --grace-period=DURATION      then, time for requests in flight to finish (default 10s)
   --connect-timeout=DURATION   upstream connect, then 502 (default 5s)
   --response-timeout=DURATION  upstream response head, then 504 (default 60s)
   --header-timeout=DURATION    client request head, then 408 (default 30s)
   --idle-timeout=DURATION      idle keep-alive client connection (default 60s)
+  --tunnel-idle-timeout=DURATION  upgraded (WebSocket) connection without traffic (default 1h)
   --log-level=LEVEL            debug, info, warn or error (default info)
   --help                       this text
 Durations take a unit: 250ms, 5s, 2m, 1h. Port 0 picks a free port.
@@ -57,6 +65,34 @@ std::string ParseEntrypoint(const std::string& value, EntrypointSpec* ep) {
   if (!SplitHostPort(value.substr(eq + 1), &ep->host, &ep->port)) {
     return absl::StrCat("--entrypoint ", ep->name, ": expected HOST:PORT, got '",
                         value.substr(eq + 1), "'");
+  }
+  return "";
+}
+
+EntrypointSpec* FindEntrypoint(ProxyFlags* flags, const std::string& name) {
+  for (EntrypointSpec& ep : flags->entrypoints) {
+    if (ep.name == name) return &ep;
+  }
+  return nullptr;
+}
+
+std::string ApplyEntrypointSettings(ProxyFlags* flags) {
+  for (const auto& [name, list] : flags->trusted_ips) {
+    EntrypointSpec* ep = FindEntrypoint(flags, name);
+    if (ep == nullptr) return absl::StrCat("--trusted-ips: no entrypoint named '", name, "'");
+    std::string err = ep->trusted_ips.Parse(list);
+    if (!err.empty()) return absl::StrCat("--trusted-ips ", name, ": ", err);
+  }
+  // A limit without a name applies to all; a named one overrides it.
+  for (const auto& [name, limit] : flags->max_connections) {
+    if (!name.empty()) continue;
+    for (EntrypointSpec& ep : flags->entrypoints) ep.max_connections = limit;
+  }
+  for (const auto& [name, limit] : flags->max_connections) {
+    if (name.empty()) continue;
+    EntrypointSpec* ep = FindEntrypoint(flags, name);
+    if (ep == nullptr) return absl::StrCat("--max-connections: no entrypoint named '", name, "'");
+    ep->max_connections = limit;
   }
   return "";
 }
@@ -127,6 +163,36 @@ const std::map<std::string, Setter>& Setters() {
                     ? ""
                     : absl::StrCat("--grace-period: invalid duration '", v, "'");
        }},
+      {"drain-delay",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         return ParseDurationMs(v, &f->drain_delay_ms)
+                    ? ""
+                    : absl::StrCat("--drain-delay: invalid duration '", v, "'");
+       }},
+      {"trusted-ips",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         size_t eq = v.find('=');
+         if (eq == std::string::npos || eq == 0) {
+           return absl::StrCat("--trusted-ips: expected NAME=CIDR[,CIDR...], got '", v, "'");
+         }
+         f->trusted_ips.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+         return "";
+       }},
+      {"max-connections",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         size_t eq = v.find('=');
+         std::string name = eq == std::string::npos ? "" : v.substr(0, eq);
+         std::string number = eq == std::string::npos ? v : v.substr(eq + 1);
+         int limit = 0;
+         auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), limit);
+         if (ec != std::errc() || end != number.data() + number.size() || limit < 1) {
+           return absl::StrCat("--max-connections: expected [NAME=]N with N >= 1, got '", v, "'");
+         }
+         f->max_connections.emplace_back(name, limit);
+         return "";
+       }},
+      {"tunnel-idle-timeout",
+       Duration("tunnel-idle-timeout", &ProxyLimits::tunnel_idle_timeout_ms)},
       {"connect-timeout", Duration("connect-timeout", &ProxyLimits::connect_timeout_ms)},
       {"response-timeout", Duration("response-timeout", &ProxyLimits::response_timeout_ms)},
       {"header-timeout", Duration("header-timeout", &ProxyLimits::header_timeout_ms)},
@@ -170,7 +236,7 @@ std::string ParseProxyFlags(const std::vector<std::string>& args, ProxyFlags* fl
            "build; pass --grpc-insecure explicitly (plaintext, meant for loopback)";
   }
   if (flags->entrypoints.empty()) flags->entrypoints.push_back({"web", "0.0.0.0", 8080});
-  return "";
+  return ApplyEntrypointSettings(flags);
 }
 
 }  // namespace portico::dataplane

@@ -20,6 +20,10 @@ struct ProxyFlags {
   std::string node;  // default: hostname-pid
   std::string log_level = "info";
   uint64_t grace_period_ms = 10'000;
+  uint64_t drain_delay_ms = 0;  // after SIGTERM, keep accepting this long (/ready is 503)
+  // Per-entrypoint settings named before their --entrypoint; applied at the end.
+  std::vector<std::pair<std::string, std::string>> trusted_ips;  // name, list
+  std::vector<std::pair<std::string, int>> max_connections;      // name ("" = all), limit
   ProxyLimits limits;
   bool help = false;
 };

@@ -56,6 +56,23 @@ std::string ProxyAdmin::Metrics() const {
                       total, "\n");
     }
   }
+  out.append("# HELP portico_proxy_open_connections Open client connections, by entrypoint.\n");
+  out.append("# TYPE portico_proxy_open_connections gauge\n");
+  for (const EntrypointCounters& ep : counters_) {
+    if (ep.connections == nullptr) continue;
+    absl::StrAppend(&out, "portico_proxy_open_connections{entrypoint=\"", ep.entrypoint, "\"} ",
+                    ep.connections->open.load(std::memory_order_relaxed), "\n");
+  }
+  out.append(
+      "# HELP portico_proxy_refused_connections_total Client connections closed at once "
+      "because the entrypoint had --max-connections open.\n");
+  out.append("# TYPE portico_proxy_refused_connections_total counter\n");
+  for (const EntrypointCounters& ep : counters_) {
+    uint64_t total = 0;
+    for (const RequestCounters* c : ep.per_worker) total += c->refused_connections();
+    absl::StrAppend(&out, "portico_proxy_refused_connections_total{entrypoint=\"", ep.entrypoint,
+                    "\"} ", total, "\n");
+  }
   std::string version = publisher_->version();
   absl::StrAppend(&out, "# HELP portico_proxy_snapshot_info The applied snapshot's version.\n",
                   "# TYPE portico_proxy_snapshot_info gauge\n");

@@ -22,6 +22,7 @@ class SnapshotClient;
 struct EntrypointCounters {
   std::string entrypoint;
   std::vector<RequestCounters*> per_worker;
+  const ConnectionGauge* connections = nullptr;
 };
 
 class ProxyAdmin {

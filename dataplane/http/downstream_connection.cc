@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "dataplane/http/head_codec.h"
 #include "dataplane/http/request_target.h"
+#include "dataplane/net/string_write.h"
 #include "dataplane/worker/worker.h"
 
 namespace portico::dataplane {
@@ -15,22 +16,14 @@ namespace {
 constexpr size_t kMaxReplayBytes = 64 * 1024;
 constexpr int kMaxConnectAttempts = 3;
 
-struct WriteRequest {
-  uv_write_t req;
-  std::string data;
-};
-
 DownstreamConnection* Self(llhttp_t* p) { return static_cast<DownstreamConnection*>(p->data); }
 
-std::string PeerIp(const uv_tcp_t* tcp) {
-  sockaddr_storage addr{};
-  int len = sizeof addr;
-  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "";
+std::string PeerIp(const sockaddr_storage& addr) {
   char text[INET6_ADDRSTRLEN] = {};
   if (addr.ss_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof text);
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, text, sizeof text);
   } else {
-    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
   }
   return text;
 }
@@ -76,8 +69,25 @@ void DownstreamConnection::Accept(Worker* worker, EntrypointListener* entrypoint
     uv_close(reinterpret_cast<uv_handle_t*>(&conn->timer_), &OnClosed);
     return;
   }
+  ConnectionGauge* gauge = entrypoint->connections;
+  if (gauge != nullptr) {
+    conn->counted_ = true;
+    if (gauge->open.fetch_add(1, std::memory_order_relaxed) >= entrypoint->spec.max_connections) {
+      // Over the limit: closing at once costs less than any answer would.
+      entrypoint->counters->CountRefusedConnection();
+      conn->closing_ = true;
+      uv_close(reinterpret_cast<uv_handle_t*>(&conn->tcp_), &OnClosed);
+      uv_close(reinterpret_cast<uv_handle_t*>(&conn->timer_), &OnClosed);
+      return;
+    }
+  }
   uv_tcp_nodelay(&conn->tcp_, 1);
-  conn->client_ip_ = PeerIp(&conn->tcp_);
+  sockaddr_storage peer{};
+  int peer_len = sizeof peer;
+  if (uv_tcp_getpeername(&conn->tcp_, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0) {
+    conn->client_ip_ = PeerIp(peer);
+    conn->trusted_peer_ = entrypoint->spec.trusted_ips.Contains(reinterpret_cast<sockaddr*>(&peer));
+  }
   worker->Register(conn);
   conn->ArmTimer(TimerRole::kHead, worker->limits().header_timeout_ms);
   conn->ResumeReading();
@@ -108,7 +118,18 @@ void DownstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_b
   auto* self = static_cast<DownstreamConnection*>(stream->data);
   if (self->closing_ || nread == 0) return;
   if (nread < 0) {
+    if (self->phase_ == Phase::kTunnel && self->upstream_ != nullptr) {
+      // The client is done: let the backend have what is queued, then end.
+      self->upstream_->CloseAfterWrites();
+      self->upstream_ = nullptr;
+      self->CloseAfterWrites();
+      return;
+    }
     self->Close();
+    return;
+  }
+  if (self->phase_ == Phase::kTunnel) {
+    self->TunnelFromClient(buf->base, static_cast<size_t>(nread));
     return;
   }
   if (self->parse_paused_) {
@@ -120,6 +141,10 @@ void DownstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_b
 }
 
 void DownstreamConnection::Parse(const char* data, size_t len) {
+  if (const char* refused = scanner_.Feed(data, len)) {
+    RefuseMalformed(refused);
+    return;
+  }
   llhttp_errno_t err = llhttp_execute(&parser_, data, len);
   if (closing_ || err == HPE_OK) return;
   if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
@@ -127,13 +152,16 @@ void DownstreamConnection::Parse(const char* data, size_t len) {
     const char* pos = llhttp_get_error_pos(&parser_);
     if (pos != nullptr && pos < data + len)
       unparsed_.append(pos, static_cast<size_t>(data + len - pos));
-    if (err == HPE_PAUSED_UPGRADE) close_after_response_ = true;
     parse_paused_ = true;
     PauseReading();
     if (response_complete_) FinishExchange(response_keep_alive_);
     return;
   }
   if (err == HPE_USER) return;  // a callback has answered already
+  RefuseMalformed(llhttp_get_error_reason(&parser_));
+}
+
+void DownstreamConnection::RefuseMalformed(std::string_view why) {
   close_after_response_ = true;
   if (phase_ == Phase::kProxying && response_status_ != 0) {
     Close();  // the response is under way: nothing valid can be sent now
@@ -143,7 +171,7 @@ void DownstreamConnection::Parse(const char* data, size_t len) {
     upstream_->Close();
     upstream_ = nullptr;
   }
-  RespondLocally(400, absl::StrCat("bad request: ", llhttp_get_error_reason(&parser_), "\n"));
+  RespondLocally(400, absl::StrCat("bad request: ", absl::string_view(why.data(), why.size()), "\n"));
 }
 
 int DownstreamConnection::OnMessageBegin(llhttp_t* p) {
@@ -151,7 +179,7 @@ int DownstreamConnection::OnMessageBegin(llhttp_t* p) {
   self->phase_ = Phase::kReadingHead;
   self->request_ = RequestHead{};
   self->head_bytes_ = 0;
-  self->field_done_ = true;
+  self->headers_.Target(&self->request_.headers);
   self->request_complete_ = false;
   self->response_complete_ = false;
   self->response_status_ = 0;
@@ -161,12 +189,22 @@ int DownstreamConnection::OnMessageBegin(llhttp_t* p) {
 
 int DownstreamConnection::CheckHeadLimits() {
   const ProxyLimits& limits = worker_->limits();
+  if (phase_ == Phase::kProxying && response_status_ != 0) {
+    // Trailers past the limits once the response has begun: no status left to send.
+    if (head_bytes_ > limits.max_header_bytes ||
+        request_.trailers.size() > limits.max_headers) {
+      Close();
+      return -1;
+    }
+    return 0;
+  }
   if (request_.target.size() > limits.max_uri_bytes) {
     close_after_response_ = true;
     RespondLocally(414, "request-target too long\n");
     return -1;
   }
-  if (head_bytes_ > limits.max_header_bytes || request_.headers.size() > limits.max_headers) {
+  if (head_bytes_ > limits.max_header_bytes || request_.headers.size() > limits.max_headers ||
+      request_.trailers.size() > limits.max_headers) {
     close_after_response_ = true;
     RespondLocally(431, "request header fields too large\n");
     return -1;
@@ -183,24 +221,20 @@ int DownstreamConnection::OnUrl(llhttp_t* p, const char* at, size_t len) {
 
 int DownstreamConnection::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
   DownstreamConnection* self = Self(p);
-  if (self->field_done_) {
-    self->request_.headers.emplace_back();
-    self->field_done_ = false;
-  }
-  self->request_.headers.back().name.append(at, len);
+  self->headers_.Field(at, len);
   self->head_bytes_ += len + 4;
   return self->CheckHeadLimits();
 }
 
 int DownstreamConnection::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
   DownstreamConnection* self = Self(p);
-  self->request_.headers.back().value.append(at, len);
+  self->headers_.Value(at, len);
   self->head_bytes_ += len;
   return self->CheckHeadLimits();
 }
 
 int DownstreamConnection::OnHeaderValueComplete(llhttp_t* p) {
-  Self(p)->field_done_ = true;
+  Self(p)->headers_.ValueComplete();
   return 0;
 }
 
@@ -208,6 +242,7 @@ int DownstreamConnection::OnHeadersComplete(llhttp_t* p) {
   DownstreamConnection* self = Self(p);
   uv_timer_stop(&self->timer_);
   self->timer_role_ = TimerRole::kNone;
+  self->headers_.Target(&self->request_.trailers);
   return self->CompleteHead();
 }
 
@@ -218,7 +253,11 @@ int DownstreamConnection::CompleteHead() {
   r.chunked = (parser_.flags & F_CHUNKED) != 0;
   r.has_body = r.chunked || ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > 0);
   r.keep_alive = llhttp_should_keep_alive(&parser_) != 0;
-  if (parser_.upgrade) close_after_response_ = true;  // Upgrade is not tunnelled in this build
+  // Connection: upgrade with an Upgrade header. If the backend switches
+  // protocols the connection becomes a tunnel; if not, it closes after the
+  // response, since the client may already be speaking the new protocol.
+  r.upgrade = parser_.upgrade && parser_.method != HTTP_CONNECT && r.http_minor >= 1;
+  if (r.upgrade) close_after_response_ = true;
   if (parser_.method == HTTP_CONNECT) {
     close_after_response_ = true;
     RespondLocally(405, "CONNECT is not supported\n");
@@ -231,11 +270,22 @@ int DownstreamConnection::CompleteHead() {
     return 0;
   }
   int host_count = 0;
+  int transfer_encodings = 0;
   for (const HeaderField& h : r.headers) {
     if (HeaderNameEquals(h.name, "host")) {
       ++host_count;
       if (authority.empty()) authority = h.value;
+    } else if (HeaderNameEquals(h.name, "transfer-encoding")) {
+      // Only a single, plain "chunked" frames a request unambiguously; any
+      // other coding, list or repetition is read differently by some server.
+      ++transfer_encodings;
+      if (!HeaderNameEquals(TrimOws(h.value), "chunked")) transfer_encodings = 2;
     }
+  }
+  if (transfer_encodings > 1 || (transfer_encodings == 1 && r.http_minor == 0)) {
+    close_after_response_ = true;
+    RespondLocally(400, "bad request: Transfer-Encoding other than a single chunked\n");
+    return 0;
   }
   if (host_count > 1 || (host_count == 0 && r.http_minor >= 1) ||
       (!authority.empty() && !NormalizeHost(authority, &r.host))) {
@@ -268,8 +318,10 @@ void DownstreamConnection::StartRequest() {
   replayable_ = true;
   phase_ = Phase::kProxying;
   if (!ConnectUpstream()) return;
-  ForwardingInfo fwd{
-      .client_ip = client_ip_, .proto = "http", .entrypoint_port = entrypoint_->port_text};
+  ForwardingInfo fwd{.client_ip = client_ip_,
+                     .proto = "http",
+                     .entrypoint_port = entrypoint_->port_text,
+                     .trusted_peer = trusted_peer_};
   SendToUpstream(SerializeUpstreamRequest(request_, fwd));
 }
 
@@ -286,7 +338,7 @@ bool DownstreamConnection::ConnectUpstream() {
   } else {
     upstream_ = UpstreamConnection::Connect(worker_, *endpoint, this);
   }
-  upstream_->ExpectResponse(request_.method == "HEAD");
+  upstream_->ExpectResponse(request_.method == "HEAD", request_.upgrade);
   return true;
 }
 
@@ -320,16 +372,17 @@ int DownstreamConnection::OnBody(llhttp_t* p, const char* at, size_t len) {
 
 int DownstreamConnection::OnMessageComplete(llhttp_t* p) {
   DownstreamConnection* self = Self(p);
+  self->scanner_.Reset();
   self->request_complete_ = true;
   self->request_.keep_alive = llhttp_should_keep_alive(p) != 0;
   if (self->phase_ == Phase::kProxying && self->upstream_ != nullptr && self->request_.chunked) {
-    self->SendToUpstream("0\r\n\r\n");
+    self->SendToUpstream(LastChunk(self->request_.trailers));
   }
   return HPE_PAUSED;
 }
 
 void DownstreamConnection::OnUpstreamWritable() {
-  if (reading_paused_ && !parse_paused_) ResumeReading();
+  if (reading_paused_ && (!parse_paused_ || phase_ == Phase::kTunnel)) ResumeReading();
 }
 
 void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
@@ -363,8 +416,10 @@ void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
     if (head.status == 100 && request_.http_minor >= 1)
       WriteToClient("HTTP/1.1 100 Continue\r\n\r\n");
     if (head.status != 101) return;
-    upstream_->Close();  // Upgrade was stripped: a 101 here is a protocol error
-    OnUpstreamFailed(UpstreamError::kBadResponse, false);
+    // The upstream connection accepts a 101 only for an upgrade request.
+    response_status_ = 101;
+    Count(101);
+    WriteToClient(SerializeClientResponse(head, ResponseFraming::kAsIs, true, 1));
     return;
   }
   response_status_ = head.status;
@@ -385,6 +440,7 @@ void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
 }
 
 void DownstreamConnection::OnUpstreamBody(const char* data, size_t len) {
+  if (phase_ == Phase::kTunnel) last_activity_ms_ = uv_now(worker_->loop());
   if (response_chunked_) {
     std::string chunk = ChunkHeader(len);
     chunk.append(data, len).append("\r\n");
@@ -397,8 +453,50 @@ void DownstreamConnection::OnUpstreamBody(const char* data, size_t len) {
     upstream_->PauseReading();
 }
 
-void DownstreamConnection::OnUpstreamComplete(bool reusable) {
-  if (response_chunked_) WriteToClient("0\r\n\r\n");
+void DownstreamConnection::OnUpstreamUpgraded() {
+  if (!request_complete_) {
+    Close();  // the request's body is unfinished: no way to tell where the tunnel begins
+    return;
+  }
+  phase_ = Phase::kTunnel;
+  config_.reset();
+  last_activity_ms_ = uv_now(worker_->loop());
+  ArmTimer(TimerRole::kTunnelIdle, worker_->limits().tunnel_idle_timeout_ms);
+  if (!unparsed_.empty()) {
+    std::string early;
+    early.swap(unparsed_);
+    upstream_->Write(std::move(early));
+  }
+  ResumeReading();
+}
+
+void DownstreamConnection::TunnelFromClient(const char* data, size_t len) {
+  if (upstream_ == nullptr) return;
+  last_activity_ms_ = uv_now(worker_->loop());
+  upstream_->Write(std::string(data, len));
+  if (upstream_ != nullptr && upstream_->write_queue_size() > worker_->limits().write_high_water) {
+    PauseReading();
+  }
+}
+
+void DownstreamConnection::OnUpstreamTunnelEnd() {
+  upstream_ = nullptr;
+  CloseAfterWrites();
+}
+
+void DownstreamConnection::OnTunnelTimer() {
+  uint64_t now = uv_now(worker_->loop());
+  uint64_t timeout = worker_->limits().tunnel_idle_timeout_ms;
+  if (now - last_activity_ms_ >= timeout) {
+    Close();
+    return;
+  }
+  ArmTimer(TimerRole::kTunnelIdle, timeout - (now - last_activity_ms_));
+}
+
+void DownstreamConnection::OnUpstreamComplete(bool reusable,
+                                              const std::vector<HeaderField>& trailers) {
+  if (response_chunked_) WriteToClient(LastChunk(trailers));
   response_complete_ = true;
   UpstreamConnection* upstream = upstream_;
   upstream_ = nullptr;
@@ -417,6 +515,11 @@ void DownstreamConnection::RespondLocally(int status, std::string_view body) {
   response_status_ = status;
   response_complete_ = true;
   Count(status);
+  // A client waiting for 100 Continue may never send the body it announced.
+  if (!request_complete_ && request_.http_minor >= 1 &&
+      FindHeader(request_.headers, "expect") != nullptr) {
+    close_after_response_ = true;
+  }
   bool keep_alive = request_.keep_alive && !close_after_response_ && !worker_->draining();
   response_keep_alive_ = keep_alive;
   WriteToClient(LocalResponse(status, body, keep_alive, request_.method == "HEAD"));
@@ -478,6 +581,9 @@ void DownstreamConnection::OnTimer(uv_timer_t* timer) {
     case TimerRole::kLinger:
       self->Close();
       break;
+    case TimerRole::kTunnelIdle:
+      self->OnTunnelTimer();
+      break;
     case TimerRole::kNone:
       break;
   }
@@ -485,18 +591,13 @@ void DownstreamConnection::OnTimer(uv_timer_t* timer) {
 
 void DownstreamConnection::WriteToClient(std::string data) {
   if (closing_ || shutting_down_) return;
-  auto* w = new WriteRequest{.req = {}, .data = std::move(data)};
-  w->req.data = this;
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, &OnWrite) != 0) {
-    delete w;
+  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) != 0) {
     Close();
   }
 }
 
 void DownstreamConnection::OnWrite(uv_write_t* req, int status) {
-  auto* self = static_cast<DownstreamConnection*>(req->data);
-  delete reinterpret_cast<WriteRequest*>(req);
+  auto* self = FinishStringWrite<DownstreamConnection>(req);
   if (self->closing_) return;
   if (status != 0) {
     self->Close();
@@ -545,7 +646,9 @@ void DownstreamConnection::Close() {
 
 void DownstreamConnection::OnClosed(uv_handle_t* handle) {
   auto* self = static_cast<DownstreamConnection*>(handle->data);
-  if (--self->open_handles_ == 0) delete self;
+  if (--self->open_handles_ > 0) return;
+  if (self->counted_) self->entrypoint_->connections->open.fetch_sub(1, std::memory_order_relaxed);
+  delete self;
 }
 
 void DownstreamConnection::Count(int status) { entrypoint_->counters->Count(status); }

@@ -2,8 +2,9 @@
 // its requests, one at a time and in order (pipelined requests wait, parsed
 // but unanswered, until the response before them is complete). Phases of a
 // request: read head → route → pick endpoint → forward request → stream
-// response → keep alive or close. Loop thread only; freed in its close
-// callback.
+// response → keep alive or close; an upgrade request answered with 101
+// turns the connection into a tunnel to its upstream connection. Loop
+// thread only; freed in its close callback.
 #pragma once
 
 #include <llhttp.h>
@@ -11,8 +12,11 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dataplane/config/runtime_config.h"
+#include "dataplane/http/head_scanner.h"
+#include "dataplane/http/header_collector.h"
 #include "dataplane/http/message.h"
 #include "dataplane/http/upstream_connection.h"
 
@@ -34,17 +38,20 @@ class DownstreamConnection {
   // Reports from the UpstreamConnection serving the current request.
   void OnUpstreamHead(const ResponseHead& head);
   void OnUpstreamBody(const char* data, size_t len);
-  void OnUpstreamComplete(bool reusable);
+  void OnUpstreamComplete(bool reusable, const std::vector<HeaderField>& trailers);
+  void OnUpstreamUpgraded();
+  void OnUpstreamTunnelEnd();
   void OnUpstreamFailed(UpstreamError error, bool reused);
   void OnUpstreamWritable();
 
  private:
-  enum class TimerRole { kNone, kHead, kResume, kLinger };
+  enum class TimerRole { kNone, kHead, kResume, kLinger, kTunnelIdle };
   enum class Phase {
     kIdle,         // waiting for a request (keep-alive)
     kReadingHead,  // some bytes of a head have arrived
     kProxying,     // request forwarded, response not complete
     kResponding,   // a local response (error) is being written
+    kTunnel,       // switched protocols: bytes pass both ways unparsed
   };
 
   DownstreamConnection(Worker* worker, EntrypointListener* entrypoint);
@@ -60,6 +67,7 @@ class DownstreamConnection {
   void SendBodyToUpstream(const char* data, size_t len);
   void FinishRequestBody();
   void RespondLocally(int status, std::string_view body);
+  void RefuseMalformed(std::string_view why);
   void FinishExchange(bool keep_alive);
   void ResumeParsing();
   void WriteToClient(std::string data);
@@ -67,6 +75,8 @@ class DownstreamConnection {
   void PauseReading();
   void ResumeReading();
   void ArmTimer(TimerRole role, uint64_t ms);
+  void TunnelFromClient(const char* data, size_t len);
+  void OnTunnelTimer();
   void Count(int status);
 
   static int OnMessageBegin(llhttp_t* p);
@@ -88,7 +98,11 @@ class DownstreamConnection {
   uv_shutdown_t shutdown_req_{};
   int open_handles_ = 0;
   std::string client_ip_;
+  bool trusted_peer_ = false;  // in the entrypoint's trusted IPs
+  bool counted_ = false;       // holds one of the entrypoint's connection slots
+  uint64_t last_activity_ms_ = 0;  // tunnel: loop time of the last byte either way
   llhttp_t parser_{};
+  HeadScanner scanner_{HeadScanner::Kind::kRequest};
   Phase phase_ = Phase::kIdle;
   bool closing_ = false;
   bool close_after_response_ = false;
@@ -100,7 +114,7 @@ class DownstreamConnection {
   std::shared_ptr<const RuntimeConfig> config_;  // snapped at the request's start
   RequestHead request_;
   size_t head_bytes_ = 0;
-  bool field_done_ = true;
+  HeaderCollector headers_;
   int local_status_ = 0;  // set when the proxy answers itself
   bool request_complete_ = false;
   bool response_complete_ = false;

@@ -12,14 +12,19 @@ namespace {
 
 absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
-// Headers that the proxy owns on the way upstream: any client-supplied value
-// is dropped and replaced (no trusted forwarders in this build).
-bool IsForwardingHeader(std::string_view name) {
-  for (std::string_view h : {"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
-                             "x-forwarded-port", "x-real-ip", "forwarded"}) {
-    if (HeaderNameEquals(name, h)) return true;
+// Headers that the proxy owns on the way upstream: from an untrusted peer
+// any value is dropped and replaced; from a trusted one it is kept.
+enum Forwarding { kNotForwarding, kFor, kProto, kHost, kPort, kRealIp, kForwarded, kCount };
+Forwarding ForwardingHeader(std::string_view name) {
+  if (name.size() < 7 || !(name[0] == 'x' || name[0] == 'X' || name[0] == 'f' || name[0] == 'F'))
+    return kNotForwarding;  // the common case, decided on two bytes
+  static constexpr std::pair<std::string_view, Forwarding> kNames[] = {
+      {"x-forwarded-for", kFor},   {"x-forwarded-proto", kProto}, {"x-forwarded-host", kHost},
+      {"x-forwarded-port", kPort}, {"x-real-ip", kRealIp},        {"forwarded", kForwarded}};
+  for (const auto& [h, kind] : kNames) {
+    if (HeaderNameEquals(name, h)) return kind;
   }
-  return false;
+  return kNotForwarding;
 }
 
 bool ConnectionNames(const std::vector<HeaderField>& headers, std::string_view name) {
@@ -48,6 +53,12 @@ bool HeaderNameEquals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && absl::EqualsIgnoreCase(AsAbsl(a), AsAbsl(b));
 }
 
+std::string_view TrimOws(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return value;
+}
+
 const std::string* FindHeader(const std::vector<HeaderField>& headers, std::string_view name) {
   for (const HeaderField& h : headers) {
     if (HeaderNameEquals(h.name, name)) return &h.value;
@@ -57,10 +68,12 @@ const std::string* FindHeader(const std::vector<HeaderField>& headers, std::stri
 
 bool IsHopByHop(std::string_view name, const std::vector<HeaderField>& headers) {
   for (std::string_view h :
-       {"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-        "upgrade", "proxy-authenticate", "proxy-authorization"}) {
+       {"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "proxy"}) {
     if (HeaderNameEquals(name, h)) return true;
   }
+  // Proxy-Connection, Proxy-Authorization, ...; and "Proxy" itself, which
+  // CGI-style backends would read as HTTP_PROXY (httpoxy).
+  if (name.size() > 6 && HeaderNameEquals(name.substr(0, 6), "proxy-")) return true;
   return ConnectionNames(headers, name);
 }
 
@@ -69,17 +82,33 @@ std::string SerializeUpstreamRequest(const RequestHead& request, const Forwardin
   out.reserve(256 + request.target.size() + request.headers.size() * 48);
   out.append(request.method).append(" ").append(request.target).append(" HTTP/1.1\r\n");
   const std::string* host = nullptr;
+  bool kept[kCount] = {};
+  std::string forwarded_for;  // a trusted peer's X-Forwarded-For, to append to
   for (const HeaderField& h : request.headers) {
-    if (IsHopByHop(h.name, request.headers) || IsForwardingHeader(h.name)) continue;
+    bool upgrade = request.upgrade && HeaderNameEquals(h.name, "upgrade");
+    if (!upgrade && IsHopByHop(h.name, request.headers)) continue;
+    if (Forwarding kind = ForwardingHeader(h.name); kind != kNotForwarding) {
+      if (!fwd.trusted_peer) continue;
+      kept[kind] = true;
+      if (kind == kFor) {
+        forwarded_for.append(forwarded_for.empty() ? "" : ", ").append(h.value);
+        continue;
+      }
+    }
     if (HeaderNameEquals(h.name, "host")) host = &h.value;
     AppendHeader(&out, h.name, h.value);
   }
   if (request.chunked) AppendHeader(&out, "Transfer-Encoding", "chunked");
-  AppendHeader(&out, "X-Forwarded-For", fwd.client_ip);
-  AppendHeader(&out, "X-Forwarded-Proto", fwd.proto);
-  if (host != nullptr) AppendHeader(&out, "X-Forwarded-Host", *host);
-  AppendHeader(&out, "X-Forwarded-Port", fwd.entrypoint_port);
-  AppendHeader(&out, "X-Real-Ip", fwd.client_ip);
+  if (request.upgrade) AppendHeader(&out, "Connection", "Upgrade");
+  if (kept[kFor]) {
+    AppendHeader(&out, "X-Forwarded-For", forwarded_for.append(", ").append(fwd.client_ip));
+  } else {
+    AppendHeader(&out, "X-Forwarded-For", fwd.client_ip);
+  }
+  if (!kept[kProto]) AppendHeader(&out, "X-Forwarded-Proto", fwd.proto);
+  if (!kept[kHost] && host != nullptr) AppendHeader(&out, "X-Forwarded-Host", *host);
+  if (!kept[kPort]) AppendHeader(&out, "X-Forwarded-Port", fwd.entrypoint_port);
+  if (!kept[kRealIp]) AppendHeader(&out, "X-Real-Ip", fwd.client_ip);
   out.append("\r\n");
   return out;
 }
@@ -91,15 +120,32 @@ std::string SerializeClientResponse(const ResponseHead& response, ResponseFramin
   out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ");
   out.append(response.reason.empty() ? StatusReason(response.status) : response.reason);
   out.append("\r\n");
+  bool switching = response.status == 101;
   for (const HeaderField& h : response.headers) {
-    if (IsHopByHop(h.name, response.headers)) continue;
+    bool upgrade = switching && HeaderNameEquals(h.name, "upgrade");
+    if (!upgrade && IsHopByHop(h.name, response.headers)) continue;
     AppendHeader(&out, h.name, h.value);
   }
   if (framing == ResponseFraming::kChunked) AppendHeader(&out, "Transfer-Encoding", "chunked");
-  if (!keep_alive) {
+  if (switching) {
+    AppendHeader(&out, "Connection", "Upgrade");
+  } else if (!keep_alive) {
     AppendHeader(&out, "Connection", "close");
   } else if (client_http_minor == 0) {
     AppendHeader(&out, "Connection", "keep-alive");
+  }
+  out.append("\r\n");
+  return out;
+}
+
+std::string LastChunk(const std::vector<HeaderField>& trailers) {
+  std::string out = "0\r\n";
+  for (const HeaderField& h : trailers) {
+    if (IsHopByHop(h.name, trailers) || HeaderNameEquals(h.name, "content-length") ||
+        HeaderNameEquals(h.name, "host")) {
+      continue;
+    }
+    AppendHeader(&out, h.name, h.value);
   }
   out.append("\r\n");
   return out;

@@ -14,6 +14,9 @@ struct ForwardingInfo {
   std::string_view client_ip;  // peer address of the downstream connection
   std::string_view proto;      // "http" or "https"
   std::string_view entrypoint_port;
+  // The peer is in the entrypoint's trusted IPs: its forwarding headers are
+  // kept (X-Forwarded-For is appended to), not replaced.
+  bool trusted_peer = false;
 };
 
 // True for headers that describe one connection only (RFC 9110 7.6.1), plus
@@ -21,7 +24,9 @@ struct ForwardingInfo {
 bool IsHopByHop(std::string_view name, const std::vector<HeaderField>& headers);
 
 // The request as sent upstream: always HTTP/1.1, keep-alive, chunked when the
-// client's body was chunked. Forwarded headers from the client are replaced.
+// client's body was chunked. Forwarded headers from an untrusted client are
+// replaced. An upgrade request keeps its Upgrade header and says
+// "Connection: Upgrade".
 std::string SerializeUpstreamRequest(const RequestHead& request, const ForwardingInfo& forwarding);
 
 enum class ResponseFraming {
@@ -30,9 +35,14 @@ enum class ResponseFraming {
   kUntilClose  // body ends when the proxy closes the connection (HTTP/1.0 client)
 };
 
-// The response as sent downstream.
+// The response as sent downstream. A 101 keeps Upgrade and says
+// "Connection: Upgrade".
 std::string SerializeClientResponse(const ResponseHead& response, ResponseFraming framing,
                                     bool keep_alive, int client_http_minor);
+
+// The end of a chunked body: the last chunk and the trailer fields, without
+// hop-by-hop and framing fields.
+std::string LastChunk(const std::vector<HeaderField>& trailers);
 
 // A complete local response (404, 502, ...) with a short text body.
 std::string LocalResponse(int status, std::string_view body, bool keep_alive, bool head_request);

@@ -22,8 +22,10 @@ struct RequestHead {
   bool chunked = false;    // Transfer-Encoding: chunked
   bool has_body = false;   // Content-Length > 0 or chunked
   bool keep_alive = true;  // what the client asked for
+  bool upgrade = false;    // Connection: upgrade with an Upgrade header (WebSocket)
   std::string host;        // lowercase, without port
   std::string path;        // target's path, without query
+  std::vector<HeaderField> trailers;  // after a chunked body
 };
 
 struct ResponseHead {
@@ -33,10 +35,14 @@ struct ResponseHead {
   std::vector<HeaderField> headers;
   bool chunked = false;
   bool has_content_length = false;
+  std::vector<HeaderField> trailers;  // after a chunked body
 };
 
 // ASCII case-insensitive comparison for header names.
 bool HeaderNameEquals(std::string_view a, std::string_view b);
+
+// `value` without leading and trailing spaces and tabs.
+std::string_view TrimOws(std::string_view value);
 
 // Value of the first header named `name`, or null.
 const std::string* FindHeader(const std::vector<HeaderField>& headers, std::string_view name);

@@ -4,15 +4,11 @@
 
 #include "dataplane/config/runtime_config.h"
 #include "dataplane/http/downstream_connection.h"
+#include "dataplane/net/string_write.h"
 #include "dataplane/worker/worker.h"
 
 namespace portico::dataplane {
 namespace {
-
-struct WriteRequest {
-  uv_write_t req;
-  std::string data;
-};
 
 UpstreamConnection* Self(llhttp_t* p) { return static_cast<UpstreamConnection*>(p->data); }
 
@@ -111,11 +107,13 @@ void UpstreamConnection::Attach(DownstreamConnection* owner) {
   timer_role_ = TimerRole::kNone;
 }
 
-void UpstreamConnection::ExpectResponse(bool head_request) {
+void UpstreamConnection::ExpectResponse(bool head_request, bool upgrade) {
   head_request_ = head_request;
+  upgrade_allowed_ = upgrade;
   response_started_ = false;
   head_ = ResponseHead{};
-  field_done_ = true;
+  headers_.Target(&head_.headers);
+  scanner_.Reset();
   llhttp_init(&parser_, HTTP_RESPONSE, &Settings());
   parser_.data = this;
   if (connected_) StartTimer(TimerRole::kResponse, worker_->limits().response_timeout_ms);
@@ -127,19 +125,13 @@ void UpstreamConnection::Write(std::string data) {
     pending_.append(data);
     return;
   }
-  auto* w = new WriteRequest{.req = {}, .data = std::move(data)};
-  w->req.data = this;
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  if (uv_write(&w->req, reinterpret_cast<uv_stream_t*>(&tcp_), &buf, 1, &OnWrite) != 0) {
-    delete w;
+  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) != 0) {
     Fail(UpstreamError::kReset);
   }
 }
 
 void UpstreamConnection::OnWrite(uv_write_t* req, int status) {
-  auto* w = reinterpret_cast<WriteRequest*>(req);
-  auto* self = static_cast<UpstreamConnection*>(req->data);
-  delete w;
+  auto* self = FinishStringWrite<UpstreamConnection>(req);
   if (status == UV_ECANCELED || self->closing_) return;
   if (status != 0) {
     self->Fail(UpstreamError::kReset);
@@ -192,25 +184,57 @@ void UpstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf
     self->Close();
     return;
   }
-  llhttp_errno_t err = llhttp_execute(&self->parser_, buf->base, static_cast<size_t>(nread));
-  if (self->closing_) return;
-  if (err == HPE_PAUSED) {
-    // The response ended. Bytes after it would be an unsolicited response:
-    // the connection can no longer be trusted.
-    const char* end = llhttp_get_error_pos(&self->parser_);
-    if (end != nullptr && end < buf->base + nread) {
-      self->Close();
-      return;
-    }
-    llhttp_resume(&self->parser_);
+  if (self->tunnel_) {
+    self->owner_->OnUpstreamBody(buf->base, static_cast<size_t>(nread));
     return;
   }
-  if (err != HPE_OK) self->Fail(UpstreamError::kBadResponse);
+  self->Execute(buf->base, static_cast<size_t>(nread));
+}
+
+void UpstreamConnection::Execute(const char* data, size_t len) {
+  while (true) {
+    if (scanner_.Feed(data, len) != nullptr) {
+      Fail(UpstreamError::kBadResponse);  // never forward a head others may read differently
+      return;
+    }
+    llhttp_errno_t err = llhttp_execute(&parser_, data, len);
+    if (closing_ || err == HPE_OK) return;
+    if (err != HPE_PAUSED) {
+      Fail(UpstreamError::kBadResponse);
+      return;
+    }
+    const char* end = llhttp_get_error_pos(&parser_);
+    size_t rest = end == nullptr ? 0 : static_cast<size_t>(data + len - end);
+    if (tunnel_) {
+      // Switched protocols: what follows the 101 is the new protocol's.
+      owner_->OnUpstreamUpgraded();
+      if (rest > 0 && !closing_ && owner_ != nullptr) owner_->OnUpstreamBody(end, rest);
+      return;
+    }
+    llhttp_resume(&parser_);
+    if (informational_) {
+      informational_ = false;  // parse the final response that follows
+      data = end;
+      len = rest;
+      if (len == 0) return;
+      continue;
+    }
+    // The response ended. Bytes after it would be an unsolicited response:
+    // the connection can no longer be trusted.
+    if (rest > 0) Close();
+    return;
+  }
 }
 
 void UpstreamConnection::HandleEof() {
   if (owner_ == nullptr) {
     Close();
+    return;
+  }
+  if (tunnel_) {
+    DownstreamConnection* owner = owner_;
+    Close();
+    owner->OnUpstreamTunnelEnd();
     return;
   }
   // A response delimited by the end of the connection completes here.
@@ -251,6 +275,21 @@ void UpstreamConnection::Close() {
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &OnClosed);
 }
 
+void UpstreamConnection::CloseAfterWrites() {
+  owner_ = nullptr;
+  if (closing_) return;
+  if (!connected_) {
+    Close();
+    return;
+  }
+  FlushPending();
+  shutdown_req_.data = this;
+  int rc = uv_shutdown(
+      &shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_),
+      [](uv_shutdown_t* req, int) { static_cast<UpstreamConnection*>(req->data)->Close(); });
+  if (rc != 0) Close();
+}
+
 void UpstreamConnection::OnClosed(uv_handle_t* handle) {
   auto* self = static_cast<UpstreamConnection*>(handle->data);
   if (--self->open_handles_ == 0) delete self;
@@ -262,22 +301,17 @@ int UpstreamConnection::OnStatus(llhttp_t* p, const char* at, size_t len) {
 }
 
 int UpstreamConnection::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
-  UpstreamConnection* self = Self(p);
-  if (self->field_done_) {
-    self->head_.headers.emplace_back();
-    self->field_done_ = false;
-  }
-  self->head_.headers.back().name.append(at, len);
+  Self(p)->headers_.Field(at, len);
   return 0;
 }
 
 int UpstreamConnection::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
-  Self(p)->head_.headers.back().value.append(at, len);
+  Self(p)->headers_.Value(at, len);
   return 0;
 }
 
 int UpstreamConnection::OnHeaderValueComplete(llhttp_t* p) {
-  Self(p)->field_done_ = true;
+  Self(p)->headers_.ValueComplete();
   return 0;
 }
 
@@ -291,7 +325,9 @@ int UpstreamConnection::OnHeadersComplete(llhttp_t* p) {
   head.http_minor = p->http_minor;
   head.chunked = (p->flags & F_CHUNKED) != 0;
   head.has_content_length = (p->flags & F_CONTENT_LENGTH) != 0;
+  self->headers_.Target(&head.trailers);
   if (self->owner_ == nullptr) return -1;
+  if (head.status == 101 && !self->upgrade_allowed_) return -1;  // nobody asked to switch
   self->owner_->OnUpstreamHead(head);
   if (self->closing_) return -1;
   // 1 tells llhttp that this response has no body (the request was HEAD).
@@ -309,15 +345,23 @@ int UpstreamConnection::OnMessageComplete(llhttp_t* p) {
   UpstreamConnection* self = Self(p);
   if (self->owner_ == nullptr) return -1;
   int status = self->head_.status;
+  if (status == 101) {
+    self->tunnel_ = true;
+    return HPE_PAUSED;
+  }
   if (status >= 100 && status < 200) {
     // Informational: the final response follows on the same connection.
     self->head_ = ResponseHead{};
+    self->headers_.Target(&self->head_.headers);
     self->response_started_ = false;
-    return 0;
+    self->informational_ = true;
+    self->scanner_.Reset();
+    self->StartTimer(TimerRole::kResponse, self->worker_->limits().response_timeout_ms);
+    return HPE_PAUSED;
   }
   bool reusable = llhttp_should_keep_alive(p) != 0;
   DownstreamConnection* owner = self->owner_;
-  owner->OnUpstreamComplete(reusable);
+  owner->OnUpstreamComplete(reusable, self->head_.trailers);
   return HPE_PAUSED;
 }
 

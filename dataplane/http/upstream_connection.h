@@ -1,8 +1,10 @@
 // UpstreamConnection: one TCP connection from a worker to a backend endpoint.
 // It writes the request bytes it is given, parses the response with llhttp
 // and reports to the DownstreamConnection it serves. Between requests it
-// sits in the worker's ConnectionPool. Loop thread only; the object is
-// freed in its close callback, never directly.
+// sits in the worker's ConnectionPool. After a 101 to an upgrade request it
+// becomes a tunnel: bytes pass both ways unparsed until either side closes.
+// Loop thread only; the object is freed in its close callback, never
+// directly.
 #pragma once
 
 #include <llhttp.h>
@@ -10,6 +12,8 @@
 
 #include <string>
 
+#include "dataplane/http/head_scanner.h"
+#include "dataplane/http/header_collector.h"
 #include "dataplane/http/message.h"
 
 namespace portico::dataplane {
@@ -33,13 +37,16 @@ class UpstreamConnection {
 
   // Binds a pooled connection to a new owner.
   void Attach(DownstreamConnection* owner);
-  // Prepares the parser for the response to the next request.
-  void ExpectResponse(bool head_request);
+  // Prepares the parser for the response to the next request; `upgrade`
+  // allows a 101 (the request asked to switch protocols).
+  void ExpectResponse(bool head_request, bool upgrade);
   // Queues bytes for the backend (sent once connected).
   void Write(std::string data);
   // The owner is done with this connection: pool it when reusable, else close.
   void Release(bool reusable);
   void Close();
+  // Detaches the owner, sends what is queued, then closes (end of a tunnel).
+  void CloseAfterWrites();
 
   void PauseReading();
   void ResumeReading();
@@ -59,6 +66,7 @@ class UpstreamConnection {
   void Fail(UpstreamError error);
   void HandleEof();
   void FlushPending();
+  void Execute(const char* data, size_t len);
   void StartTimer(TimerRole role, uint64_t ms);
 
   static int OnStatus(llhttp_t* p, const char* at, size_t len);
@@ -78,9 +86,13 @@ class UpstreamConnection {
   uv_timer_t timer_{};
   int open_handles_ = 0;
   llhttp_t parser_{};
+  HeadScanner scanner_{HeadScanner::Kind::kResponse};
   ResponseHead head_;
-  bool field_done_ = true;  // the last header callback completed a value
+  HeaderCollector headers_;
   bool head_request_ = false;
+  bool upgrade_allowed_ = false;
+  bool informational_ = false;  // a 1xx ended; the final response follows
+  bool tunnel_ = false;         // switched protocols: no more HTTP here
   bool connected_ = false;
   bool closing_ = false;
   bool reused_ = false;
@@ -88,6 +100,7 @@ class UpstreamConnection {
   bool reading_paused_ = false;
   TimerRole timer_role_ = TimerRole::kNone;
   std::string pending_;  // bytes written before the connection was up
+  uv_shutdown_t shutdown_req_{};
 };
 
 }  // namespace portico::dataplane

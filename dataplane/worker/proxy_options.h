@@ -6,12 +6,20 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/net/cidr_set.h"
+
 namespace portico::dataplane {
 
 struct EntrypointSpec {
   std::string name;  // "web"
   std::string host;  // listen address
   int port = 0;      // 0 before start-up resolves it
+  // Peers whose X-Forwarded-* / X-Real-Ip / Forwarded headers are kept
+  // (Traefik's forwardedHeaders.trustedIPs); from anyone else they are replaced.
+  CidrSet trusted_ips;
+  // Open client connections on this entrypoint, all workers together; more
+  // are accepted and closed at once.
+  int max_connections = 20'000;
 };
 
 struct ProxyLimits {
@@ -25,6 +33,7 @@ struct ProxyLimits {
   uint64_t upstream_idle_timeout_ms = 30'000;
   uint64_t connect_timeout_ms = 5'000;    // → 502
   uint64_t response_timeout_ms = 60'000;  // upstream response head → 504
+  uint64_t tunnel_idle_timeout_ms = 3'600'000;  // upgraded (WebSocket) connection with no traffic
 };
 
 }  // namespace portico::dataplane

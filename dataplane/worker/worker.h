@@ -28,6 +28,7 @@ struct EntrypointListener {
   int fd = -1;            // bound and listening; the worker takes ownership
   std::string port_text;  // for X-Forwarded-Port
   RequestCounters* counters = nullptr;
+  ConnectionGauge* connections = nullptr;  // shared by the entrypoint's listeners
   uv_tcp_t* handle = nullptr;  // owned by the loop once started
   class Worker* worker = nullptr;
 };

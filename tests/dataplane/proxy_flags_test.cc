@@ -52,3 +52,38 @@ TEST_CASE("durations need a unit", "[flags]") {
 
 }  // namespace
 }  // namespace portico::dataplane
+
+namespace portico::dataplane {
+namespace {
+
+TEST_CASE("per-entrypoint trusted IPs and connection limits", "[flags]") {
+  ProxyFlags f;
+  REQUIRE(ParseProxyFlags({"--controller=x:1", "--grpc-insecure", "--trusted-ips=web=10.0.0.0/8,::1",
+                           "--max-connections=admin=5", "--max-connections=100",
+                           "--entrypoint=web=127.0.0.1:0", "--entrypoint=admin=127.0.0.1:0",
+                           "--drain-delay=2s", "--tunnel-idle-timeout=5m"},
+                          &f) == "");
+  REQUIRE(f.entrypoints.size() == 2);
+  CHECK(f.entrypoints[0].trusted_ips.size() == 2);
+  CHECK(f.entrypoints[1].trusted_ips.empty());
+  CHECK(f.entrypoints[0].max_connections == 100);
+  CHECK(f.entrypoints[1].max_connections == 5);
+  CHECK(f.drain_delay_ms == 2000);
+  CHECK(f.limits.tunnel_idle_timeout_ms == 300'000);
+
+  auto error = [](std::vector<std::string> args) {
+    ProxyFlags flags;
+    return ParseProxyFlags(args, &flags);
+  };
+  CHECK(error({"--controller=x:1", "--grpc-insecure", "--trusted-ips=nope=1.2.3.4"}) ==
+        "--trusted-ips: no entrypoint named 'nope'");
+  CHECK(error({"--controller=x:1", "--grpc-insecure", "--trusted-ips=web=1.2.3.4/33"}) ==
+        "--trusted-ips web: '1.2.3.4/33': prefix length must be 0 to 32");
+  CHECK(error({"--controller=x:1", "--grpc-insecure", "--trusted-ips=web=10.0.0.x"}) ==
+        "--trusted-ips web: '10.0.0.x' is not an IP address or CIDR network");
+  CHECK(error({"--controller=x:1", "--grpc-insecure", "--max-connections=web=0"}) ==
+        "--max-connections: expected [NAME=]N with N >= 1, got 'web=0'");
+}
+
+}  // namespace
+}  // namespace portico::dataplane

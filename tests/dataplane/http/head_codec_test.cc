@@ -55,3 +55,73 @@ TEST_CASE("local responses and chunk headers", "[http]") {
 
 }  // namespace
 }  // namespace portico::dataplane
+
+namespace portico::dataplane {
+namespace {
+
+TEST_CASE("hop-by-hop: the fixed list, Proxy-*, and names listed in Connection", "[http]") {
+  std::vector<HeaderField> headers = {{"Connection", "close, X-Secret"}};
+  for (const char* name : {"Connection", "keep-alive", "TE", "Trailer", "Transfer-Encoding",
+                           "Upgrade", "Proxy", "Proxy-Authorization", "proxy-connection",
+                           "Proxy-Anything", "x-secret"}) {
+    INFO(name);
+    CHECK(IsHopByHop(name, headers));
+  }
+  for (const char* name : {"Proxyish", "X-Proxy-Id", "Trailers", "Host"}) {
+    INFO(name);
+    CHECK_FALSE(IsHopByHop(name, headers));
+  }
+}
+
+TEST_CASE("upgrade requests and 101 responses keep Upgrade", "[http]") {
+  RequestHead r;
+  r.method = "GET";
+  r.target = "/ws";
+  r.upgrade = true;
+  r.headers = {{"Host", "a.test"}, {"Connection", "Upgrade"}, {"Upgrade", "websocket"}};
+  std::string out = SerializeUpstreamRequest(r, {.client_ip = "1.2.3.4", .proto = "http",
+                                                 .entrypoint_port = "80"});
+  CHECK(out.find("Upgrade: websocket\r\n") != std::string::npos);
+  CHECK(out.find("Connection: Upgrade\r\n") != std::string::npos);
+  r.upgrade = false;
+  out = SerializeUpstreamRequest(r, {.client_ip = "1.2.3.4", .proto = "http",
+                                     .entrypoint_port = "80"});
+  CHECK(out.find("Upgrade") == std::string::npos);
+
+  ResponseHead switching{.status = 101,
+                         .reason = "Switching Protocols",
+                         .headers = {{"Upgrade", "websocket"}, {"Connection", "upgrade"}}};
+  out = SerializeClientResponse(switching, ResponseFraming::kAsIs, false, 1);
+  CHECK(out ==
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+}
+
+TEST_CASE("trusted peers' forwarding headers are kept and appended to", "[http]") {
+  RequestHead r;
+  r.method = "GET";
+  r.target = "/";
+  r.headers = {{"Host", "a.test"},
+               {"X-Forwarded-For", "10.0.0.1"},
+               {"x-forwarded-for", "10.0.0.2"},
+               {"X-Forwarded-Host", "public.test"}};
+  ForwardingInfo fwd{.client_ip = "192.0.2.1", .proto = "http", .entrypoint_port = "8080"};
+  fwd.trusted_peer = true;
+  std::string out = SerializeUpstreamRequest(r, fwd);
+  CHECK(out.find("X-Forwarded-For: 10.0.0.1, 10.0.0.2, 192.0.2.1\r\n") != std::string::npos);
+  CHECK(out.find("X-Forwarded-Host: public.test\r\n") != std::string::npos);
+  CHECK(out.find("X-Forwarded-Host: a.test") == std::string::npos);
+  CHECK(out.find("X-Forwarded-Proto: http\r\n") != std::string::npos);
+  fwd.trusted_peer = false;
+  out = SerializeUpstreamRequest(r, fwd);
+  CHECK(out.find("10.0.0.") == std::string::npos);
+  CHECK(out.find("X-Forwarded-Host: a.test\r\n") != std::string::npos);
+}
+
+TEST_CASE("the last chunk carries end-to-end trailers only", "[http]") {
+  CHECK(LastChunk({}) == "0\r\n\r\n");
+  CHECK(LastChunk({{"X-Sum", "1"}, {"Content-Length", "9"}, {"Host", "x"}, {"TE", "y"}}) ==
+        "0\r\nX-Sum: 1\r\n\r\n");
+}
+
+}  // namespace
+}  // namespace portico::dataplane

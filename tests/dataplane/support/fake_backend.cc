@@ -48,12 +48,20 @@ bool ReadRequest(int fd, std::string* buf, ReceivedRequest* req) {
         if (!ReadMore(fd, buf)) return false;
       }
       size_t size = std::stoul(buf->substr(0, eol), nullptr, 16);
+      if (size == 0) {
+        size_t stop;  // the empty line that ends the trailers
+        while ((stop = buf->find("\r\n\r\n", eol)) == std::string::npos) {
+          if (!ReadMore(fd, buf)) return false;
+        }
+        req->trailers = buf->substr(eol + 2, stop - eol);  // "" without trailers
+        buf->erase(0, stop + 4);
+        break;
+      }
       while (buf->size() < eol + 2 + size + 2) {
         if (!ReadMore(fd, buf)) return false;
       }
       req->body.append(*buf, eol + 2, size);
       buf->erase(0, eol + 2 + size + 2);
-      if (size == 0) break;
     }
   }
   return true;
@@ -111,6 +119,17 @@ void FakeBackend::Serve(int fd) {
     std::string response = handler_(req);
     if (response.empty()) break;
     if (::send(fd, response.data(), response.size(), MSG_NOSIGNAL) < 0) break;
+    if (response.starts_with("HTTP/1.1 101")) {
+      // Switched protocols: echo every read back with a prefix, until EOF.
+      std::string data;
+      data.swap(buf);
+      while (!stop_ && (!data.empty() || ReadMore(fd, &data))) {
+        std::string echo = "echo:" + data;
+        data.clear();
+        if (::send(fd, echo.data(), echo.size(), MSG_NOSIGNAL) < 0) break;
+      }
+      break;
+    }
     if (response.find("\r\nConnection: close\r\n") != std::string::npos) break;
     req = ReceivedRequest{};
   }
@@ -162,12 +181,14 @@ struct ParseState {
   ParsedResponse current;
   std::string field;
   bool in_value = false;
+  bool value_done = true;
 };
+// A name or value may come in pieces; a field starts after a value ended.
 int OnField(llhttp_t* p, const char* at, size_t len) {
   auto* s = static_cast<ParseState*>(p->data);
-  if (s->in_value) {
+  if (s->value_done) {
     s->field.clear();
-    s->in_value = false;
+    s->value_done = false;
   }
   s->field.append(at, len);
   return 0;
@@ -180,7 +201,9 @@ int OnValue(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 int OnFieldDone(llhttp_t* p) {
-  static_cast<ParseState*>(p->data)->in_value = false;
+  auto* s = static_cast<ParseState*>(p->data);
+  s->in_value = false;
+  s->value_done = true;
   return 0;
 }
 int OnBody(llhttp_t* p, const char* at, size_t len) {
@@ -195,6 +218,7 @@ int OnComplete(llhttp_t* p) {
   s->current = ParsedResponse{};
   s->field.clear();
   s->in_value = false;
+  s->value_done = true;
   return 0;
 }
 }  // namespace
@@ -228,6 +252,14 @@ std::vector<ParsedResponse> TestClient::Read(size_t count, bool head_request) {
     }
   }
   return out;
+}
+
+std::string TestClient::ReadBytes(size_t count) {
+  std::string data;
+  data.swap(leftover_);
+  while (data.size() < count && ReadMore(fd_, &data)) {
+  }
+  return data;
 }
 
 bool TestClient::ClosedByPeer() {

@@ -16,10 +16,12 @@ namespace portico::testing {
 struct ReceivedRequest {
   std::string head;  // request line and headers, as received
   std::string body;  // de-chunked
+  std::string trailers;  // trailer lines of a chunked body, each ending in CRLF
 };
 
 // Answers each request with handler(request); "" from the handler closes the
-// connection without answering.
+// connection without answering. After an answer that starts with
+// "HTTP/1.1 101" the connection echoes every read back as "echo:" + bytes.
 class FakeBackend {
  public:
   using Handler = std::function<std::string(const ReceivedRequest&)>;
@@ -62,6 +64,8 @@ class TestClient {
   // Reads until `count` complete responses arrived (or timeout/close).
   // `head_request` marks responses that have no body.
   std::vector<ParsedResponse> Read(size_t count, bool head_request = false);
+  // Raw bytes: reads until `count` arrived, EOF or timeout.
+  std::string ReadBytes(size_t count);
   // True if the proxy closed the connection (reads EOF within the timeout).
   bool ClosedByPeer();
 
