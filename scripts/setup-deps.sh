@@ -11,6 +11,7 @@ packages=(
   libssl-dev openssl libcurl4-openssl-dev rapidjson-dev libyaml-cpp-dev
   libuv1-dev node-llhttp libnghttp2-dev zlib1g-dev libbrotli-dev catch2
   curl python3 procps
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -125,6 +125,10 @@ void DownstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_b
       self->CloseAfterWrites();
       return;
     }
+    if (nread == UV_EOF && self->phase_ != Phase::kProxying) {
+      self->CloseAfterWrites();  // a local answer may still be queued: send it first
+      return;
+    }
     self->Close();
     return;
   }
