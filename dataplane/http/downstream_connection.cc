@@ -453,8 +453,13 @@ void DownstreamConnection::OnUpstreamBody(const char* data, size_t len) {
     WriteToClient(std::string(data, len));
   }
   size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
-  if (upstream_ != nullptr && queued > worker_->limits().write_high_water)
+  if (upstream_ != nullptr && queued > worker_->limits().write_high_water) {
     upstream_->PauseReading();
+    // A client that stops reading holds a backend connection: not forever.
+    if (timer_role_ == TimerRole::kNone) {
+      ArmTimer(TimerRole::kWriteStall, worker_->limits().idle_timeout_ms);
+    }
+  }
 }
 
 void DownstreamConnection::OnUpstreamUpgraded() {
@@ -588,6 +593,9 @@ void DownstreamConnection::OnTimer(uv_timer_t* timer) {
     case TimerRole::kTunnelIdle:
       self->OnTunnelTimer();
       break;
+    case TimerRole::kWriteStall:
+      self->Close();  // the client has not read for a whole idle timeout
+      break;
     case TimerRole::kNone:
       break;
   }
@@ -610,6 +618,10 @@ void DownstreamConnection::OnWrite(uv_write_t* req, int status) {
   size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&self->tcp_));
   if (self->upstream_ != nullptr && queued <= self->worker_->limits().write_high_water / 2) {
     self->upstream_->ResumeReading();
+    if (self->timer_role_ == TimerRole::kWriteStall) {
+      uv_timer_stop(&self->timer_);
+      self->timer_role_ = TimerRole::kNone;
+    }
   }
 }
 

@@ -45,7 +45,7 @@ class DownstreamConnection {
   void OnUpstreamWritable();
 
  private:
-  enum class TimerRole { kNone, kHead, kResume, kLinger, kTunnelIdle };
+  enum class TimerRole { kNone, kHead, kResume, kLinger, kTunnelIdle, kWriteStall };
   enum class Phase {
     kIdle,         // waiting for a request (keep-alive)
     kReadingHead,  // some bytes of a head have arrived

@@ -270,5 +270,27 @@ TEST_CASE("timeouts: 408 for a slow head, 504 for a silent backend", "[proxy][ti
   CHECK(r[0].status == 504);
 }
 
+TEST_CASE("a client that stops reading is cut off after the idle timeout", "[proxy][timeouts]") {
+  const std::string big(32 << 20, 'x');  // more than loopback's socket buffers hold
+  FakeBackend backend("127.0.0.1", [&big](const testing::ReceivedRequest& req) {
+    return OkResponse(req.head.starts_with("GET /big") ? big : "ok");
+  });
+  ProxyLimits limits;
+  limits.idle_timeout_ms = 300;
+  ProxyUnderTest proxy(AppSnapshot({{"127.0.0.1", backend.port()}}), limits);
+  TestClient slow(proxy.port());
+  slow.Send(Get("app.test", "/big"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  TestClient other(proxy.port());  // served while the slow one stalls
+  other.Send(Get("app.test"));
+  auto r = other.Read(1);
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].body == "ok");
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  // Now drain what was buffered: the connection ends well short of the body.
+  std::string received = slow.ReadBytes(big.size() + 1024);
+  CHECK(received.size() < big.size());
+}
+
 }  // namespace
 }  // namespace portico::dataplane
