@@ -14,6 +14,8 @@ namespace portico::dataplane {
 namespace {
 
 constexpr size_t kMaxReplayBytes = 64 * 1024;
+// Pipelined bytes buffered while a response is pending; reading pauses above.
+constexpr size_t kMaxPipelinedBytes = 64 * 1024;
 constexpr int kMaxConnectAttempts = 3;
 
 DownstreamConnection* Self(llhttp_t* p) { return static_cast<DownstreamConnection*>(p->data); }
@@ -102,8 +104,10 @@ void AllocFromWorker(uv_handle_t* handle, size_t, uv_buf_t* buf) {
 }
 }  // namespace
 
+// Reading stays on between requests: stopping and restarting it would cost
+// two epoll_ctl calls per request.
 void DownstreamConnection::ResumeReading() {
-  if (closing_ || shutting_down_) return;
+  if (!reading_paused_ || closing_ || shutting_down_ || client_eof_) return;
   reading_paused_ = false;
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &AllocFromWorker, &OnRead);
 }
@@ -129,6 +133,13 @@ void DownstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_b
       self->CloseAfterWrites();  // a local answer may still be queued: send it first
       return;
     }
+    if (nread == UV_EOF && self->request_complete_) {
+      // Half-close after a whole request: the response still goes out.
+      self->client_eof_ = true;
+      self->close_after_response_ = true;
+      self->PauseReading();
+      return;
+    }
     self->Close();
     return;
   }
@@ -138,13 +149,22 @@ void DownstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_b
   }
   if (self->parse_paused_) {
     self->unparsed_.append(buf->base, static_cast<size_t>(nread));
-    self->PauseReading();
+    if (self->unparsed_.size() > kMaxPipelinedBytes) self->PauseReading();
     return;
   }
   self->Parse(buf->base, static_cast<size_t>(nread));
 }
 
 void DownstreamConnection::Parse(const char* data, size_t len) {
+  // What the callbacks send upstream goes out in one write when this read
+  // has been parsed (head and body of a small request: one syscall).
+  parsing_ = true;
+  ParseBuffered(data, len);
+  parsing_ = false;
+  if (upstream_ != nullptr && !closing_) upstream_->Flush();
+}
+
+void DownstreamConnection::ParseBuffered(const char* data, size_t len) {
   if (const char* refused = scanner_.Feed(data, len)) {
     RefuseMalformed(refused);
     return;
@@ -157,7 +177,7 @@ void DownstreamConnection::Parse(const char* data, size_t len) {
     if (pos != nullptr && pos < data + len)
       unparsed_.append(pos, static_cast<size_t>(data + len - pos));
     parse_paused_ = true;
-    PauseReading();
+    if (unparsed_.size() > kMaxPipelinedBytes) PauseReading();
     if (response_complete_) FinishExchange(response_keep_alive_);
     return;
   }
@@ -355,7 +375,11 @@ void DownstreamConnection::SendToUpstream(std::string data) {
       replay_.clear();
     }
   }
-  upstream_->Write(std::move(data));
+  if (parsing_) {
+    upstream_->Buffer(std::move(data));
+  } else {
+    upstream_->Write(std::move(data));
+  }
   if (upstream_ != nullptr && upstream_->write_queue_size() > worker_->limits().write_high_water) {
     PauseReading();
   }
@@ -601,9 +625,33 @@ void DownstreamConnection::OnTimer(uv_timer_t* timer) {
   }
 }
 
+void DownstreamConnection::Cork() { corked_ = true; }
+
+void DownstreamConnection::Uncork() {
+  corked_ = false;
+  FlushToClient();
+}
+
+void DownstreamConnection::FlushToClient() {
+  if (client_out_.empty() || closing_) return;
+  std::string data;
+  data.swap(client_out_);
+  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) < 0) {
+    Close();
+  }
+}
+
 void DownstreamConnection::WriteToClient(std::string data) {
   if (closing_ || shutting_down_) return;
-  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) != 0) {
+  if (corked_) {
+    if (client_out_.empty()) {
+      client_out_ = std::move(data);
+    } else {
+      client_out_.append(data);
+    }
+    return;
+  }
+  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) < 0) {
     Close();
   }
 }
@@ -627,6 +675,7 @@ void DownstreamConnection::OnWrite(uv_write_t* req, int status) {
 
 void DownstreamConnection::CloseAfterWrites() {
   if (closing_ || shutting_down_) return;
+  FlushToClient();
   shutting_down_ = true;
   PauseReading();
   // A client that never reads must not hold the connection open forever.

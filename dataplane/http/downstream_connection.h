@@ -43,6 +43,10 @@ class DownstreamConnection {
   void OnUpstreamTunnelEnd();
   void OnUpstreamFailed(UpstreamError error, bool reused);
   void OnUpstreamWritable();
+  // While corked, writes to the client gather in one buffer; Uncork sends it
+  // in one write. The upstream connection corks around each read it parses.
+  void Cork();
+  void Uncork();
 
  private:
   enum class TimerRole { kNone, kHead, kResume, kLinger, kTunnelIdle, kWriteStall };
@@ -61,6 +65,8 @@ class DownstreamConnection {
   static void OnClosed(uv_handle_t* handle);
 
   void Parse(const char* data, size_t len);
+  void ParseBuffered(const char* data, size_t len);
+  void FlushToClient();
   void StartRequest();
   bool ConnectUpstream();
   void SendToUpstream(std::string data);
@@ -106,7 +112,11 @@ class DownstreamConnection {
   Phase phase_ = Phase::kIdle;
   bool closing_ = false;
   bool close_after_response_ = false;
-  bool reading_paused_ = false;
+  bool reading_paused_ = true;  // not reading until Accept starts it
+  bool client_eof_ = false;     // the client half-closed after a whole request
+  bool parsing_ = false;        // inside Parse: upstream writes are gathered
+  bool corked_ = false;
+  std::string client_out_;      // gathered while corked
   bool parse_paused_ = false;  // llhttp stopped after a complete request
   std::string unparsed_;       // pipelined bytes received while paused
 

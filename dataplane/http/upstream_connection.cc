@@ -121,11 +121,12 @@ void UpstreamConnection::ExpectResponse(bool head_request, bool upgrade) {
 
 void UpstreamConnection::Write(std::string data) {
   if (closing_ || data.empty()) return;
-  if (!connected_) {
-    pending_.append(data);
+  if (!connected_ || !pending_.empty()) {
+    Buffer(std::move(data));  // keeps the order behind what waits already
+    Flush();
     return;
   }
-  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) != 0) {
+  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) < 0) {
     Fail(UpstreamError::kReset);
   }
 }
@@ -140,6 +141,19 @@ void UpstreamConnection::OnWrite(uv_write_t* req, int status) {
   if (self->owner_ != nullptr && self->write_queue_size() == 0) {
     self->owner_->OnUpstreamWritable();
   }
+}
+
+void UpstreamConnection::Buffer(std::string data) {
+  if (closing_) return;
+  if (pending_.empty()) {
+    pending_ = std::move(data);
+  } else {
+    pending_.append(data);
+  }
+}
+
+void UpstreamConnection::Flush() {
+  if (connected_) FlushPending();
 }
 
 void UpstreamConnection::FlushPending() {
@@ -184,11 +198,17 @@ void UpstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf
     self->Close();
     return;
   }
+  // Everything this read produces for the client leaves in one write. The
+  // owner outlives this callback even if it closes: it is freed in its
+  // close callback, which runs later in the loop.
+  DownstreamConnection* owner = self->owner_;
+  owner->Cork();
   if (self->tunnel_) {
-    self->owner_->OnUpstreamBody(buf->base, static_cast<size_t>(nread));
-    return;
+    owner->OnUpstreamBody(buf->base, static_cast<size_t>(nread));
+  } else {
+    self->Execute(buf->base, static_cast<size_t>(nread));
   }
-  self->Execute(buf->base, static_cast<size_t>(nread));
+  owner->Uncork();
 }
 
 void UpstreamConnection::Execute(const char* data, size_t len) {

@@ -42,6 +42,9 @@ class UpstreamConnection {
   void ExpectResponse(bool head_request, bool upgrade);
   // Queues bytes for the backend (sent once connected).
   void Write(std::string data);
+  // Gathers bytes without sending; Flush sends all gathered bytes in one write.
+  void Buffer(std::string data);
+  void Flush();
   // The owner is done with this connection: pool it when reusable, else close.
   void Release(bool reusable);
   void Close();

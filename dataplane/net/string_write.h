@@ -1,5 +1,5 @@
 // Writes an owned string to a libuv stream: the bytes live until the write
-// completes, then the callback gets `owner` back. One heap block per write.
+// completes, then the callback gets `owner` back.
 #pragma once
 
 #include <uv.h>
@@ -13,14 +13,27 @@ struct StringWrite {
   std::string data;
 };
 
-// Returns libuv's error; on error nothing was queued and `cb` never runs.
+// Writes what the socket takes at once with uv_try_write (one write(2), no
+// allocation, no callback: libuv's uv_write would also re-arm the epoll
+// watcher once per write) and queues only the rest with uv_write.
+// Returns 0 when everything was written, 1 when some bytes were queued (the
+// callback runs later), or libuv's error (nothing queued, no callback).
 inline int WriteString(uv_stream_t* stream, std::string data, void* owner, uv_write_cb cb) {
+  uv_buf_t buf = uv_buf_init(data.data(), static_cast<unsigned>(data.size()));
+  int written = uv_try_write(stream, &buf, 1);
+  if (written == static_cast<int>(data.size())) return 0;
+  if (written < 0 && written != UV_EAGAIN) return written;
+  size_t done = written > 0 ? static_cast<size_t>(written) : 0;
   auto* w = new StringWrite{.req = {}, .data = std::move(data)};
   w->req.data = owner;
-  uv_buf_t buf = uv_buf_init(w->data.data(), static_cast<unsigned>(w->data.size()));
-  int rc = uv_write(&w->req, stream, &buf, 1, cb);
-  if (rc != 0) delete w;
-  return rc;
+  uv_buf_t rest =
+      uv_buf_init(w->data.data() + done, static_cast<unsigned>(w->data.size() - done));
+  int rc = uv_write(&w->req, stream, &rest, 1, cb);
+  if (rc != 0) {
+    delete w;
+    return rc;
+  }
+  return 1;
 }
 
 // In the write callback: frees the write and returns its owner.
