@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/http/exchange.h"
 #include "dataplane/http/head_codec.h"
 #include "dataplane/http/request_target.h"
 #include "dataplane/net/string_write.h"
@@ -122,11 +123,12 @@ void DownstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_b
   auto* self = static_cast<DownstreamConnection*>(stream->data);
   if (self->closing_ || nread == 0) return;
   if (nread < 0) {
-    if (self->phase_ == Phase::kTunnel && self->upstream_ != nullptr) {
-      // The client is done: let the backend have what is queued, then end.
-      self->upstream_->CloseAfterWrites();
-      self->upstream_ = nullptr;
-      self->CloseAfterWrites();
+    if (nread == UV_EOF && self->phase_ == Phase::kTunnel && self->upstream_ != nullptr) {
+      // The client is done sending: pass the half-close on; the backend's
+      // answer still flows until it closes too.
+      self->client_eof_ = true;
+      self->PauseReading();
+      self->upstream_->ShutdownWrite();
       return;
     }
     if (nread == UV_EOF && self->phase_ != Phase::kProxying) {
@@ -201,9 +203,10 @@ void DownstreamConnection::RefuseMalformed(std::string_view why) {
 int DownstreamConnection::OnMessageBegin(llhttp_t* p) {
   DownstreamConnection* self = Self(p);
   self->phase_ = Phase::kReadingHead;
-  self->request_ = RequestHead{};
-  self->head_bytes_ = 0;
-  self->headers_.Target(&self->request_.headers);
+  self->worker_->exchanges().Give(std::move(self->ex_));
+  self->ex_ = self->worker_->exchanges().Take();
+  self->ex_->head_bytes = 0;
+  self->ex_->headers.Target(&self->ex_->request.headers);
   self->request_complete_ = false;
   self->response_complete_ = false;
   self->response_status_ = 0;
@@ -215,20 +218,20 @@ int DownstreamConnection::CheckHeadLimits() {
   const ProxyLimits& limits = worker_->limits();
   if (phase_ == Phase::kProxying && response_status_ != 0) {
     // Trailers past the limits once the response has begun: no status left to send.
-    if (head_bytes_ > limits.max_header_bytes ||
-        request_.trailers.size() > limits.max_headers) {
+    if (ex_->head_bytes > limits.max_header_bytes ||
+        ex_->request.trailers.size() > limits.max_headers) {
       Close();
       return -1;
     }
     return 0;
   }
-  if (request_.target.size() > limits.max_uri_bytes) {
+  if (ex_->request.target.size() > limits.max_uri_bytes) {
     close_after_response_ = true;
     RespondLocally(414, "request-target too long\n");
     return -1;
   }
-  if (head_bytes_ > limits.max_header_bytes || request_.headers.size() > limits.max_headers ||
-      request_.trailers.size() > limits.max_headers) {
+  if (ex_->head_bytes > limits.max_header_bytes || ex_->request.headers.size() > limits.max_headers ||
+      ex_->request.trailers.size() > limits.max_headers) {
     close_after_response_ = true;
     RespondLocally(431, "request header fields too large\n");
     return -1;
@@ -238,27 +241,27 @@ int DownstreamConnection::CheckHeadLimits() {
 
 int DownstreamConnection::OnUrl(llhttp_t* p, const char* at, size_t len) {
   DownstreamConnection* self = Self(p);
-  self->request_.target.append(at, len);
-  self->head_bytes_ += len;
+  self->ex_->request.target.append(at, len);
+  self->ex_->head_bytes += len;
   return self->CheckHeadLimits();
 }
 
 int DownstreamConnection::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
   DownstreamConnection* self = Self(p);
-  self->headers_.Field(at, len);
-  self->head_bytes_ += len + 4;
+  self->ex_->headers.Field(at, len);
+  self->ex_->head_bytes += len + 4;
   return self->CheckHeadLimits();
 }
 
 int DownstreamConnection::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
   DownstreamConnection* self = Self(p);
-  self->headers_.Value(at, len);
-  self->head_bytes_ += len;
+  self->ex_->headers.Value(at, len);
+  self->ex_->head_bytes += len;
   return self->CheckHeadLimits();
 }
 
 int DownstreamConnection::OnHeaderValueComplete(llhttp_t* p) {
-  Self(p)->headers_.ValueComplete();
+  Self(p)->ex_->headers.ValueComplete();
   return 0;
 }
 
@@ -266,12 +269,12 @@ int DownstreamConnection::OnHeadersComplete(llhttp_t* p) {
   DownstreamConnection* self = Self(p);
   uv_timer_stop(&self->timer_);
   self->timer_role_ = TimerRole::kNone;
-  self->headers_.Target(&self->request_.trailers);
+  self->ex_->headers.Target(&self->ex_->request.trailers);
   return self->CompleteHead();
 }
 
 int DownstreamConnection::CompleteHead() {
-  RequestHead& r = request_;
+  RequestHead& r = ex_->request;
   r.method = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
   r.http_minor = parser_.http_minor;
   r.chunked = (parser_.flags & F_CHUNKED) != 0;
@@ -322,12 +325,12 @@ int DownstreamConnection::CompleteHead() {
 }
 
 void DownstreamConnection::StartRequest() {
-  config_ = worker_->config();
-  if (config_ == nullptr) {
+  ex_->config = worker_->config();
+  if (ex_->config == nullptr) {
     RespondLocally(503, "no configuration received yet\n");
     return;
   }
-  const Route* route = config_->routes().Match(request_.host, request_.path);
+  const Route* route = ex_->config->routes().Match(ex_->request.host, ex_->request.path);
   if (route == nullptr) {
     RespondLocally(404, "no route matches this host and path\n");
     return;
@@ -336,43 +339,43 @@ void DownstreamConnection::StartRequest() {
     RespondLocally(503, "the route's backend service is not available\n");
     return;
   }
-  cluster_ = route->cluster;
-  connect_attempts_ = 0;
-  replay_.clear();
-  replayable_ = true;
+  ex_->cluster = route->cluster;
+  ex_->connect_attempts = 0;
+  ex_->replay.clear();
+  ex_->replayable = true;
   phase_ = Phase::kProxying;
   if (!ConnectUpstream()) return;
   ForwardingInfo fwd{.client_ip = client_ip_,
                      .proto = "http",
                      .entrypoint_port = entrypoint_->port_text,
                      .trusted_peer = trusted_peer_};
-  SendToUpstream(SerializeUpstreamRequest(request_, fwd));
+  SendToUpstream(SerializeUpstreamRequest(ex_->request, fwd));
 }
 
 bool DownstreamConnection::ConnectUpstream() {
-  const Endpoint* endpoint = worker_->picker().Pick(*cluster_);
+  const Endpoint* endpoint = worker_->picker().Pick(*ex_->cluster);
   if (endpoint == nullptr) {
     RespondLocally(503, "no endpoint available for this service\n");
     return false;
   }
-  ++connect_attempts_;
+  ++ex_->connect_attempts;
   upstream_ = worker_->pool().Take(endpoint->key);
   if (upstream_ != nullptr) {
     upstream_->Attach(this);
   } else {
     upstream_ = UpstreamConnection::Connect(worker_, *endpoint, this);
   }
-  upstream_->ExpectResponse(request_.method == "HEAD", request_.upgrade);
+  upstream_->ExpectResponse(ex_->request.method == "HEAD", ex_->request.upgrade);
   return true;
 }
 
 void DownstreamConnection::SendToUpstream(std::string data) {
-  if (replayable_) {
-    if (replay_.size() + data.size() <= kMaxReplayBytes) {
-      replay_.append(data);
+  if (ex_->replayable) {
+    if (ex_->replay.size() + data.size() <= kMaxReplayBytes) {
+      ex_->replay.append(data);
     } else {
-      replayable_ = false;
-      replay_.clear();
+      ex_->replayable = false;
+      ex_->replay.clear();
     }
   }
   if (parsing_) {
@@ -388,7 +391,7 @@ void DownstreamConnection::SendToUpstream(std::string data) {
 int DownstreamConnection::OnBody(llhttp_t* p, const char* at, size_t len) {
   DownstreamConnection* self = Self(p);
   if (self->phase_ != Phase::kProxying || self->upstream_ == nullptr) return 0;  // discarded
-  if (self->request_.chunked) {
+  if (self->ex_->request.chunked) {
     std::string chunk = ChunkHeader(len);
     chunk.append(at, len).append("\r\n");
     self->SendToUpstream(std::move(chunk));
@@ -402,9 +405,9 @@ int DownstreamConnection::OnMessageComplete(llhttp_t* p) {
   DownstreamConnection* self = Self(p);
   self->scanner_.Reset();
   self->request_complete_ = true;
-  self->request_.keep_alive = llhttp_should_keep_alive(p) != 0;
-  if (self->phase_ == Phase::kProxying && self->upstream_ != nullptr && self->request_.chunked) {
-    self->SendToUpstream(LastChunk(self->request_.trailers));
+  self->ex_->request.keep_alive = llhttp_should_keep_alive(p) != 0;
+  if (self->phase_ == Phase::kProxying && self->upstream_ != nullptr && self->ex_->request.chunked) {
+    self->SendToUpstream(LastChunk(self->ex_->request.trailers));
   }
   return HPE_PAUSED;
 }
@@ -420,12 +423,12 @@ void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
     return;
   }
   bool retry =
-      replayable_ &&
-      ((error == UpstreamError::kConnectFailed && connect_attempts_ < kMaxConnectAttempts &&
-        static_cast<size_t>(connect_attempts_) < cluster_->active().size() + 1) ||
+      ex_->replayable &&
+      ((error == UpstreamError::kConnectFailed && ex_->connect_attempts < kMaxConnectAttempts &&
+        static_cast<size_t>(ex_->connect_attempts) < ex_->cluster->active().size() + 1) ||
        (error == UpstreamError::kReset && reused));
   if (retry && ConnectUpstream()) {
-    std::string again = replay_;
+    std::string again = ex_->replay;
     upstream_->Write(std::move(again));
     return;
   }
@@ -441,7 +444,7 @@ void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
 
 void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
   if (head.status < 200) {
-    if (head.status == 100 && request_.http_minor >= 1)
+    if (head.status == 100 && ex_->request.http_minor >= 1)
       WriteToClient("HTTP/1.1 100 Continue\r\n\r\n");
     if (head.status != 101) return;
     // The upstream connection accepts a 101 only for an upgrade request.
@@ -452,10 +455,10 @@ void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
   }
   response_status_ = head.status;
   Count(head.status);
-  bool bodyless = request_.method == "HEAD" || head.status == 204 || head.status == 304;
+  bool bodyless = ex_->request.method == "HEAD" || head.status == 204 || head.status == 304;
   ResponseFraming framing = ResponseFraming::kAsIs;
   if (!bodyless && (head.chunked || !head.has_content_length)) {
-    if (request_.http_minor >= 1) {
+    if (ex_->request.http_minor >= 1) {
       framing = ResponseFraming::kChunked;
     } else {
       framing = ResponseFraming::kUntilClose;
@@ -463,8 +466,8 @@ void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
     }
   }
   response_chunked_ = framing == ResponseFraming::kChunked;
-  response_keep_alive_ = request_.keep_alive && !close_after_response_ && !worker_->draining();
-  WriteToClient(SerializeClientResponse(head, framing, response_keep_alive_, request_.http_minor));
+  response_keep_alive_ = ex_->request.keep_alive && !close_after_response_ && !worker_->draining();
+  WriteToClient(SerializeClientResponse(head, framing, response_keep_alive_, ex_->request.http_minor));
 }
 
 void DownstreamConnection::OnUpstreamBody(const char* data, size_t len) {
@@ -492,13 +495,17 @@ void DownstreamConnection::OnUpstreamUpgraded() {
     return;
   }
   phase_ = Phase::kTunnel;
-  config_.reset();
+  worker_->exchanges().Give(std::move(ex_));
   last_activity_ms_ = uv_now(worker_->loop());
   ArmTimer(TimerRole::kTunnelIdle, worker_->limits().tunnel_idle_timeout_ms);
   if (!unparsed_.empty()) {
     std::string early;
     early.swap(unparsed_);
     upstream_->Write(std::move(early));
+  }
+  if (client_eof_) {
+    upstream_->ShutdownWrite();  // the client half-closed before the 101 came
+    return;
   }
   ResumeReading();
 }
@@ -544,18 +551,19 @@ void DownstreamConnection::OnUpstreamComplete(bool reusable,
 }
 
 void DownstreamConnection::RespondLocally(int status, std::string_view body) {
+  if (ex_ == nullptr) ex_ = worker_->exchanges().Take();  // refused before any head began
   phase_ = Phase::kResponding;
   response_status_ = status;
   response_complete_ = true;
   Count(status);
   // A client waiting for 100 Continue may never send the body it announced.
-  if (!request_complete_ && request_.http_minor >= 1 &&
-      FindHeader(request_.headers, "expect") != nullptr) {
+  if (!request_complete_ && ex_->request.http_minor >= 1 &&
+      FindHeader(ex_->request.headers, "expect") != nullptr) {
     close_after_response_ = true;
   }
-  bool keep_alive = request_.keep_alive && !close_after_response_ && !worker_->draining();
+  bool keep_alive = ex_->request.keep_alive && !close_after_response_ && !worker_->draining();
   response_keep_alive_ = keep_alive;
-  WriteToClient(LocalResponse(status, body, keep_alive, request_.method == "HEAD"));
+  WriteToClient(LocalResponse(status, body, keep_alive, ex_->request.method == "HEAD"));
   if (request_complete_) {
     FinishExchange(keep_alive);
   } else if (!close_after_response_ && reading_paused_ && !parse_paused_) {
@@ -565,14 +573,13 @@ void DownstreamConnection::RespondLocally(int status, std::string_view body) {
 }
 
 void DownstreamConnection::FinishExchange(bool keep_alive) {
-  config_.reset();
-  cluster_ = nullptr;
-  replay_.clear();
+  ex_->config.reset();
   if (!keep_alive || close_after_response_ || worker_->draining()) {
     CloseAfterWrites();
     return;
   }
   if (!parse_paused_) return;  // request body still arriving; resumes at its end
+  worker_->exchanges().Give(std::move(ex_));
   phase_ = Phase::kIdle;
   parse_paused_ = false;
   llhttp_resume(&parser_);
@@ -680,10 +687,15 @@ void DownstreamConnection::CloseAfterWrites() {
   PauseReading();
   // A client that never reads must not hold the connection open forever.
   ArmTimer(TimerRole::kLinger, worker_->limits().idle_timeout_ms);
-  shutdown_req_.data = this;
-  int rc = uv_shutdown(
-      &shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_),
-      [](uv_shutdown_t* req, int) { static_cast<DownstreamConnection*>(req->data)->Close(); });
+  // Rare enough to allocate: an idle connection should not carry it.
+  auto* req = new uv_shutdown_t;
+  req->data = this;
+  int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_shutdown_t* r, int) {
+    auto* self = static_cast<DownstreamConnection*>(r->data);
+    delete r;  // runs before the close callback, even when cancelled by uv_close
+    self->Close();
+  });
+  if (rc != 0) delete req;
   if (rc != 0) Close();
 }
 
@@ -702,7 +714,7 @@ void DownstreamConnection::Close() {
     upstream_->Close();  // mid-exchange: the connection's state is unknown
     upstream_ = nullptr;
   }
-  config_.reset();
+  worker_->exchanges().Give(std::move(ex_));
   worker_->Unregister(this);
   uv_timer_stop(&timer_);
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &OnClosed);

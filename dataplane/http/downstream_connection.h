@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "dataplane/config/runtime_config.h"
+#include "dataplane/http/exchange.h"
 #include "dataplane/http/head_scanner.h"
-#include "dataplane/http/header_collector.h"
 #include "dataplane/http/message.h"
 #include "dataplane/http/upstream_connection.h"
 
@@ -101,7 +101,6 @@ class DownstreamConnection {
   EntrypointListener* entrypoint_;
   uv_tcp_t tcp_{};
   uv_timer_t timer_{};
-  uv_shutdown_t shutdown_req_{};
   int open_handles_ = 0;
   std::string client_ip_;
   bool trusted_peer_ = false;  // in the entrypoint's trusted IPs
@@ -120,24 +119,16 @@ class DownstreamConnection {
   bool parse_paused_ = false;  // llhttp stopped after a complete request
   std::string unparsed_;       // pipelined bytes received while paused
 
-  // The exchange in progress.
-  std::shared_ptr<const RuntimeConfig> config_;  // snapped at the request's start
-  RequestHead request_;
-  size_t head_bytes_ = 0;
-  HeaderCollector headers_;
-  int local_status_ = 0;  // set when the proxy answers itself
+  // The exchange in progress (null between requests).
+  std::unique_ptr<Exchange> ex_;
   bool request_complete_ = false;
   bool response_complete_ = false;
   bool response_keep_alive_ = true;
   bool response_chunked_ = false;  // the proxy re-chunks the body to the client
   int response_status_ = 0;
   UpstreamConnection* upstream_ = nullptr;
-  const Cluster* cluster_ = nullptr;
-  int connect_attempts_ = 0;
   TimerRole timer_role_ = TimerRole::kNone;
   bool shutting_down_ = false;
-  std::string replay_;  // request bytes sent so far, for a retry
-  bool replayable_ = true;
 };
 
 }  // namespace portico::dataplane

@@ -295,13 +295,26 @@ void UpstreamConnection::Close() {
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &OnClosed);
 }
 
+void UpstreamConnection::ShutdownWrite() {
+  if (closing_ || write_shut_) return;
+  write_shut_ = true;
+  FlushPending();
+  shutdown_req_.data = this;
+  // Reading goes on: the backend may still answer until it closes too.
+  if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_),
+                  [](uv_shutdown_t*, int) {}) != 0) {
+    Close();
+  }
+}
+
 void UpstreamConnection::CloseAfterWrites() {
   owner_ = nullptr;
   if (closing_) return;
-  if (!connected_) {
+  if (!connected_ || write_shut_) {
     Close();
     return;
   }
+  write_shut_ = true;
   FlushPending();
   shutdown_req_.data = this;
   int rc = uv_shutdown(

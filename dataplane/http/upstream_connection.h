@@ -50,6 +50,9 @@ class UpstreamConnection {
   void Close();
   // Detaches the owner, sends what is queued, then closes (end of a tunnel).
   void CloseAfterWrites();
+  // Tunnel half-close: sends what is queued, then FIN; keeps reading and
+  // reporting to the owner until the backend closes.
+  void ShutdownWrite();
 
   void PauseReading();
   void ResumeReading();
@@ -96,6 +99,7 @@ class UpstreamConnection {
   bool upgrade_allowed_ = false;
   bool informational_ = false;  // a 1xx ended; the final response follows
   bool tunnel_ = false;         // switched protocols: no more HTTP here
+  bool write_shut_ = false;     // FIN sent (or being sent) to the backend
   bool connected_ = false;
   bool closing_ = false;
   bool reused_ = false;

@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "dataplane/config/runtime_config.h"
+#include "dataplane/http/exchange.h"
 #include "dataplane/metrics/request_counters.h"
 #include "dataplane/upstream/connection_pool.h"
 #include "dataplane/upstream/round_robin.h"
@@ -54,6 +55,7 @@ class Worker {
   const ProxyLimits& limits() const { return limits_; }
   ConnectionPool& pool() { return pool_; }
   RoundRobinPicker& picker() { return picker_; }
+  ExchangePool& exchanges() { return exchanges_; }
   bool draining() const { return draining_; }
   char* read_buffer() { return read_buffer_.get(); }
   static constexpr size_t kReadBufferSize = 64 * 1024;
@@ -85,6 +87,7 @@ class Worker {
   std::shared_ptr<const RuntimeConfig> config_;  // loop thread only
   ConnectionPool pool_;
   RoundRobinPicker picker_;
+  ExchangePool exchanges_;
   bool draining_ = false;
   absl::flat_hash_set<DownstreamConnection*> connections_;  // open client connections
 };

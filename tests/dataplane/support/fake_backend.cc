@@ -254,6 +254,8 @@ std::vector<ParsedResponse> TestClient::Read(size_t count, bool head_request) {
   return out;
 }
 
+void TestClient::ShutdownWrite() { ::shutdown(fd_, SHUT_WR); }
+
 std::string TestClient::ReadBytes(size_t count) {
   std::string data;
   data.swap(leftover_);

@@ -64,6 +64,8 @@ class TestClient {
   // Reads until `count` complete responses arrived (or timeout/close).
   // `head_request` marks responses that have no body.
   std::vector<ParsedResponse> Read(size_t count, bool head_request = false);
+  // Sends FIN: the client is done sending but still reads.
+  void ShutdownWrite();
   // Raw bytes: reads until `count` arrived, EOF or timeout.
   std::string ReadBytes(size_t count);
   // True if the proxy closed the connection (reads EOF within the timeout).

@@ -61,6 +61,19 @@ TEST_CASE("an upgrade answered with 101 becomes a tunnel both ways", "[proxy][up
   CHECK(client.ReadBytes(10) == "echo:again");
 }
 
+TEST_CASE("a client half-close passes through the tunnel; the answer still arrives",
+          "[proxy][upgrade]") {
+  FakeBackend backend("127.0.0.1", SwitchProtocols());
+  ProxyUnderTest proxy(AppSnapshot({{"127.0.0.1", backend.port()}}));
+  TestClient client(proxy.port());
+  // Early data and FIN before the 101 has even arrived.
+  client.Send(std::string(kUpgradeRequest) + "bye");
+  client.ShutdownWrite();
+  std::string all = client.ReadBytes(1 << 20);  // until the proxy closes
+  CHECK(all.starts_with("HTTP/1.1 101 "));
+  CHECK(all.ends_with("\r\n\r\necho:bye"));
+}
+
 TEST_CASE("an upgrade the backend declines is an ordinary response, then a close",
           "[proxy][upgrade]") {
   FakeBackend backend("127.0.0.1", Answer("no upgrade here"));
