@@ -55,10 +55,9 @@ const llhttp_settings_t& DownstreamConnection::Settings() {
 DownstreamConnection::DownstreamConnection(Worker* worker, EntrypointListener* entrypoint)
     : worker_(worker), entrypoint_(entrypoint) {
   uv_tcp_init(worker->loop(), &tcp_);
-  uv_timer_init(worker->loop(), &timer_);
+  timer_.Init(worker->loop(), this);
   open_handles_ = 2;
   tcp_.data = this;
-  timer_.data = this;
   llhttp_init(&parser_, HTTP_REQUEST, &Settings());
   parser_.data = this;
 }
@@ -69,7 +68,7 @@ void DownstreamConnection::Accept(Worker* worker, EntrypointListener* entrypoint
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(&conn->tcp_)) != 0) {
     conn->closing_ = true;
     uv_close(reinterpret_cast<uv_handle_t*>(&conn->tcp_), &OnClosed);
-    uv_close(reinterpret_cast<uv_handle_t*>(&conn->timer_), &OnClosed);
+    uv_close(conn->timer_.handle(), &OnClosed);
     return;
   }
   ConnectionGauge* gauge = entrypoint->connections;
@@ -80,7 +79,7 @@ void DownstreamConnection::Accept(Worker* worker, EntrypointListener* entrypoint
       entrypoint->counters->CountRefusedConnection();
       conn->closing_ = true;
       uv_close(reinterpret_cast<uv_handle_t*>(&conn->tcp_), &OnClosed);
-      uv_close(reinterpret_cast<uv_handle_t*>(&conn->timer_), &OnClosed);
+      uv_close(conn->timer_.handle(), &OnClosed);
       return;
     }
   }
@@ -267,7 +266,7 @@ int DownstreamConnection::OnHeaderValueComplete(llhttp_t* p) {
 
 int DownstreamConnection::OnHeadersComplete(llhttp_t* p) {
   DownstreamConnection* self = Self(p);
-  uv_timer_stop(&self->timer_);
+  self->timer_.Disarm();
   self->timer_role_ = TimerRole::kNone;
   self->ex_->headers.Target(&self->ex_->request.trailers);
   return self->CompleteHead();
@@ -595,7 +594,7 @@ void DownstreamConnection::FinishExchange(bool keep_alive) {
 
 void DownstreamConnection::ArmTimer(TimerRole role, uint64_t ms) {
   timer_role_ = role;
-  uv_timer_start(&timer_, &OnTimer, ms, 0);
+  timer_.Arm(ms);
 }
 
 void DownstreamConnection::OnTimer(uv_timer_t* timer) {
@@ -674,7 +673,7 @@ void DownstreamConnection::OnWrite(uv_write_t* req, int status) {
   if (self->upstream_ != nullptr && queued <= self->worker_->limits().write_high_water / 2) {
     self->upstream_->ResumeReading();
     if (self->timer_role_ == TimerRole::kWriteStall) {
-      uv_timer_stop(&self->timer_);
+      self->timer_.Disarm();
       self->timer_role_ = TimerRole::kNone;
     }
   }
@@ -716,9 +715,9 @@ void DownstreamConnection::Close() {
   }
   worker_->exchanges().Give(std::move(ex_));
   worker_->Unregister(this);
-  uv_timer_stop(&timer_);
+  timer_.Stop();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &OnClosed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &OnClosed);
+  uv_close(timer_.handle(), &OnClosed);
 }
 
 void DownstreamConnection::OnClosed(uv_handle_t* handle) {

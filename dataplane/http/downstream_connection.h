@@ -18,6 +18,7 @@
 #include "dataplane/http/exchange.h"
 #include "dataplane/http/head_scanner.h"
 #include "dataplane/http/message.h"
+#include "dataplane/net/deadline_timer.h"
 #include "dataplane/http/upstream_connection.h"
 
 namespace portico::dataplane {
@@ -100,7 +101,7 @@ class DownstreamConnection {
   Worker* worker_;
   EntrypointListener* entrypoint_;
   uv_tcp_t tcp_{};
-  uv_timer_t timer_{};
+  DeadlineTimer<&DownstreamConnection::OnTimer> timer_;
   int open_handles_ = 0;
   std::string client_ip_;
   bool trusted_peer_ = false;  // in the entrypoint's trusted IPs

@@ -2,15 +2,12 @@
 
 #include <cstdio>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/admin_server.h"
 
 namespace portico::dataplane {
 namespace {
 
-absl::string_view AsAbsl(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 // Headers that the proxy owns on the way upstream: from an untrusted peer
 // any value is dropped and replaced; from a trusted one it is kept.
@@ -27,20 +24,63 @@ Forwarding ForwardingHeader(std::string_view name) {
   return kNotForwarding;
 }
 
-bool ConnectionNames(const std::vector<HeaderField>& headers, std::string_view name) {
-  for (const HeaderField& h : headers) {
-    if (!HeaderNameEquals(h.name, "connection")) continue;
-    std::string_view v = h.value;
-    while (!v.empty()) {
-      size_t comma = v.find(',');
-      std::string_view token = v.substr(0, comma);
-      absl::string_view trimmed = absl::StripAsciiWhitespace(AsAbsl(token));
-      if (HeaderNameEquals(std::string_view(trimmed.data(), trimmed.size()), name)) return true;
-      if (comma == std::string_view::npos) break;
-      v.remove_prefix(comma + 1);
+// Lowercase ASCII compare of a header name against a lowercase literal.
+bool NameIs(std::string_view name, std::string_view lower) {
+  return HeaderNameEquals(name, lower);
+}
+
+// The names one message's Connection headers list, besides the three
+// connection options every proxy handles anyway. Gathered once per message:
+// most messages list none, and then nothing is allocated.
+class ConnectionTokens {
+ public:
+  explicit ConnectionTokens(const std::vector<HeaderField>& headers) {
+    for (const HeaderField& h : headers) {
+      if (h.name.size() != 10 || !NameIs(h.name, "connection")) continue;
+      std::string_view v = h.value;
+      while (!v.empty()) {
+        size_t comma = v.find(',');
+        std::string_view token = TrimOws(v.substr(0, comma));
+        if (!token.empty() && !NameIs(token, "keep-alive") && !NameIs(token, "close") &&
+            !NameIs(token, "upgrade")) {
+          tokens_.push_back(token);
+        }
+        if (comma == std::string_view::npos) break;
+        v.remove_prefix(comma + 1);
+      }
     }
   }
-  return false;
+  bool Lists(std::string_view name) const {
+    for (std::string_view t : tokens_) {
+      if (NameIs(name, t)) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<std::string_view> tokens_;
+};
+
+// RFC 9110 7.6.1's connection-specific fields, all of Proxy-*, and the
+// bare "Proxy" that CGI-style backends read as HTTP_PROXY (httpoxy).
+bool IsFixedHopByHop(std::string_view name) {
+  switch (name.size()) {
+    case 2:
+      return NameIs(name, "te");
+    case 5:
+      return NameIs(name, "proxy");
+    case 7:
+      return NameIs(name, "upgrade") || NameIs(name, "trailer");
+    case 10:
+      return NameIs(name, "connection") || NameIs(name, "keep-alive");
+    case 17:
+      if (NameIs(name, "transfer-encoding")) return true;
+      break;
+    default:
+      break;
+  }
+  return name.size() > 6 && (name[0] == 'p' || name[0] == 'P') &&
+         NameIs(name.substr(0, 6), "proxy-");
 }
 
 void AppendHeader(std::string* out, std::string_view name, std::string_view value) {
@@ -48,10 +88,6 @@ void AppendHeader(std::string* out, std::string_view name, std::string_view valu
 }
 
 }  // namespace
-
-bool HeaderNameEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && absl::EqualsIgnoreCase(AsAbsl(a), AsAbsl(b));
-}
 
 std::string_view TrimOws(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
@@ -67,14 +103,7 @@ const std::string* FindHeader(const std::vector<HeaderField>& headers, std::stri
 }
 
 bool IsHopByHop(std::string_view name, const std::vector<HeaderField>& headers) {
-  for (std::string_view h :
-       {"connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "proxy"}) {
-    if (HeaderNameEquals(name, h)) return true;
-  }
-  // Proxy-Connection, Proxy-Authorization, ...; and "Proxy" itself, which
-  // CGI-style backends would read as HTTP_PROXY (httpoxy).
-  if (name.size() > 6 && HeaderNameEquals(name.substr(0, 6), "proxy-")) return true;
-  return ConnectionNames(headers, name);
+  return IsFixedHopByHop(name) || ConnectionTokens(headers).Lists(name);
 }
 
 std::string SerializeUpstreamRequest(const RequestHead& request, const ForwardingInfo& fwd) {
@@ -84,9 +113,11 @@ std::string SerializeUpstreamRequest(const RequestHead& request, const Forwardin
   const std::string* host = nullptr;
   bool kept[kCount] = {};
   std::string forwarded_for;  // a trusted peer's X-Forwarded-For, to append to
+  ConnectionTokens listed(request.headers);
   for (const HeaderField& h : request.headers) {
-    bool upgrade = request.upgrade && HeaderNameEquals(h.name, "upgrade");
-    if (!upgrade && IsHopByHop(h.name, request.headers)) continue;
+    if (IsFixedHopByHop(h.name) || listed.Lists(h.name)) {
+      if (!request.upgrade || !NameIs(h.name, "upgrade")) continue;
+    }
     if (Forwarding kind = ForwardingHeader(h.name); kind != kNotForwarding) {
       if (!fwd.trusted_peer) continue;
       kept[kind] = true;
@@ -121,9 +152,11 @@ std::string SerializeClientResponse(const ResponseHead& response, ResponseFramin
   out.append(response.reason.empty() ? StatusReason(response.status) : response.reason);
   out.append("\r\n");
   bool switching = response.status == 101;
+  ConnectionTokens listed(response.headers);
   for (const HeaderField& h : response.headers) {
-    bool upgrade = switching && HeaderNameEquals(h.name, "upgrade");
-    if (!upgrade && IsHopByHop(h.name, response.headers)) continue;
+    if (IsFixedHopByHop(h.name) || listed.Lists(h.name)) {
+      if (!switching || !NameIs(h.name, "upgrade")) continue;
+    }
     AppendHeader(&out, h.name, h.value);
   }
   if (framing == ResponseFraming::kChunked) AppendHeader(&out, "Transfer-Encoding", "chunked");
@@ -140,8 +173,9 @@ std::string SerializeClientResponse(const ResponseHead& response, ResponseFramin
 
 std::string LastChunk(const std::vector<HeaderField>& trailers) {
   std::string out = "0\r\n";
+  ConnectionTokens listed(trailers);
   for (const HeaderField& h : trailers) {
-    if (IsHopByHop(h.name, trailers) || HeaderNameEquals(h.name, "content-length") ||
+    if (IsFixedHopByHop(h.name) || listed.Lists(h.name) || HeaderNameEquals(h.name, "content-length") ||
         HeaderNameEquals(h.name, "host")) {
       continue;
     }

@@ -1,5 +1,7 @@
 #include "dataplane/http/head_scanner.h"
 
+#include <cstring>
+
 namespace portico::dataplane {
 
 const char* HeadScanner::StartLineByte(char c) {
@@ -25,17 +27,17 @@ const char* HeadScanner::StartLineByte(char c) {
 }
 
 const char* HeadScanner::Feed(const char* data, size_t len) {
-  for (size_t i = 0; i < len; ++i) {
-    char c = data[i];
+  size_t i = 0;
+  while (i < len) {
     switch (state_) {
       case State::kDone:
         return nullptr;
-      case State::kStartLine: {
+      case State::kStartLine:
         ++start_line_bytes_;
-        if (const char* err = StartLineByte(c)) return err;
+        if (const char* err = StartLineByte(data[i++])) return err;
         break;
-      }
-      case State::kLineStart:
+      case State::kLineStart: {
+        char c = data[i++];
         if (c == ' ' || c == '\t') return "obsolete line folding in a header";
         if (c == '\r') {
           state_ = State::kEmptyLineCr;
@@ -46,19 +48,25 @@ const char* HeadScanner::Feed(const char* data, size_t len) {
           previous_ = c;
         }
         break;
+      }
       case State::kEmptyLineCr:
-        if (c != '\n') return "bare CR in the head";
+        if (data[i] != '\n') return "bare CR in the head";
         state_ = State::kDone;
         return nullptr;
-      case State::kHeaderLine:
-        if (c == '\n') {
-          if (previous_ != '\r') return "bare LF in a header line";
-          state_ = State::kLineStart;
-        } else if (previous_ == '\r') {
-          return "bare CR in a header line";
+      case State::kHeaderLine: {
+        // Whole lines at memchr speed; a CR inside a line is llhttp's to refuse.
+        const char* begin = data + i;
+        const char* lf = static_cast<const char*>(std::memchr(begin, '\n', len - i));
+        if (lf == nullptr) {
+          previous_ = data[len - 1];
+          return nullptr;
         }
-        previous_ = c;
+        char before = lf > begin ? lf[-1] : previous_;
+        if (before != '\r') return "bare LF in a header line";
+        i = static_cast<size_t>(lf - data) + 1;
+        state_ = State::kLineStart;
         break;
+      }
     }
   }
   return nullptr;

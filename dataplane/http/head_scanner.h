@@ -2,7 +2,8 @@
 // and refuses what llhttp 8 tolerates but a proxy must not forward, because
 // a server behind it may read the same bytes differently:
 //   - obsolete line folding (a header line that starts with SP or HTAB),
-//   - bare LF or bare CR as a line end,
+//   - bare LF as a line end, a bare CR where a line or the head should end
+//     (a CR inside a header line is left to llhttp, which refuses it),
 //   - in a request line, anything but single spaces between the three parts.
 // It stops at the empty line that ends the head and ignores what follows
 // (body, pipelined requests) until Reset(). Plain state machine, no

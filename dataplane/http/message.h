@@ -38,8 +38,19 @@ struct ResponseHead {
   std::vector<HeaderField> trailers;  // after a chunked body
 };
 
-// ASCII case-insensitive comparison for header names.
-bool HeaderNameEquals(std::string_view a, std::string_view b);
+// ASCII case-insensitive comparison for header names (inline: it runs for
+// every header of every message).
+inline bool HeaderNameEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    unsigned char x = static_cast<unsigned char>(a[i]);
+    unsigned char y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    unsigned char lx = x | 0x20;
+    if (lx != (y | 0x20) || lx < 'a' || lx > 'z') return false;
+  }
+  return true;
+}
 
 // `value` without leading and trailing spaces and tabs.
 std::string_view TrimOws(std::string_view value);

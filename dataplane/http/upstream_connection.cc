@@ -33,10 +33,9 @@ const llhttp_settings_t& UpstreamConnection::Settings() {
 UpstreamConnection::UpstreamConnection(Worker* worker, const Endpoint& endpoint)
     : worker_(worker), key_(endpoint.key) {
   uv_tcp_init(worker->loop(), &tcp_);
-  uv_timer_init(worker->loop(), &timer_);
+  timer_.Init(worker->loop(), this);
   open_handles_ = 2;
   tcp_.data = this;
-  timer_.data = this;
   uv_tcp_nodelay(&tcp_, 1);
   llhttp_init(&parser_, HTTP_RESPONSE, &Settings());
   parser_.data = this;
@@ -61,7 +60,7 @@ UpstreamConnection* UpstreamConnection::Connect(Worker* worker, const Endpoint& 
 
 void UpstreamConnection::StartTimer(TimerRole role, uint64_t ms) {
   timer_role_ = role;
-  uv_timer_start(&timer_, &OnTimer, ms, 0);
+  timer_.Arm(ms);
 }
 
 void UpstreamConnection::OnTimer(uv_timer_t* timer) {
@@ -103,7 +102,7 @@ void UpstreamConnection::OnConnect(uv_connect_t* req, int status) {
 void UpstreamConnection::Attach(DownstreamConnection* owner) {
   owner_ = owner;
   reused_ = true;
-  uv_timer_stop(&timer_);
+  timer_.Disarm();
   timer_role_ = TimerRole::kNone;
 }
 
@@ -290,9 +289,9 @@ void UpstreamConnection::Close() {
   closing_ = true;
   owner_ = nullptr;
   worker_->pool().Remove(this);
-  uv_timer_stop(&timer_);
+  timer_.Stop();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &OnClosed);
-  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), &OnClosed);
+  uv_close(timer_.handle(), &OnClosed);
 }
 
 void UpstreamConnection::ShutdownWrite() {
@@ -351,7 +350,7 @@ int UpstreamConnection::OnHeaderValueComplete(llhttp_t* p) {
 int UpstreamConnection::OnHeadersComplete(llhttp_t* p) {
   UpstreamConnection* self = Self(p);
   self->response_started_ = true;
-  uv_timer_stop(&self->timer_);
+  self->timer_.Disarm();
   self->timer_role_ = TimerRole::kNone;
   ResponseHead& head = self->head_;
   head.status = p->status_code;

@@ -15,6 +15,7 @@
 #include "dataplane/http/head_scanner.h"
 #include "dataplane/http/header_collector.h"
 #include "dataplane/http/message.h"
+#include "dataplane/net/deadline_timer.h"
 
 namespace portico::dataplane {
 
@@ -89,7 +90,7 @@ class UpstreamConnection {
   std::string key_;
   uv_tcp_t tcp_{};
   uv_connect_t connect_req_{};
-  uv_timer_t timer_{};
+  DeadlineTimer<&UpstreamConnection::OnTimer> timer_;
   int open_handles_ = 0;
   llhttp_t parser_{};
   HeadScanner scanner_{HeadScanner::Kind::kResponse};
