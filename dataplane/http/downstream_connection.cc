@@ -162,7 +162,11 @@ void DownstreamConnection::Parse(const char* data, size_t len) {
   parsing_ = true;
   ParseBuffered(data, len);
   parsing_ = false;
-  if (upstream_ != nullptr && !closing_) upstream_->Flush();
+  if (closing_) {
+    worker_->upstream_out().clear();
+    return;
+  }
+  FlushUpstream();
 }
 
 void DownstreamConnection::ParseBuffered(const char* data, size_t len) {
@@ -344,11 +348,25 @@ void DownstreamConnection::StartRequest() {
   ex_->replayable = true;
   phase_ = Phase::kProxying;
   if (!ConnectUpstream()) return;
-  ForwardingInfo fwd{.client_ip = client_ip_,
-                     .proto = "http",
-                     .entrypoint_port = entrypoint_->port_text,
-                     .trusted_peer = trusted_peer_};
-  SendToUpstream(SerializeUpstreamRequest(ex_->request, fwd));
+  std::string& out = worker_->upstream_out();
+  SerializeUpstreamRequest(ex_->request, Forwarding(), &out);
+  if (!parsing_) FlushUpstream();
+}
+
+ForwardingInfo DownstreamConnection::Forwarding() const {
+  return {.client_ip = client_ip_,
+          .proto = "http",
+          .entrypoint_port = entrypoint_->port_text,
+          .trusted_peer = trusted_peer_};
+}
+
+void DownstreamConnection::FlushUpstream() {
+  std::string& out = worker_->upstream_out();
+  if (upstream_ != nullptr && !out.empty()) upstream_->Write(out);
+  out.clear();
+  if (upstream_ != nullptr && upstream_->write_queue_size() > worker_->limits().write_high_water) {
+    PauseReading();
+  }
 }
 
 bool DownstreamConnection::ConnectUpstream() {
@@ -368,34 +386,34 @@ bool DownstreamConnection::ConnectUpstream() {
   return true;
 }
 
-void DownstreamConnection::SendToUpstream(std::string data) {
+void DownstreamConnection::SendBodyToUpstream(std::string_view framing_before,
+                                              std::string_view data,
+                                              std::string_view framing_after) {
+  // The head can be serialized again for a retry; body bytes must be kept.
   if (ex_->replayable) {
-    if (ex_->replay.size() + data.size() <= kMaxReplayBytes) {
-      ex_->replay.append(data);
+    size_t size = framing_before.size() + data.size() + framing_after.size();
+    if (ex_->replay.size() + size <= kMaxReplayBytes) {
+      ex_->replay.append(framing_before).append(data).append(framing_after);
     } else {
       ex_->replayable = false;
       ex_->replay.clear();
     }
   }
-  if (parsing_) {
-    upstream_->Buffer(std::move(data));
-  } else {
-    upstream_->Write(std::move(data));
-  }
-  if (upstream_ != nullptr && upstream_->write_queue_size() > worker_->limits().write_high_water) {
-    PauseReading();
-  }
+  std::string& out = worker_->upstream_out();
+  out.append(framing_before).append(data).append(framing_after);
+  // Inside Parse everything goes out in one write at the end of the read.
+  if (!parsing_) FlushUpstream();
 }
 
 int DownstreamConnection::OnBody(llhttp_t* p, const char* at, size_t len) {
   DownstreamConnection* self = Self(p);
   if (self->phase_ != Phase::kProxying || self->upstream_ == nullptr) return 0;  // discarded
   if (self->ex_->request.chunked) {
-    std::string chunk = ChunkHeader(len);
-    chunk.append(at, len).append("\r\n");
-    self->SendToUpstream(std::move(chunk));
+    std::string size;
+    ChunkHeader(len, &size);
+    self->SendBodyToUpstream(size, std::string_view(at, len), "\r\n");
   } else {
-    self->SendToUpstream(std::string(at, len));
+    self->SendBodyToUpstream("", std::string_view(at, len), "");
   }
   return 0;
 }
@@ -406,7 +424,9 @@ int DownstreamConnection::OnMessageComplete(llhttp_t* p) {
   self->request_complete_ = true;
   self->ex_->request.keep_alive = llhttp_should_keep_alive(p) != 0;
   if (self->phase_ == Phase::kProxying && self->upstream_ != nullptr && self->ex_->request.chunked) {
-    self->SendToUpstream(LastChunk(self->ex_->request.trailers));
+    std::string last;
+    LastChunk(self->ex_->request.trailers, &last);
+    self->SendBodyToUpstream("", last, "");
   }
   return HPE_PAUSED;
 }
@@ -427,8 +447,10 @@ void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
         static_cast<size_t>(ex_->connect_attempts) < ex_->cluster->active().size() + 1) ||
        (error == UpstreamError::kReset && reused));
   if (retry && ConnectUpstream()) {
-    std::string again = ex_->replay;
-    upstream_->Write(std::move(again));
+    std::string again;
+    SerializeUpstreamRequest(ex_->request, Forwarding(), &again);
+    again.append(ex_->replay);
+    upstream_->Write(again);
     return;
   }
   if (upstream_ != nullptr || phase_ != Phase::kProxying) return;  // answered by ConnectUpstream
@@ -443,13 +465,16 @@ void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
 
 void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
   if (head.status < 200) {
-    if (head.status == 100 && ex_->request.http_minor >= 1)
+    if (head.status == 100 && ex_->request.http_minor >= 1) {
       WriteToClient("HTTP/1.1 100 Continue\r\n\r\n");
+    }
     if (head.status != 101) return;
     // The upstream connection accepts a 101 only for an upgrade request.
     response_status_ = 101;
     Count(101);
-    WriteToClient(SerializeClientResponse(head, ResponseFraming::kAsIs, true, 1));
+    std::string switching;
+    SerializeClientResponse(head, ResponseFraming::kAsIs, true, 1, &switching);
+    WriteToClient(switching);
     return;
   }
   response_status_ = head.status;
@@ -466,17 +491,20 @@ void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
   }
   response_chunked_ = framing == ResponseFraming::kChunked;
   response_keep_alive_ = ex_->request.keep_alive && !close_after_response_ && !worker_->draining();
-  WriteToClient(SerializeClientResponse(head, framing, response_keep_alive_, ex_->request.http_minor));
+  SerializeClientResponse(head, framing, response_keep_alive_, ex_->request.http_minor,
+                          ClientOut());
+  ClientOutDone();
 }
 
 void DownstreamConnection::OnUpstreamBody(const char* data, size_t len) {
   if (phase_ == Phase::kTunnel) last_activity_ms_ = uv_now(worker_->loop());
   if (response_chunked_) {
-    std::string chunk = ChunkHeader(len);
-    chunk.append(data, len).append("\r\n");
-    WriteToClient(std::move(chunk));
+    std::string* out = ClientOut();
+    ChunkHeader(len, out);
+    out->append(data, len).append("\r\n");
+    ClientOutDone();
   } else {
-    WriteToClient(std::string(data, len));
+    WriteToClient(std::string_view(data, len));
   }
   size_t queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_));
   if (upstream_ != nullptr && queued > worker_->limits().write_high_water) {
@@ -535,7 +563,10 @@ void DownstreamConnection::OnTunnelTimer() {
 
 void DownstreamConnection::OnUpstreamComplete(bool reusable,
                                               const std::vector<HeaderField>& trailers) {
-  if (response_chunked_) WriteToClient(LastChunk(trailers));
+  if (response_chunked_) {
+    LastChunk(trailers, ClientOut());
+    ClientOutDone();
+  }
   response_complete_ = true;
   UpstreamConnection* upstream = upstream_;
   upstream_ = nullptr;
@@ -562,7 +593,8 @@ void DownstreamConnection::RespondLocally(int status, std::string_view body) {
   }
   bool keep_alive = ex_->request.keep_alive && !close_after_response_ && !worker_->draining();
   response_keep_alive_ = keep_alive;
-  WriteToClient(LocalResponse(status, body, keep_alive, ex_->request.method == "HEAD"));
+  LocalResponse(status, body, keep_alive, ex_->request.method == "HEAD", ClientOut());
+  ClientOutDone();
   if (request_complete_) {
     FinishExchange(keep_alive);
   } else if (!close_after_response_ && reading_paused_ && !parse_paused_) {
@@ -631,35 +663,57 @@ void DownstreamConnection::OnTimer(uv_timer_t* timer) {
   }
 }
 
-void DownstreamConnection::Cork() { corked_ = true; }
+// Corking: while a callback of this connection runs, everything it writes
+// to the client gathers in the worker's client buffer, which goes out in
+// one write when the outermost Uncork runs. One connection of a worker is
+// corked at a time (callbacks do not nest across connections); if another
+// one corks, the first is flushed and writes directly from then on.
+void DownstreamConnection::Cork() {
+  DownstreamConnection*& holder = worker_->client_out_holder();
+  if (holder != nullptr && holder != this) holder->FlushToClient();
+  holder = this;
+  ++cork_depth_;
+}
 
 void DownstreamConnection::Uncork() {
-  corked_ = false;
+  if (cork_depth_ > 0 && --cork_depth_ > 0) return;
   FlushToClient();
 }
 
 void DownstreamConnection::FlushToClient() {
-  if (client_out_.empty() || closing_) return;
-  std::string data;
-  data.swap(client_out_);
-  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) < 0) {
-    Close();
+  DownstreamConnection*& holder = worker_->client_out_holder();
+  if (holder != this) return;
+  holder = nullptr;
+  std::string& out = worker_->client_out();
+  if (!out.empty() && !closing_) {
+    if (WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), out, this, &OnWrite) < 0) {
+      out.clear();
+      Close();
+      return;
+    }
   }
+  out.clear();
 }
 
-void DownstreamConnection::WriteToClient(std::string data) {
+std::string* DownstreamConnection::ClientOut() {
+  if (worker_->client_out_holder() != this) {
+    // Not corked: gather here, ClientOutDone writes it out at once.
+    Cork();
+  } else {
+    ++cork_depth_;
+  }
+  return &worker_->client_out();
+}
+
+void DownstreamConnection::ClientOutDone() { Uncork(); }
+
+void DownstreamConnection::WriteToClient(std::string_view data) {
   if (closing_ || shutting_down_) return;
-  if (corked_) {
-    if (client_out_.empty()) {
-      client_out_ = std::move(data);
-    } else {
-      client_out_.append(data);
-    }
+  if (worker_->client_out_holder() == this) {
+    worker_->client_out().append(data);
     return;
   }
-  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) < 0) {
-    Close();
-  }
+  if (WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), data, this, &OnWrite) < 0) Close();
 }
 
 void DownstreamConnection::OnWrite(uv_write_t* req, int status) {
@@ -714,6 +768,10 @@ void DownstreamConnection::Close() {
     upstream_ = nullptr;
   }
   worker_->exchanges().Give(std::move(ex_));
+  if (worker_->client_out_holder() == this) {
+    worker_->client_out_holder() = nullptr;
+    worker_->client_out().clear();
+  }
   worker_->Unregister(this);
   timer_.Stop();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &OnClosed);

@@ -16,6 +16,7 @@
 
 #include "dataplane/config/runtime_config.h"
 #include "dataplane/http/exchange.h"
+#include "dataplane/http/head_codec.h"
 #include "dataplane/http/head_scanner.h"
 #include "dataplane/http/message.h"
 #include "dataplane/net/deadline_timer.h"
@@ -70,14 +71,21 @@ class DownstreamConnection {
   void FlushToClient();
   void StartRequest();
   bool ConnectUpstream();
-  void SendToUpstream(std::string data);
   void SendBodyToUpstream(const char* data, size_t len);
   void FinishRequestBody();
   void RespondLocally(int status, std::string_view body);
   void RefuseMalformed(std::string_view why);
   void FinishExchange(bool keep_alive);
   void ResumeParsing();
-  void WriteToClient(std::string data);
+  void WriteToClient(std::string_view data);
+  // The buffer to serialize client output into; ClientOutDone sends it (or
+  // leaves it to the enclosing Uncork).
+  std::string* ClientOut();
+  void ClientOutDone();
+  ForwardingInfo Forwarding() const;
+  void FlushUpstream();
+  void SendBodyToUpstream(std::string_view framing_before, std::string_view data,
+                          std::string_view framing_after);
   void CloseAfterWrites();
   void PauseReading();
   void ResumeReading();
@@ -115,8 +123,7 @@ class DownstreamConnection {
   bool reading_paused_ = true;  // not reading until Accept starts it
   bool client_eof_ = false;     // the client half-closed after a whole request
   bool parsing_ = false;        // inside Parse: upstream writes are gathered
-  bool corked_ = false;
-  std::string client_out_;      // gathered while corked
+  int cork_depth_ = 0;
   bool parse_paused_ = false;  // llhttp stopped after a complete request
   std::string unparsed_;       // pipelined bytes received while paused
 

@@ -40,7 +40,7 @@ class ExchangePool {
     if (e == nullptr) return;
     e->config.reset();  // never keep a configuration alive from the pool
     if (spare_.size() >= kMaxSpare) return;
-    e->request = RequestHead{};
+    e->request.Clear();
     e->cluster = nullptr;
     e->head_bytes = 0;
     e->connect_attempts = 0;

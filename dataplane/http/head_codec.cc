@@ -1,6 +1,7 @@
 #include "dataplane/http/head_codec.h"
 
 #include <cstdio>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "common/admin_server.h"
@@ -84,7 +85,17 @@ bool IsFixedHopByHop(std::string_view name) {
 }
 
 void AppendHeader(std::string* out, std::string_view name, std::string_view value) {
-  out->append(name).append(": ").append(value).append("\r\n");
+  size_t at = out->size();
+  out->resize(at + name.size() + value.size() + 4);
+  char* p = out->data() + at;
+  std::memcpy(p, name.data(), name.size());
+  p += name.size();
+  *p++ = ':';
+  *p++ = ' ';
+  std::memcpy(p, value.data(), value.size());
+  p += value.size();
+  *p++ = '\r';
+  *p = '\n';
 }
 
 }  // namespace
@@ -106,9 +117,9 @@ bool IsHopByHop(std::string_view name, const std::vector<HeaderField>& headers) 
   return IsFixedHopByHop(name) || ConnectionTokens(headers).Lists(name);
 }
 
-std::string SerializeUpstreamRequest(const RequestHead& request, const ForwardingInfo& fwd) {
-  std::string out;
-  out.reserve(256 + request.target.size() + request.headers.size() * 48);
+void SerializeUpstreamRequest(const RequestHead& request, const ForwardingInfo& fwd,
+                              std::string* out_ptr) {
+  std::string& out = *out_ptr;
   out.append(request.method).append(" ").append(request.target).append(" HTTP/1.1\r\n");
   const std::string* host = nullptr;
   bool kept[kCount] = {};
@@ -141,14 +152,14 @@ std::string SerializeUpstreamRequest(const RequestHead& request, const Forwardin
   if (!kept[kPort]) AppendHeader(&out, "X-Forwarded-Port", fwd.entrypoint_port);
   if (!kept[kRealIp]) AppendHeader(&out, "X-Real-Ip", fwd.client_ip);
   out.append("\r\n");
-  return out;
 }
 
-std::string SerializeClientResponse(const ResponseHead& response, ResponseFraming framing,
-                                    bool keep_alive, int client_http_minor) {
-  std::string out;
-  out.reserve(128 + response.headers.size() * 48);
-  out.append("HTTP/1.1 ").append(std::to_string(response.status)).append(" ");
+void SerializeClientResponse(const ResponseHead& response, ResponseFraming framing,
+                             bool keep_alive, int client_http_minor, std::string* out_ptr) {
+  std::string& out = *out_ptr;
+  char status[8];
+  int status_len = std::snprintf(status, sizeof status, "%d", response.status);
+  out.append("HTTP/1.1 ").append(status, static_cast<size_t>(status_len)).append(" ");
   out.append(response.reason.empty() ? StatusReason(response.status) : response.reason);
   out.append("\r\n");
   bool switching = response.status == 101;
@@ -168,11 +179,11 @@ std::string SerializeClientResponse(const ResponseHead& response, ResponseFramin
     AppendHeader(&out, "Connection", "keep-alive");
   }
   out.append("\r\n");
-  return out;
 }
 
-std::string LastChunk(const std::vector<HeaderField>& trailers) {
-  std::string out = "0\r\n";
+void LastChunk(const std::vector<HeaderField>& trailers, std::string* out_ptr) {
+  std::string& out = *out_ptr;
+  out.append("0\r\n");
   ConnectionTokens listed(trailers);
   for (const HeaderField& h : trailers) {
     if (IsFixedHopByHop(h.name) || listed.Lists(h.name) || HeaderNameEquals(h.name, "content-length") ||
@@ -182,22 +193,21 @@ std::string LastChunk(const std::vector<HeaderField>& trailers) {
     AppendHeader(&out, h.name, h.value);
   }
   out.append("\r\n");
-  return out;
 }
 
-std::string LocalResponse(int status, std::string_view body, bool keep_alive, bool head_request) {
-  std::string out = absl::StrCat(
-      "HTTP/1.1 ", status, " ", StatusReason(status),
+void LocalResponse(int status, std::string_view body, bool keep_alive, bool head_request,
+                   std::string* out) {
+  absl::StrAppend(
+      out, "HTTP/1.1 ", status, " ", StatusReason(status),
       "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ", body.size(), "\r\n");
-  out.append(keep_alive ? "" : "Connection: close\r\n").append("\r\n");
-  if (!head_request) out.append(body);
-  return out;
+  out->append(keep_alive ? "" : "Connection: close\r\n").append("\r\n");
+  if (!head_request) out->append(body);
 }
 
-std::string ChunkHeader(size_t size) {
+void ChunkHeader(size_t size, std::string* out) {
   char buf[24];
   int n = std::snprintf(buf, sizeof buf, "%zx\r\n", size);
-  return std::string(buf, static_cast<size_t>(n));
+  out->append(buf, static_cast<size_t>(n));
 }
 
 }  // namespace portico::dataplane

@@ -27,7 +27,16 @@ bool IsHopByHop(std::string_view name, const std::vector<HeaderField>& headers);
 // client's body was chunked. Forwarded headers from an untrusted client are
 // replaced. An upgrade request keeps its Upgrade header and says
 // "Connection: Upgrade".
-std::string SerializeUpstreamRequest(const RequestHead& request, const ForwardingInfo& forwarding);
+// Every serializer appends to `out`; the forms that return a string are for
+// tests and cold paths.
+void SerializeUpstreamRequest(const RequestHead& request, const ForwardingInfo& forwarding,
+                              std::string* out);
+inline std::string SerializeUpstreamRequest(const RequestHead& request,
+                                            const ForwardingInfo& forwarding) {
+  std::string out;
+  SerializeUpstreamRequest(request, forwarding, &out);
+  return out;
+}
 
 enum class ResponseFraming {
   kAsIs,       // Content-Length from upstream, or no body at all
@@ -37,17 +46,40 @@ enum class ResponseFraming {
 
 // The response as sent downstream. A 101 keeps Upgrade and says
 // "Connection: Upgrade".
-std::string SerializeClientResponse(const ResponseHead& response, ResponseFraming framing,
-                                    bool keep_alive, int client_http_minor);
+void SerializeClientResponse(const ResponseHead& response, ResponseFraming framing,
+                             bool keep_alive, int client_http_minor, std::string* out);
+inline std::string SerializeClientResponse(const ResponseHead& response, ResponseFraming framing,
+                                           bool keep_alive, int client_http_minor) {
+  std::string out;
+  SerializeClientResponse(response, framing, keep_alive, client_http_minor, &out);
+  return out;
+}
 
 // The end of a chunked body: the last chunk and the trailer fields, without
 // hop-by-hop and framing fields.
-std::string LastChunk(const std::vector<HeaderField>& trailers);
+void LastChunk(const std::vector<HeaderField>& trailers, std::string* out);
+inline std::string LastChunk(const std::vector<HeaderField>& trailers) {
+  std::string out;
+  LastChunk(trailers, &out);
+  return out;
+}
 
 // A complete local response (404, 502, ...) with a short text body.
-std::string LocalResponse(int status, std::string_view body, bool keep_alive, bool head_request);
+void LocalResponse(int status, std::string_view body, bool keep_alive, bool head_request,
+                   std::string* out);
+inline std::string LocalResponse(int status, std::string_view body, bool keep_alive,
+                                 bool head_request) {
+  std::string out;
+  LocalResponse(status, body, keep_alive, head_request, &out);
+  return out;
+}
 
 // One chunk of chunked encoding around `size` bytes of data (header part).
-std::string ChunkHeader(size_t size);
+void ChunkHeader(size_t size, std::string* out);
+inline std::string ChunkHeader(size_t size) {
+  std::string out;
+  ChunkHeader(size, &out);
+  return out;
+}
 
 }  // namespace portico::dataplane

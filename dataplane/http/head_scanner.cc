@@ -4,25 +4,22 @@
 
 namespace portico::dataplane {
 
-const char* HeadScanner::StartLineByte(char c) {
-  if (c == '\n') {
-    if (previous_ != '\r') return "bare LF in the start line";
-    if (start_line_bytes_ == 1) {
-      // An empty line before the request line (RFC 9112 2.2): ignored.
-      start_line_bytes_ = 0;
-      previous_ = 0;
-      return nullptr;
+const char* HeadScanner::StartLineSegment(const char* begin, const char* end) {
+  if (previous_ == '\r' && begin != end && *begin != '\n') return "bare CR in the start line";
+  const char* cr = static_cast<const char*>(std::memchr(begin, '\r', static_cast<size_t>(end - begin)));
+  if (cr != nullptr && cr != end - 1) return "bare CR in the start line";
+  if (kind_ != Kind::kRequest) return nullptr;
+  if (std::memchr(begin, '\t', static_cast<size_t>(end - begin)) != nullptr) {
+    return "tab in the request line";
+  }
+  for (const char* p = begin;
+       (p = static_cast<const char*>(std::memchr(p, ' ', static_cast<size_t>(end - p))));
+       ++p) {
+    char before = p > begin ? p[-1] : previous_;
+    if ((p == begin && start_line_bytes_ == 0) || before == ' ') {
+      return "extra space in the request line";
     }
-    state_ = State::kLineStart;
-    previous_ = 0;
-    return nullptr;
   }
-  if (previous_ == '\r') return "bare CR in the start line";
-  if (kind_ == Kind::kRequest && (c == ' ' || c == '\t')) {
-    if (c == '\t') return "tab in the request line";
-    if (start_line_bytes_ == 1 || previous_ == ' ') return "extra space in the request line";
-  }
-  previous_ = c;
   return nullptr;
 }
 
@@ -32,10 +29,28 @@ const char* HeadScanner::Feed(const char* data, size_t len) {
     switch (state_) {
       case State::kDone:
         return nullptr;
-      case State::kStartLine:
-        ++start_line_bytes_;
-        if (const char* err = StartLineByte(data[i++])) return err;
+      case State::kStartLine: {
+        const char* begin = data + i;
+        const char* lf = static_cast<const char*>(std::memchr(begin, '\n', len - i));
+        const char* end = lf != nullptr ? lf : data + len;
+        if (const char* err = StartLineSegment(begin, end)) return err;
+        if (lf == nullptr) {
+          start_line_bytes_ += len - i;
+          previous_ = data[len - 1];
+          return nullptr;
+        }
+        char before = lf > begin ? lf[-1] : previous_;
+        if (before != '\r') return "bare LF in the start line";
+        i = static_cast<size_t>(lf - data) + 1;
+        if (start_line_bytes_ + static_cast<size_t>(lf - begin) == 1) {
+          // An empty line before the request line (RFC 9112 2.2): ignored.
+          start_line_bytes_ = 0;
+          previous_ = 0;
+          break;
+        }
+        state_ = State::kLineStart;
         break;
+      }
       case State::kLineStart: {
         char c = data[i++];
         if (c == ' ' || c == '\t') return "obsolete line folding in a header";

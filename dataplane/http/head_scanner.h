@@ -28,12 +28,13 @@ class HeadScanner {
 
  private:
   enum class State { kStartLine, kLineStart, kHeaderLine, kEmptyLineCr, kDone };
-  const char* StartLineByte(char c);
+  // Checks the start line's bytes in [begin, end), which holds no LF.
+  const char* StartLineSegment(const char* begin, const char* end);
 
   Kind kind_;
   State state_ = State::kStartLine;
   size_t start_line_bytes_ = 0;  // bytes of the start line so far
-  char previous_ = 0;            // previous byte of the current line
+  char previous_ = 0;            // last byte of the current line seen so far
 };
 
 }  // namespace portico::dataplane

@@ -26,6 +26,19 @@ struct RequestHead {
   std::string host;        // lowercase, without port
   std::string path;        // target's path, without query
   std::vector<HeaderField> trailers;  // after a chunked body
+
+  // Back to a fresh head, keeping the containers' capacity for the next one.
+  void Clear() {
+    method.clear();
+    target.clear();
+    http_minor = 1;
+    headers.clear();
+    chunked = has_body = upgrade = false;
+    keep_alive = true;
+    host.clear();
+    path.clear();
+    trailers.clear();
+  }
 };
 
 struct ResponseHead {
@@ -36,6 +49,15 @@ struct ResponseHead {
   bool chunked = false;
   bool has_content_length = false;
   std::vector<HeaderField> trailers;  // after a chunked body
+
+  void Clear() {
+    status = 0;
+    reason.clear();
+    http_minor = 1;
+    headers.clear();
+    chunked = has_content_length = false;
+    trailers.clear();
+  }
 };
 
 // ASCII case-insensitive comparison for header names (inline: it runs for

@@ -110,7 +110,7 @@ void UpstreamConnection::ExpectResponse(bool head_request, bool upgrade) {
   head_request_ = head_request;
   upgrade_allowed_ = upgrade;
   response_started_ = false;
-  head_ = ResponseHead{};
+  head_.Clear();
   headers_.Target(&head_.headers);
   scanner_.Reset();
   llhttp_init(&parser_, HTTP_RESPONSE, &Settings());
@@ -118,14 +118,14 @@ void UpstreamConnection::ExpectResponse(bool head_request, bool upgrade) {
   if (connected_) StartTimer(TimerRole::kResponse, worker_->limits().response_timeout_ms);
 }
 
-void UpstreamConnection::Write(std::string data) {
+void UpstreamConnection::Write(std::string_view data) {
   if (closing_ || data.empty()) return;
   if (!connected_ || !pending_.empty()) {
-    Buffer(std::move(data));  // keeps the order behind what waits already
-    Flush();
+    pending_.append(data);  // sent once connected, in order behind what waits
+    if (connected_) FlushPending();
     return;
   }
-  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) < 0) {
+  if (WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), data, this, &OnWrite) < 0) {
     Fail(UpstreamError::kReset);
   }
 }
@@ -142,24 +142,13 @@ void UpstreamConnection::OnWrite(uv_write_t* req, int status) {
   }
 }
 
-void UpstreamConnection::Buffer(std::string data) {
-  if (closing_) return;
-  if (pending_.empty()) {
-    pending_ = std::move(data);
-  } else {
-    pending_.append(data);
-  }
-}
-
-void UpstreamConnection::Flush() {
-  if (connected_) FlushPending();
-}
-
 void UpstreamConnection::FlushPending() {
   if (pending_.empty()) return;
   std::string data;
   data.swap(pending_);
-  Write(std::move(data));
+  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) < 0) {
+    Fail(UpstreamError::kReset);
+  }
 }
 
 size_t UpstreamConnection::write_queue_size() const {
@@ -383,7 +372,7 @@ int UpstreamConnection::OnMessageComplete(llhttp_t* p) {
   }
   if (status >= 100 && status < 200) {
     // Informational: the final response follows on the same connection.
-    self->head_ = ResponseHead{};
+    self->head_.Clear();
     self->headers_.Target(&self->head_.headers);
     self->response_started_ = false;
     self->informational_ = true;

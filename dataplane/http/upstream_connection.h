@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include <string>
+#include <string_view>
 
 #include "dataplane/http/head_scanner.h"
 #include "dataplane/http/header_collector.h"
@@ -41,11 +42,9 @@ class UpstreamConnection {
   // Prepares the parser for the response to the next request; `upgrade`
   // allows a 101 (the request asked to switch protocols).
   void ExpectResponse(bool head_request, bool upgrade);
-  // Queues bytes for the backend (sent once connected).
-  void Write(std::string data);
-  // Gathers bytes without sending; Flush sends all gathered bytes in one write.
-  void Buffer(std::string data);
-  void Flush();
+  // Sends bytes to the backend: what the socket does not take at once (or
+  // everything, before the connection is up) is copied and queued.
+  void Write(std::string_view data);
   // The owner is done with this connection: pool it when reusable, else close.
   void Release(bool reusable);
   void Close();

@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <string>
+#include <string_view>
 
 namespace portico::dataplane {
 
@@ -34,6 +35,17 @@ inline int WriteString(uv_stream_t* stream, std::string data, void* owner, uv_wr
     return rc;
   }
   return 1;
+}
+
+// The same for bytes the caller keeps: what the socket does not take at once
+// is copied into the queued write.
+inline int WriteBytes(uv_stream_t* stream, std::string_view data, void* owner, uv_write_cb cb) {
+  uv_buf_t buf = uv_buf_init(const_cast<char*>(data.data()), static_cast<unsigned>(data.size()));
+  int written = uv_try_write(stream, &buf, 1);
+  if (written == static_cast<int>(data.size())) return 0;
+  if (written < 0 && written != UV_EAGAIN) return written;
+  size_t done = written > 0 ? static_cast<size_t>(written) : 0;
+  return WriteString(stream, std::string(data.substr(done)), owner, cb) < 0 ? -1 : 1;
 }
 
 // In the write callback: frees the write and returns its owner.

@@ -56,6 +56,13 @@ class Worker {
   ConnectionPool& pool() { return pool_; }
   RoundRobinPicker& picker() { return picker_; }
   ExchangePool& exchanges() { return exchanges_; }
+  // Scratch buffers of the request path, reused by every connection of the
+  // worker so that no connection holds a buffer between writes: output to
+  // one client while it is corked (and who holds it), and the bytes one
+  // client read produces for its upstream.
+  std::string& client_out() { return client_out_; }
+  DownstreamConnection*& client_out_holder() { return client_out_holder_; }
+  std::string& upstream_out() { return upstream_out_; }
   bool draining() const { return draining_; }
   char* read_buffer() { return read_buffer_.get(); }
   static constexpr size_t kReadBufferSize = 64 * 1024;
@@ -88,6 +95,9 @@ class Worker {
   ConnectionPool pool_;
   RoundRobinPicker picker_;
   ExchangePool exchanges_;
+  std::string client_out_;
+  DownstreamConnection* client_out_holder_ = nullptr;
+  std::string upstream_out_;
   bool draining_ = false;
   absl::flat_hash_set<DownstreamConnection*> connections_;  // open client connections
 };
