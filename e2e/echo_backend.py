@@ -11,7 +11,9 @@ Every method and path gets 200 with a text body:
     body-bytes: 0
     request-on-connection: 1
 
-and a response header `X-Backend: <NAME>`. Request bodies (Content-Length or
+and a response header `X-Backend: <NAME>`. A path that starts with
+/slow/<MS> is answered after MS milliseconds (requests in flight, for
+shutdown and timeout tests). Request bodies (Content-Length or
 chunked) are read and counted, never kept. Connections stay open between
 requests (HTTP/1.1 keep-alive); request-on-connection counts the requests
 on the current one, so a test can see whether a proxy reuses upstream
@@ -21,6 +23,7 @@ connections. Once bound it prints `listening on HOST:PORT`.
 import argparse
 import signal
 import sys
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 READ_CHUNK = 64 * 1024
@@ -50,6 +53,10 @@ class EchoHandler(BaseHTTPRequestHandler):
         except (ValueError, ConnectionError) as error:
             self.send_error(400, f"unreadable request body: {error}")  # and closes
             return
+        if self.path.startswith("/slow/"):
+            delay_ms = self.path.split("/")[2]
+            if delay_ms.isdigit():
+                time.sleep(int(delay_ms) / 1000)
         text = self.describe_request(body_bytes).encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; charset=utf-8")

@@ -113,11 +113,11 @@ class Launcher:
                                                    self.timeout_s)
         return Controller(process, grpc_port, admin_port)
 
-    def proxy(self, controller: Controller, workers, name="proxy"):
+    def proxy(self, controller: Controller, workers, name="proxy", extra_args=()):
         process = self.processes.start(name, [
             self.proxy_bin, f"--controller={controller.grpc_address}", "--grpc-insecure",
             "--entrypoint=web=127.0.0.1:0", "--admin-listen=127.0.0.1:0", f"--workers={workers}",
-            f"--log-level={self.log_level}",
+            f"--log-level={self.log_level}", *extra_args,
         ])
         _, web_port = process.wait_for_listening("proxy: entrypoint web listening on ",
                                                  self.timeout_s)
