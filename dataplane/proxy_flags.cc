@@ -29,11 +29,18 @@ const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT --grpc
   --connect-timeout=DURATION   upstream connect, then 502 (default 5s)
   --response-timeout=DURATION  upstream response head, then 504 (default 60s)
   --header-timeout=DURATION    client request head, then 408 (default 30s)
-  --idle-timeout=DURATION      idle keep-alive client connection (default 60s)
+  --idle-timeout=DURATION      idle keep-alive client connection, or one that stops
+                               reading its response (default 60s)
   --tunnel-idle-timeout=DURATION  upgraded (WebSocket) connection without traffic (default 1h)
+  --upstream-idle-timeout=DURATION  pooled backend connection unused this long is closed (30s)
+  --max-header-bytes=SIZE      request line and headers, else 431 (default 32KiB)
+  --max-headers=N              header fields in a request, else 431 (default 100)
+  --max-uri-bytes=SIZE         request-target, else 414 (default 8KiB)
+  --max-idle-per-endpoint=N    pooled backend connections per endpoint and worker (default 64)
   --log-level=LEVEL            debug, info, warn or error (default info)
   --help                       this text
-Durations take a unit: 250ms, 5s, 2m, 1h. Port 0 picks a free port.
+Durations take a unit: 250ms, 5s, 2m, 1h. Sizes are bytes, or with KiB or MiB.
+Port 0 picks a free port.
 )";
 
 bool ParseDurationMs(const std::string& text, uint64_t* ms) {
@@ -46,6 +53,18 @@ bool ParseDurationMs(const std::string& text, uint64_t* ms) {
   auto it = kUnits.find(unit);
   if (it == kUnits.end() || value > UINT64_MAX / it->second) return false;
   *ms = value * it->second;
+  return true;
+}
+
+bool ParseSize(const std::string& text, size_t* bytes) {
+  size_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data()) return false;
+  std::string unit(end, text.data() + text.size());
+  static const std::map<std::string, size_t> kUnits = {{"", 1}, {"KiB", 1024}, {"MiB", 1 << 20}};
+  auto it = kUnits.find(unit);
+  if (it == kUnits.end() || value > SIZE_MAX / it->second) return false;
+  *bytes = value * it->second;
   return true;
 }
 
@@ -98,6 +117,18 @@ std::string ApplyEntrypointSettings(ProxyFlags* flags) {
 }
 
 using Setter = std::function<std::string(const std::string&, ProxyFlags*)>;
+
+Setter Size(const char* name, size_t ProxyLimits::*field, size_t min, size_t max) {
+  return [name, field, min, max](const std::string& v, ProxyFlags* f) -> std::string {
+    size_t bytes = 0;
+    if (!ParseSize(v, &bytes) || bytes < min || bytes > max) {
+      return absl::StrCat("--", name, ": expected a size from ", min, " to ", max,
+                          " bytes (e.g. 16KiB), got '", v, "'");
+    }
+    f->limits.*field = bytes;
+    return "";
+  };
+}
 
 Setter Duration(const char* name, uint64_t ProxyLimits::*field) {
   return [name, field](const std::string& v, ProxyFlags* f) -> std::string {
@@ -191,6 +222,13 @@ const std::map<std::string, Setter>& Setters() {
          f->max_connections.emplace_back(name, limit);
          return "";
        }},
+      {"upstream-idle-timeout",
+       Duration("upstream-idle-timeout", &ProxyLimits::upstream_idle_timeout_ms)},
+      {"max-header-bytes", Size("max-header-bytes", &ProxyLimits::max_header_bytes, 1024, 1 << 20)},
+      {"max-headers", Size("max-headers", &ProxyLimits::max_headers, 8, 10'000)},
+      {"max-uri-bytes", Size("max-uri-bytes", &ProxyLimits::max_uri_bytes, 256, 1 << 20)},
+      {"max-idle-per-endpoint",
+       Size("max-idle-per-endpoint", &ProxyLimits::max_idle_per_endpoint, 0, 100'000)},
       {"tunnel-idle-timeout",
        Duration("tunnel-idle-timeout", &ProxyLimits::tunnel_idle_timeout_ms)},
       {"connect-timeout", Duration("connect-timeout", &ProxyLimits::connect_timeout_ms)},

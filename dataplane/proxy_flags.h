@@ -31,6 +31,9 @@ struct ProxyFlags {
 // Parses argv (without argv[0]). Returns "" or the error.
 std::string ParseProxyFlags(const std::vector<std::string>& args, ProxyFlags* flags);
 
+// "512", "16KiB", "1MiB" → bytes. False if malformed.
+bool ParseSize(const std::string& text, size_t* bytes);
+
 // "250ms", "5s", "2m", "1h" → milliseconds. False if malformed.
 bool ParseDurationMs(const std::string& text, uint64_t* ms);
 

@@ -87,3 +87,27 @@ TEST_CASE("per-entrypoint trusted IPs and connection limits", "[flags]") {
 
 }  // namespace
 }  // namespace portico::dataplane
+
+namespace portico::dataplane {
+namespace {
+
+TEST_CASE("limits take sizes with units and refuse what is out of range", "[flags]") {
+  ProxyFlags f;
+  REQUIRE(ParseProxyFlags({"--controller=x:1", "--grpc-insecure", "--max-header-bytes=16KiB",
+                           "--max-headers=50", "--max-uri-bytes=4096",
+                           "--max-idle-per-endpoint=0", "--upstream-idle-timeout=5s"},
+                          &f) == "");
+  CHECK(f.limits.max_header_bytes == 16 * 1024);
+  CHECK(f.limits.max_headers == 50);
+  CHECK(f.limits.max_uri_bytes == 4096);
+  CHECK(f.limits.max_idle_per_endpoint == 0);
+  CHECK(f.limits.upstream_idle_timeout_ms == 5000);
+  ProxyFlags g;
+  CHECK(ParseProxyFlags({"--controller=x:1", "--grpc-insecure", "--max-header-bytes=10"}, &g) ==
+        "--max-header-bytes: expected a size from 1024 to 1048576 bytes (e.g. 16KiB), got '10'");
+  CHECK(ParseProxyFlags({"--controller=x:1", "--grpc-insecure", "--max-uri-bytes=4kb"}, &g) ==
+        "--max-uri-bytes: expected a size from 256 to 1048576 bytes (e.g. 16KiB), got '4kb'");
+}
+
+}  // namespace
+}  // namespace portico::dataplane
