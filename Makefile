@@ -21,7 +21,8 @@ build-asan/build.ninja: | deps
 build-tsan/build.ninja: | deps
 	cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPORTICO_SANITIZE=thread
 build-fuzz/build.ninja: | deps
-	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DPORTICO_FUZZ=ON
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DPORTICO_FUZZ=ON \
+	  -DPORTICO_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 build: build/build.ninja
 	ninja -C build -j$(JOBS)
@@ -29,8 +30,11 @@ build: build/build.ninja
 run: build
 	scripts/demo.sh
 
+# Every test of the Release build, then the data-plane tests under ASan+UBSan
+# and bounded fuzzing of the request path (scripts/test-sanitized.sh).
 test: build
 	ctest --test-dir build --output-on-failure -j$(JOBS)
+	JOBS=$(JOBS) scripts/test-sanitized.sh
 
 sanitize: build-asan/build.ninja
 	ninja -C build-asan -j$(JOBS)
