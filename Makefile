@@ -5,7 +5,7 @@ FUZZ_SECONDS ?= 60
 # ccache hits across checkouts in different folders.
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps build run test sanitize tsan fuzz format clean
+.PHONY: all deps build run test sanitize tsan fuzz bench format clean
 
 all: build
 
@@ -52,6 +52,10 @@ fuzz: build-fuzz/build.ninja
 	  name=$${fuzzer##*/fuzz_}; mkdir -p build-fuzz/corpus/$$name; \
 	  $$fuzzer -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/$$name fuzz/corpus/$$name || exit 1; \
 	done
+
+# portico-proxy beside nginx, HAProxy and Caddy (bench/README.md).
+bench:
+	bench/run
 
 format:
 	git ls-files -z '*.cc' '*.h' | xargs -0 -r clang-format -i
