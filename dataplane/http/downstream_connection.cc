@@ -15,6 +15,8 @@ namespace portico::dataplane {
 namespace {
 
 constexpr size_t kMaxReplayBytes = 64 * 1024;
+// Writes at least this large are not copied into the gather buffer.
+constexpr size_t kGatherBytes = 4096;
 // Pipelined bytes buffered while a response is pending; reading pauses above.
 constexpr size_t kMaxPipelinedBytes = 64 * 1024;
 constexpr int kMaxConnectAttempts = 3;
@@ -710,7 +712,16 @@ void DownstreamConnection::ClientOutDone() { Uncork(); }
 void DownstreamConnection::WriteToClient(std::string_view data) {
   if (closing_ || shutting_down_) return;
   if (worker_->client_out_holder() == this) {
-    worker_->client_out().append(data);
+    std::string& out = worker_->client_out();
+    if (data.size() < kGatherBytes) {
+      out.append(data);
+      return;
+    }
+    // A large chunk (body data) goes out with what was gathered before it
+    // in one writev, without being copied into the gather buffer.
+    int rc = WriteTwo(reinterpret_cast<uv_stream_t*>(&tcp_), out, data, this, &OnWrite);
+    out.clear();
+    if (rc < 0) Close();
     return;
   }
   if (WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), data, this, &OnWrite) < 0) Close();

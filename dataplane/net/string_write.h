@@ -48,6 +48,28 @@ inline int WriteBytes(uv_stream_t* stream, std::string_view data, void* owner, u
   return WriteString(stream, std::string(data.substr(done)), owner, cb) < 0 ? -1 : 1;
 }
 
+// Two pieces in one writev (a gathered head and a large body chunk): only
+// what the socket does not take at once is copied.
+inline int WriteTwo(uv_stream_t* stream, std::string_view first, std::string_view second,
+                    void* owner, uv_write_cb cb) {
+  uv_buf_t bufs[2] = {
+      uv_buf_init(const_cast<char*>(first.data()), static_cast<unsigned>(first.size())),
+      uv_buf_init(const_cast<char*>(second.data()), static_cast<unsigned>(second.size()))};
+  size_t total = first.size() + second.size();
+  int written = uv_try_write(stream, bufs, 2);
+  if (written == static_cast<int>(total)) return 0;
+  if (written < 0 && written != UV_EAGAIN) return written;
+  size_t done = written > 0 ? static_cast<size_t>(written) : 0;
+  std::string rest;
+  rest.reserve(total - done);
+  if (done < first.size()) {
+    rest.append(first.substr(done)).append(second);
+  } else {
+    rest.append(second.substr(done - first.size()));
+  }
+  return WriteString(stream, std::move(rest), owner, cb) < 0 ? -1 : 1;
+}
+
 // In the write callback: frees the write and returns its owner.
 template <typename Owner>
 Owner* FinishStringWrite(uv_write_t* req) {
