@@ -564,7 +564,7 @@ void DownstreamConnection::OnTunnelTimer() {
 }
 
 void DownstreamConnection::OnUpstreamComplete(bool reusable,
-                                              const std::vector<HeaderField>& trailers) {
+                                              const HeaderList& trailers) {
   if (response_chunked_) {
     LastChunk(trailers, ClientOut());
     ClientOutDone();

@@ -40,7 +40,7 @@ class DownstreamConnection {
   // Reports from the UpstreamConnection serving the current request.
   void OnUpstreamHead(const ResponseHead& head);
   void OnUpstreamBody(const char* data, size_t len);
-  void OnUpstreamComplete(bool reusable, const std::vector<HeaderField>& trailers);
+  void OnUpstreamComplete(bool reusable, const HeaderList& trailers);
   void OnUpstreamUpgraded();
   void OnUpstreamTunnelEnd();
   void OnUpstreamFailed(UpstreamError error, bool reused);

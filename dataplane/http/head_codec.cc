@@ -35,7 +35,7 @@ bool NameIs(std::string_view name, std::string_view lower) {
 // most messages list none, and then nothing is allocated.
 class ConnectionTokens {
  public:
-  explicit ConnectionTokens(const std::vector<HeaderField>& headers) {
+  explicit ConnectionTokens(const HeaderList& headers) {
     for (const HeaderField& h : headers) {
       if (h.name.size() != 10 || !NameIs(h.name, "connection")) continue;
       std::string_view v = h.value;
@@ -106,14 +106,14 @@ std::string_view TrimOws(std::string_view value) {
   return value;
 }
 
-const std::string* FindHeader(const std::vector<HeaderField>& headers, std::string_view name) {
+const std::string* FindHeader(const HeaderList& headers, std::string_view name) {
   for (const HeaderField& h : headers) {
     if (HeaderNameEquals(h.name, name)) return &h.value;
   }
   return nullptr;
 }
 
-bool IsHopByHop(std::string_view name, const std::vector<HeaderField>& headers) {
+bool IsHopByHop(std::string_view name, const HeaderList& headers) {
   return IsFixedHopByHop(name) || ConnectionTokens(headers).Lists(name);
 }
 
@@ -181,7 +181,7 @@ void SerializeClientResponse(const ResponseHead& response, ResponseFraming frami
   out.append("\r\n");
 }
 
-void LastChunk(const std::vector<HeaderField>& trailers, std::string* out_ptr) {
+void LastChunk(const HeaderList& trailers, std::string* out_ptr) {
   std::string& out = *out_ptr;
   out.append("0\r\n");
   ConnectionTokens listed(trailers);

@@ -21,7 +21,7 @@ struct ForwardingInfo {
 
 // True for headers that describe one connection only (RFC 9110 7.6.1), plus
 // any header named in the message's own Connection header.
-bool IsHopByHop(std::string_view name, const std::vector<HeaderField>& headers);
+bool IsHopByHop(std::string_view name, const HeaderList& headers);
 
 // The request as sent upstream: always HTTP/1.1, keep-alive, chunked when the
 // client's body was chunked. Forwarded headers from an untrusted client are
@@ -57,8 +57,8 @@ inline std::string SerializeClientResponse(const ResponseHead& response, Respons
 
 // The end of a chunked body: the last chunk and the trailer fields, without
 // hop-by-hop and framing fields.
-void LastChunk(const std::vector<HeaderField>& trailers, std::string* out);
-inline std::string LastChunk(const std::vector<HeaderField>& trailers) {
+void LastChunk(const HeaderList& trailers, std::string* out);
+inline std::string LastChunk(const HeaderList& trailers) {
   std::string out;
   LastChunk(trailers, &out);
   return out;

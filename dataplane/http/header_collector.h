@@ -13,7 +13,7 @@ namespace portico::dataplane {
 class HeaderCollector {
  public:
   // The fields that the next callbacks append to (head or trailers).
-  void Target(std::vector<HeaderField>* fields) {
+  void Target(HeaderList* fields) {
     fields_ = fields;
     value_done_ = true;
   }
@@ -28,7 +28,7 @@ class HeaderCollector {
   void ValueComplete() { value_done_ = true; }
 
  private:
-  std::vector<HeaderField>* fields_ = nullptr;
+  HeaderList* fields_ = nullptr;
   bool value_done_ = true;
 };
 

@@ -60,7 +60,7 @@ namespace portico::dataplane {
 namespace {
 
 TEST_CASE("hop-by-hop: the fixed list, Proxy-*, and names listed in Connection", "[http]") {
-  std::vector<HeaderField> headers = {{"Connection", "close, X-Secret"}};
+  HeaderList headers = {{"Connection", "close, X-Secret"}};
   for (const char* name : {"Connection", "keep-alive", "TE", "Trailer", "Transfer-Encoding",
                            "Upgrade", "Proxy", "Proxy-Authorization", "proxy-connection",
                            "Proxy-Anything", "x-secret"}) {
