@@ -17,6 +17,16 @@ if(PORTICO_SANITIZE)
   add_link_options(-fsanitize=${PORTICO_SANITIZE})
 endif()
 
+# Environment of every test (ctest sets it; e2e tests pass it on to the
+# processes they start). Under ThreadSanitizer: suppress reports from inside
+# Debian's uninstrumented gRPC/Abseil/protobuf (tests/tsan.supp), and fail
+# the process on any other report.
+set(PORTICO_TEST_ENVIRONMENT "")
+if(PORTICO_SANITIZE MATCHES "thread")
+  set(PORTICO_TEST_ENVIRONMENT
+      "TSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/tsan.supp halt_on_error=1 exitcode=66")
+endif()
+
 # Warnings as errors on our own code only (generated and third-party code is
 # compiled without them). Call on every first-party target.
 # -Wrestrict is off: GCC 12 reports false positives inside std::string at -O3
