@@ -13,4 +13,8 @@ void LatestWinsSlot::WriteDone(bool ok) {
   in_flight_.reset();
 }
 
+void LatestWinsSlot::Delivered(const std::string& version) {
+  if (in_flight_ && in_flight_->snapshot().version() == version) sent_version_ = version;
+}
+
 }  // namespace portico::controlplane

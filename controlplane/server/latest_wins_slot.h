@@ -24,6 +24,9 @@ class LatestWinsSlot {
   Message TakeNext();
   // The write in flight ended; on success its version counts as sent.
   void WriteDone(bool ok);
+  // The proxy answered for `version`: if that is the write in flight, it
+  // counts as sent already (the answer may come before WriteDone).
+  void Delivered(const std::string& version);
 
   bool writing() const { return in_flight_ != nullptr; }
   const std::string& sent_version() const { return sent_version_; }

@@ -80,6 +80,8 @@ void ProxyStream::HandleHello(const v1::ProxyHello& hello) {
 
 void ProxyStream::HandleAck(const v1::SnapshotAck& ack) {
   std::lock_guard lock(mu_);
+  // The answer can overtake gRPC's write-done callback: it proves delivery.
+  outgoing_.Delivered(ack.version());
   if (ack.accepted()) {
     status_.acked_version = ack.version();
     LogDebug("controller", "proxy " + status_.node + " applied " + Short(ack.version()));

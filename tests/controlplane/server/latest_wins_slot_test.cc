@@ -54,5 +54,19 @@ TEST_CASE("a failed write does not count as sent", "[latest_wins_slot]") {
   CHECK(slot.sent_version() == "");
 }
 
+TEST_CASE("an answer from the proxy proves delivery before the write completes",
+          "[latest_wins_slot]") {
+  LatestWinsSlot slot;
+  slot.Offer(Version("v1"));
+  REQUIRE(VersionOf(slot.TakeNext()) == "v1");
+  slot.Delivered("v0");  // not the one in flight: nothing changes
+  CHECK(slot.sent_version() == "");
+  slot.Delivered("v1");
+  CHECK(slot.sent_version() == "v1");
+  CHECK(slot.writing());  // still in flight until gRPC says so
+  slot.WriteDone(true);
+  CHECK(slot.sent_version() == "v1");
+}
+
 }  // namespace
 }  // namespace portico::controlplane
