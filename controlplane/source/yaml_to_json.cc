@@ -274,6 +274,12 @@ bool YamlToJson(std::string_view text, std::vector<YamlDocument>* documents, Yam
     for (;; ++index) {
       TreeBuilder builder(limits.max_nodes);
       if (!parser.HandleNextDocument(builder)) break;
+      if (index >= limits.max_documents) {
+        *error = YamlError{.document = index,
+                           .reason = "more than " + std::to_string(limits.max_documents) +
+                                     " documents in one file"};
+        break;
+      }
       if (builder.root < 0 ||
           builder.nodes[static_cast<size_t>(builder.root)].kind == TreeNode::Kind::kNull) {
         continue;  // an empty document (comments only, or a lone ---)

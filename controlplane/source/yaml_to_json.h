@@ -17,6 +17,9 @@ struct YamlLimits {
   // exhaust memory.
   size_t max_nodes = 1'000'000;
   int max_depth = 100;
+  // Documents per file, empty ones included. Also stops yaml-cpp 0.7, which
+  // on some malformed input reports empty documents forever.
+  int max_documents = 10'000;
 };
 
 struct YamlDocument {

@@ -2,6 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -97,6 +100,27 @@ TEST_CASE("limits are configurable", "[yaml_to_json]") {
   CHECK(Convert("a: &a [1, 2]\nb: *a\n", YamlLimits{.max_nodes = 6}) ==
         Lines{"error: document 0, line 1, column 11: document expands to more than 6 nodes (alias "
               "expansion?)"});
+}
+
+TEST_CASE("a file that makes yaml-cpp report empty documents forever is refused",
+          "[yaml_to_json]") {
+  // Found by fuzz_manifests: yaml-cpp 0.7 never reaches the end of this input.
+  std::ifstream file(PORTICO_SOURCE_DIR "/fuzz/regressions/manifests-timeout-1",
+                     std::ios::binary);
+  REQUIRE(file.good());
+  std::stringstream text;
+  text << file.rdbuf();
+  std::vector<YamlDocument> docs;
+  YamlError error;
+  CHECK_FALSE(YamlToJson(text.str(), &docs, &error));
+  CHECK(error.reason == "more than 10000 documents in one file");
+  CHECK(docs.empty());
+
+  YamlLimits few;
+  few.max_documents = 2;
+  CHECK_FALSE(YamlToJson("a: 1\n---\nb: 2\n---\nc: 3\n", &docs, &error, few));
+  CHECK(DescribeYamlError(error) == "document 2: more than 2 documents in one file");
+  CHECK(YamlToJson("a: 1\n---\nb: 2\n", &docs, &error, few));
 }
 
 }  // namespace
