@@ -1,6 +1,11 @@
 #include "controlplane/source/file_source.h"
 
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <set>
@@ -17,9 +22,15 @@ void FreeHandle(uv_handle_t* handle) {
   if (handle->type == UV_TIMER) {
     delete reinterpret_cast<uv_timer_t*>(handle);
   } else {
-    delete reinterpret_cast<uv_fs_event_t*>(handle);
+    delete reinterpret_cast<uv_poll_t*>(handle);
   }
 }
+
+// What a directory watch reports: never IN_MODIFY (a write in progress).
+constexpr uint32_t kDirectoryEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
+                                      IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+// The root's parent: only the root appearing or vanishing matters.
+constexpr uint32_t kParentEvents = IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ONLYDIR;
 
 }  // namespace
 
@@ -43,24 +54,37 @@ std::string FileSource::Start() {
   if (options_.root.size() > 1 && options_.root.back() == '/') options_.root.pop_back();
   root = options_.root;
   root_name_ = root.filename().string();
+  inotify_fd_ = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (inotify_fd_ < 0) return std::string("inotify_init1: ") + std::strerror(errno);
   timer_ = new uv_timer_t;
   uv_timer_init(loop_, timer_);
   timer_->data = this;
+  poll_ = new uv_poll_t;
+  uv_poll_init(loop_, poll_, inotify_fd_);
+  poll_->data = this;
+  uv_poll_start(poll_, UV_READABLE, &OnInotifyReadable);
   if (std::string e = AddWatch(options_.root, InodeOf(options_.root)); !e.empty()) return e;
-  parent_watch_.handle = new uv_fs_event_t;
-  uv_fs_event_init(loop_, parent_watch_.handle);
-  parent_watch_.handle->data = this;
   // Without the parent watch the controller would be blind to a root that is
   // deleted and re-created; failing to set it is not fatal.
-  uv_fs_event_start(parent_watch_.handle, &OnFsEvent, root.parent_path().c_str(), 0);
+  parent_watch_.wd =
+      inotify_add_watch(inotify_fd_, root.parent_path().c_str(), kParentEvents);
   uv_timer_start(timer_, &OnTimer, 0, 0);
   return "";
 }
 
 void FileSource::Close() {
-  for (auto& [path, watch] : watches_) CloseWatch(&watch);
   watches_.clear();
-  CloseWatch(&parent_watch_);
+  watched_dirs_.clear();
+  parent_watch_ = Watch{};
+  if (poll_ != nullptr) {
+    uv_poll_stop(poll_);
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), &FreeHandle);
+    poll_ = nullptr;
+  }
+  if (inotify_fd_ >= 0) {
+    ::close(inotify_fd_);  // drops every watch with it
+    inotify_fd_ = -1;
+  }
   if (timer_ != nullptr) {
     uv_close(reinterpret_cast<uv_handle_t*>(timer_), &FreeHandle);
     timer_ = nullptr;
@@ -68,32 +92,61 @@ void FileSource::Close() {
 }
 
 void FileSource::CloseWatch(Watch* watch) {
-  if (watch->handle == nullptr) return;
-  uv_fs_event_stop(watch->handle);
-  uv_close(reinterpret_cast<uv_handle_t*>(watch->handle), &FreeHandle);
-  watch->handle = nullptr;
+  if (watch->wd < 0) return;
+  // The same descriptor may serve another path of the same directory inode.
+  bool shared = false;
+  for (const auto& [path, other] : watches_) shared |= &other != watch && other.wd == watch->wd;
+  if (!shared && inotify_fd_ >= 0) inotify_rm_watch(inotify_fd_, watch->wd);
+  watch->wd = -1;
 }
 
 std::string FileSource::AddWatch(const std::string& directory, ino_t inode) {
-  Watch watch{.handle = new uv_fs_event_t, .inode = inode};
-  uv_fs_event_init(loop_, watch.handle);
-  watch.handle->data = this;
-  int rc = uv_fs_event_start(watch.handle, &OnFsEvent, directory.c_str(), 0);
-  if (rc != 0) {
-    CloseWatch(&watch);
-    return "cannot watch " + directory + ": " + uv_strerror(rc);
-  }
-  watches_[directory] = watch;
+  int wd = inotify_add_watch(inotify_fd_, directory.c_str(), kDirectoryEvents);
+  if (wd < 0) return "cannot watch " + directory + ": " + std::strerror(errno);
+  watches_[directory] = Watch{.wd = wd, .inode = inode};
+  watched_dirs_[wd] = directory;
   return "";
 }
 
-void FileSource::OnFsEvent(uv_fs_event_t* handle, const char* filename, int, int) {
+void FileSource::OnInotifyReadable(uv_poll_t* handle, int status, int) {
   auto* self = static_cast<FileSource*>(handle->data);
-  if (handle == self->parent_watch_.handle &&
-      (filename == nullptr || self->root_name_ != filename)) {
-    return;  // a sibling of the root changed
+  if (status < 0) {
+    self->ScheduleRead();  // cannot tell what changed: read everything
+    return;
   }
-  self->ScheduleRead();
+  alignas(inotify_event) char buf[16 * 1024];
+  for (;;) {
+    ssize_t n = ::read(self->inotify_fd_, buf, sizeof buf);
+    if (n <= 0) return;  // EAGAIN: all read
+    for (ssize_t off = 0; off < n;) {
+      const auto* event = reinterpret_cast<const inotify_event*>(buf + off);
+      self->HandleEvent(event->wd, event->mask, event->len > 0 ? event->name : "");
+      off += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
+    }
+  }
+}
+
+void FileSource::HandleEvent(int wd, uint32_t mask, const char* name) {
+  if (mask & IN_Q_OVERFLOW) {
+    ScheduleRead();  // events were lost: a full read is always right
+    return;
+  }
+  if (mask & IN_IGNORED) return;  // a watch went away; the next read re-scans
+  if (wd == parent_watch_.wd && watched_dirs_.find(wd) == watched_dirs_.end()) {
+    if (root_name_ == name) ScheduleRead();  // else a sibling of the root changed
+    return;
+  }
+  if ((mask & IN_CREATE) && !(mask & IN_ISDIR)) {
+    // A new regular file is read when its writer closes it (IN_CLOSE_WRITE);
+    // a new symlink is complete at once.
+    auto dir = watched_dirs_.find(wd);
+    struct stat st {};
+    if (dir == watched_dirs_.end() ||
+        ::lstat((dir->second + "/" + name).c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+      return;
+    }
+  }
+  ScheduleRead();
 }
 
 void FileSource::ScheduleRead() {
@@ -132,6 +185,7 @@ void FileSource::UpdateWatches(const std::vector<std::string>& directories) {
   for (auto it = watches_.begin(); it != watches_.end();) {
     auto w = wanted.find(it->first);
     if (w == wanted.end() || w->second != it->second.inode) {
+      watched_dirs_.erase(it->second.wd);
       CloseWatch(&it->second);
       it = watches_.erase(it);
     } else {

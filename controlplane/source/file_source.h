@@ -1,7 +1,12 @@
-// FileSource: watches a folder of manifests (inotify through uv_fs_event, no
-// polling) and hands every changed state of it to a callback. Everything
-// runs on the libuv loop given at construction, callback included; create,
-// use and destroy it on that loop's thread.
+// FileSource: watches a folder of manifests (inotify, no polling) and hands
+// every changed state of it to a callback. It reacts to a file closed after
+// writing, renamed, created as a symlink or deleted, and to directories
+// appearing and vanishing, never to a write still in progress: a manifest
+// rewritten slowly in place is read once, when the writer closes it.
+// (libuv's uv_fs_event cannot ask for IN_CLOSE_WRITE, hence a raw inotify
+// descriptor under a uv_poll handle.) Everything runs on the libuv loop given
+// at construction, callback included; create, use and destroy it on that
+// loop's thread.
 #pragma once
 
 #include <uv.h>
@@ -48,25 +53,29 @@ class FileSource {
 
  private:
   struct Watch {
-    uv_fs_event_t* handle = nullptr;  // owned; freed in its close callback
+    int wd = -1;  // inotify watch descriptor
     ino_t inode = 0;
   };
 
-  static void OnFsEvent(uv_fs_event_t* handle, const char* filename, int events, int status);
+  static void OnInotifyReadable(uv_poll_t* handle, int status, int events);
+  void HandleEvent(int wd, uint32_t mask, const char* name);
   static void OnTimer(uv_timer_t* timer);
   void ScheduleRead();
   void ReadNow();
   void UpdateWatches(const std::vector<std::string>& directories);
   std::string AddWatch(const std::string& directory, ino_t inode);
-  static void CloseWatch(Watch* watch);
+  void CloseWatch(Watch* watch);
 
   uv_loop_t* loop_;
   FileSourceOptions options_;
   ChangeCallback on_change_;
   ErrorCallback on_error_;
   uv_timer_t* timer_ = nullptr;           // owned; freed in its close callback
+  int inotify_fd_ = -1;
+  uv_poll_t* poll_ = nullptr;             // owned; freed in its close callback
   uint64_t pending_since_ = 0;            // uv_now of the first event not yet read
   std::map<std::string, Watch> watches_;  // by directory path
+  std::map<int, std::string> watched_dirs_;  // watch descriptor → directory path
   Watch parent_watch_;                    // sees the root itself vanish and come back
   std::string root_name_;
   std::optional<ManifestFolder> last_;

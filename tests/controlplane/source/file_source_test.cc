@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 
 #include "tests/controlplane/support/temp_dir.h"
@@ -80,6 +81,31 @@ TEST_CASE("the file source reads at start and picks up changes within 100 ms", "
           &loop, [&] { return !seen.loads.empty() && Origins(seen.loads.back()).size() == 2; },
           2000));
       CHECK(Origins(seen.loads.back()) == Lines{"a.yaml#0", "sub/b.yaml#0"});
+    }
+    SECTION("a file rewritten slowly in place is read once, when its writer closes it") {
+      {
+        std::ofstream slow(dir.path() + "/a.yaml", std::ios::trunc);
+        slow << "kind: A\n---\nki" << std::flush;  // half a document, file still open
+        RunUntil(
+            &loop, [&] { return false; }, 200);
+        CHECK(seen.loads.size() == 1);  // nothing read while the write is in progress
+        slow << "nd: A2\n";
+      }
+      REQUIRE(RunUntil(
+          &loop, [&] { return seen.loads.size() == 2; }, 2000));
+      CHECK(Origins(seen.loads[1]) == Lines{"a.yaml#0", "a.yaml#1"});
+      CHECK(seen.loads[1].issues.empty());
+    }
+    SECTION("a symlink to a manifest is read as soon as it appears") {
+      dir.Write("elsewhere.txt", "");  // not a manifest name: ignored by the folder reader
+      std::filesystem::create_directory(dir.path() + "/../" + "linked-target-dir");
+      std::string target = dir.path() + "/../linked-target-dir/b.yaml";
+      { std::ofstream(target) << "kind: B\n"; }
+      std::filesystem::create_symlink(target, dir.path() + "/b.yaml");
+      REQUIRE(RunUntil(
+          &loop, [&] { return !seen.loads.empty() && Origins(seen.loads.back()).size() == 2; },
+          2000));
+      std::filesystem::remove_all(dir.path() + "/../linked-target-dir");
     }
     SECTION("rewriting identical content does not call back") {
       dir.Write("a.yaml", "kind: A\n");
