@@ -15,6 +15,8 @@ namespace portico::dataplane {
 namespace {
 
 constexpr size_t kMaxReplayBytes = 64 * 1024;
+// After the last response is written, how long to wait for the client to close.
+constexpr uint64_t kLingerMs = 2000;
 // Writes at least this large are not copied into the gather buffer.
 constexpr size_t kGatherBytes = 4096;
 // Pipelined bytes buffered while a response is pending; reading pauses above.
@@ -123,6 +125,10 @@ void DownstreamConnection::PauseReading() {
 void DownstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<DownstreamConnection*>(stream->data);
   if (self->closing_ || nread == 0) return;
+  if (self->lingering_) {
+    if (nread < 0) self->Close();  // the client closed too: done
+    return;                        // bytes after the last response are discarded
+  }
   if (nread < 0) {
     if (nread == UV_EOF && self->phase_ == Phase::kTunnel && self->upstream_ != nullptr) {
       // The client is done sending: pass the half-close on; the backend's
@@ -744,23 +750,51 @@ void DownstreamConnection::OnWrite(uv_write_t* req, int status) {
   }
 }
 
+// Ends the connection once the client has everything written to it.
+// Nothing queued and nothing unread: close at once (close(2) sends the FIN).
+// Otherwise shut the write side after the queue, then linger: read and
+// discard until the client closes, so that closing with unread bytes does
+// not turn into a reset that could destroy the response at the client.
 void DownstreamConnection::CloseAfterWrites() {
   if (closing_ || shutting_down_) return;
   FlushToClient();
+  if (closing_) return;
+  bool queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_)) > 0;
+  bool unread = !client_eof_ && (!request_complete_ || !unparsed_.empty());
+  if (!queued && !unread) {
+    Close();
+    return;
+  }
   shutting_down_ = true;
-  PauseReading();
+  unparsed_.clear();
   // A client that never reads must not hold the connection open forever.
   ArmTimer(TimerRole::kLinger, worker_->limits().idle_timeout_ms);
   // Rare enough to allocate: an idle connection should not carry it.
   auto* req = new uv_shutdown_t;
   req->data = this;
-  int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_shutdown_t* r, int) {
+  int rc = uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&tcp_), [](uv_shutdown_t* r, int status) {
     auto* self = static_cast<DownstreamConnection*>(r->data);
     delete r;  // runs before the close callback, even when cancelled by uv_close
-    self->Close();
+    if (self->closing_) return;
+    if (status != 0 || self->client_eof_) {
+      self->Close();
+      return;
+    }
+    // Written: wait a little for the client's own close.
+    self->ArmTimer(TimerRole::kLinger, std::min<uint64_t>(kLingerMs, self->worker_->limits().idle_timeout_ms));
   });
-  if (rc != 0) delete req;
-  if (rc != 0) Close();
+  if (rc != 0) {
+    delete req;
+    Close();
+    return;
+  }
+  if (!client_eof_) {
+    lingering_ = true;  // OnRead discards from now on
+    if (reading_paused_) {
+      reading_paused_ = false;
+      uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &AllocFromWorker, &OnRead);
+    }
+  }
 }
 
 void DownstreamConnection::Drain() {

@@ -122,6 +122,7 @@ class DownstreamConnection {
   bool close_after_response_ = false;
   bool reading_paused_ = true;  // not reading until Accept starts it
   bool client_eof_ = false;     // the client half-closed after a whole request
+  bool lingering_ = false;      // closing: reads are discarded until the client's EOF
   bool parsing_ = false;        // inside Parse: upstream writes are gathered
   int cork_depth_ = 0;
   bool parse_paused_ = false;  // llhttp stopped after a complete request
