@@ -351,8 +351,13 @@ int UpstreamConnection::OnHeadersComplete(llhttp_t* p) {
   if (head.status == 101 && !self->upgrade_allowed_) return -1;  // nobody asked to switch
   self->owner_->OnUpstreamHead(head);
   if (self->closing_) return -1;
-  // 1 tells llhttp that this response has no body (the request was HEAD).
-  return self->head_request_ ? 1 : 0;
+  // 1 tells llhttp that this response has no body whatever its framing
+  // headers say: the answer to HEAD, 204, 304 and interim 1xx (RFC 9112
+  // 6.3). llhttp would otherwise wait for the Content-Length of a 304.
+  int status = head.status;
+  bool no_body = self->head_request_ || status == 204 || status == 304 ||
+                 (status >= 100 && status < 200 && status != 101);
+  return no_body ? 1 : 0;
 }
 
 int UpstreamConnection::OnBody(llhttp_t* p, const char* at, size_t len) {

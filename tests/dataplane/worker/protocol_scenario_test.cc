@@ -201,6 +201,54 @@ TEST_CASE("interim 1xx responses are relayed or dropped, then the final one", "[
   CHECK(r[3].body == "final");
 }
 
+TEST_CASE("204 and 304 have no body even when the backend announces one", "[proxy][framing]") {
+  FakeBackend backend("127.0.0.1", [](const testing::ReceivedRequest& req) -> std::string {
+    if (req.head.starts_with("GET /204")) return "HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n";
+    if (req.head.starts_with("GET /304")) {
+      return "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 120\r\n\r\n";
+    }
+    return OkResponse("after");
+  });
+  ProxyUnderTest proxy(AppSnapshot({{"127.0.0.1", backend.port()}}));
+  TestClient client(proxy.port());
+  client.Send(Get("app.test", "/204") + Get("app.test", "/304") + Get("app.test", "/next"));
+  // Read raw: a 304 with Content-Length must not be followed by a body.
+  std::string raw;
+  while (raw.find("after") == std::string::npos) {
+    std::string more = client.ReadBytes(1);
+    INFO(raw);
+    REQUIRE_FALSE(more.empty());
+    raw += more;
+  }
+  CHECK(raw.starts_with("HTTP/1.1 204 No Content\r\n"));
+  size_t not_modified = raw.find("HTTP/1.1 304 Not Modified\r\n");
+  size_t ok = raw.find("HTTP/1.1 200 OK\r\n");
+  REQUIRE(not_modified != std::string::npos);
+  REQUIRE(ok != std::string::npos);
+  CHECK(raw.find("Content-Length: 120\r\n") != std::string::npos);  // kept: it describes the entity
+  CHECK(raw.find("\r\n\r\n", not_modified) + 4 == ok);              // and nothing in between
+  CHECK(raw.find("Transfer-Encoding") == std::string::npos);
+  CHECK(backend.connections() == 1);
+}
+
+TEST_CASE("a backend's Connection: close is honoured; the client keeps its connection",
+          "[proxy][framing]") {
+  FakeBackend backend("127.0.0.1", [](const testing::ReceivedRequest&) {
+    return OkResponse("once", "Connection: close\r\n");
+  });
+  ProxyUnderTest proxy(AppSnapshot({{"127.0.0.1", backend.port()}}));
+  TestClient client(proxy.port());
+  for (int i = 0; i < 3; ++i) {
+    client.Send(Get("app.test"));
+    auto r = client.Read(1);
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].body == "once");
+    CHECK(r[0].keep_alive);                       // hop-by-hop: not passed on
+    CHECK(r[0].Header("Connection").empty());
+  }
+  CHECK(backend.connections() == 3);  // a fresh upstream connection each time
+}
+
 TEST_CASE("forwarded headers are kept only from trusted peers", "[proxy][forwarded]") {
   const std::string request =
       "GET / HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-For: 203.0.113.7\r\n"
