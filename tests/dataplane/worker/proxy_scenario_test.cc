@@ -188,6 +188,9 @@ TEST_CASE("malformed and oversized requests get 4xx and a close", "[proxy]") {
   ProxyLimits limits;
   limits.max_header_bytes = 1024;
   limits.max_uri_bytes = 256;
+  limits.max_headers = 20;
+  std::string many_headers;
+  for (int i = 0; i < 25; ++i) many_headers += "X-" + std::to_string(i) + ": v\r\n";
   ProxyUnderTest proxy(AppSnapshot({{"127.0.0.1", backend.port()}}), limits);
   struct Case {
     std::string request;
@@ -203,6 +206,8 @@ TEST_CASE("malformed and oversized requests get 4xx and a close", "[proxy]") {
       {"GET / HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n", 400},
       {"GET /" + std::string(300, 'a') + " HTTP/1.1\r\nHost: app.test\r\n\r\n", 414},
       {"GET / HTTP/1.1\r\nHost: app.test\r\nX-Big: " + std::string(2000, 'b') + "\r\n\r\n", 431},
+      {"GET / HTTP/1.1\r\nHost: app.test\r\n" + many_headers + "\r\n", 431},
+      {"CONNECT app.test:443 HTTP/1.1\r\nHost: app.test:443\r\n\r\n", 405},
   };
   for (const Case& c : cases) {
     INFO(c.request.substr(0, 80));
