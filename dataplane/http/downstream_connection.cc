@@ -378,12 +378,13 @@ void DownstreamConnection::FlushUpstream() {
 }
 
 bool DownstreamConnection::ConnectUpstream() {
-  const Endpoint* endpoint = worker_->picker().Pick(*ex_->cluster);
+  const Endpoint* endpoint = worker_->picker().Pick(*ex_->cluster, uv_now(worker_->loop()));
   if (endpoint == nullptr) {
     RespondLocally(503, "no endpoint available for this service\n");
     return false;
   }
   ++ex_->connect_attempts;
+  ex_->endpoint = endpoint;
   upstream_ = worker_->pool().Take(endpoint->key);
   if (upstream_ != nullptr) {
     upstream_->Attach(this);
@@ -445,6 +446,11 @@ void DownstreamConnection::OnUpstreamWritable() {
 
 void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
   upstream_ = nullptr;
+  // A pooled connection the backend closed while idle says nothing about
+  // the backend's health; anything else counts against the endpoint.
+  if (!(error == UpstreamError::kReset && reused) && ex_ != nullptr && ex_->endpoint != nullptr) {
+    worker_->picker().ReportFailure(*ex_->cluster, ex_->endpoint->key, uv_now(worker_->loop()));
+  }
   if (response_status_ != 0) {
     Close();  // part of the response is already with the client
     return;
@@ -487,6 +493,11 @@ void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
   }
   response_status_ = head.status;
   Count(head.status);
+  if (head.status >= 500) {
+    worker_->picker().ReportFailure(*ex_->cluster, ex_->endpoint->key, uv_now(worker_->loop()));
+  } else {
+    worker_->picker().ReportSuccess(*ex_->cluster, ex_->endpoint->key);
+  }
   bool bodyless = ex_->request.method == "HEAD" || head.status == 204 || head.status == 304;
   ResponseFraming framing = ResponseFraming::kAsIs;
   if (!bodyless && (head.chunked || !head.has_content_length)) {

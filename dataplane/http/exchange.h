@@ -22,6 +22,7 @@ struct Exchange {
   HeaderCollector headers;  // llhttp's header callbacks → request.headers, then trailers
   std::shared_ptr<const RuntimeConfig> config;  // snapped at routing, kept to the end
   const Cluster* cluster = nullptr;             // owned by `config`
+  const Endpoint* endpoint = nullptr;           // of the current attempt; owned by `config`
   size_t head_bytes = 0;                        // request line and headers so far
   int connect_attempts = 0;
   std::string replay;  // request bytes sent so far, for a retry on a fresh connection
@@ -42,6 +43,7 @@ class ExchangePool {
     if (spare_.size() >= kMaxSpare) return;
     e->request.Clear();
     e->cluster = nullptr;
+    e->endpoint = nullptr;
     e->head_bytes = 0;
     e->connect_attempts = 0;
     e->replay.clear();

@@ -1,6 +1,12 @@
 // RoundRobinPicker: one per worker; spreads a worker's requests over a
-// cluster's active endpoints in turn. State is keyed by cluster name, so a
-// new snapshot does not restart the rotation. Not thread-safe (worker-owned).
+// cluster's active endpoints in turn, and keeps this worker's passive health
+// of every endpoint (outlier detection, on by default): an endpoint whose
+// connections fail, or that answers 5xx, `consecutive_failures` times in a
+// row is skipped for an ejection time that grows with each ejection, while
+// at most `max_ejected_percent` of a cluster's endpoints are out at once.
+// State is keyed by cluster name and endpoint identity, so a new snapshot
+// restarts neither the rotation nor an ejection. Not thread-safe
+// (worker-owned); each worker judges from the requests it proxies.
 #pragma once
 
 #include <cstdint>
@@ -11,13 +17,45 @@
 
 namespace portico::dataplane {
 
+struct PassiveHealthPolicy {
+  int consecutive_failures = 5;      // 0 turns passive health off
+  uint64_t base_ejection_ms = 10'000;  // first ejection; the n-th lasts n times this
+  uint64_t max_ejection_ms = 300'000;
+  int max_ejected_percent = 50;
+};
+
 class RoundRobinPicker {
  public:
-  // Null when the cluster has no endpoint left.
-  const Endpoint* Pick(const Cluster& cluster);
+  explicit RoundRobinPicker(PassiveHealthPolicy policy = {}) : policy_(policy) {}
+
+  // Null when the cluster has no endpoint left. `now_ms` is loop time.
+  const Endpoint* Pick(const Cluster& cluster, uint64_t now_ms = 0);
+
+  // What came of a request sent to `endpoint` of `cluster`: a failure is a
+  // connect failure, a reset or timeout before the response, or a 5xx.
+  void ReportSuccess(const Cluster& cluster, const std::string& endpoint);
+  void ReportFailure(const Cluster& cluster, const std::string& endpoint, uint64_t now_ms);
+
+  bool Ejected(const Cluster& cluster, const std::string& endpoint, uint64_t now_ms);
+  uint64_t ejections_total() const { return ejections_total_; }
 
  private:
-  absl::flat_hash_map<std::string, uint64_t> next_;
+  struct EndpointHealth {
+    int consecutive_failures = 0;
+    int ejections = 0;           // how often it was ejected (grows the ejection time)
+    uint64_t ejected_until = 0;  // loop time; 0: not ejected
+  };
+  struct ClusterState {
+    uint64_t next = 0;
+    int ejected = 0;  // endpoints with ejected_until != 0
+    absl::flat_hash_map<std::string, EndpointHealth> endpoints;
+  };
+  // True while `health` is ejected; ends an ejection that has run out.
+  bool StillEjected(ClusterState& state, EndpointHealth& health, uint64_t now_ms);
+
+  PassiveHealthPolicy policy_;
+  absl::flat_hash_map<std::string, ClusterState> clusters_;
+  uint64_t ejections_total_ = 0;
 };
 
 }  // namespace portico::dataplane

@@ -249,6 +249,29 @@ TEST_CASE("a backend's Connection: close is honoured; the client keeps its conne
   CHECK(backend.connections() == 3);  // a fresh upstream connection each time
 }
 
+TEST_CASE("passive health: a backend that keeps failing is taken out of rotation",
+          "[proxy][passive_health]") {
+  FakeBackend good("127.0.0.2", Answer("good"));
+  FakeBackend bad("127.0.0.3", [](const testing::ReceivedRequest&) {
+    return std::string("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+  });
+  ProxyUnderTest proxy(
+      AppSnapshot({{"127.0.0.2", good.port()}, {"127.0.0.3", bad.port()}}));
+  TestClient client(proxy.port());
+  int errors = 0;
+  std::string last_ten;
+  for (int i = 0; i < 30; ++i) {
+    client.Send(Get("app.test"));
+    auto r = client.Read(1);
+    REQUIRE(r.size() == 1);
+    if (r[0].status == 503) ++errors;
+    if (i >= 20) last_ten += r[0].body == "good" ? 'g' : 'b';
+  }
+  CHECK(errors == 5);  // five in a row eject it (every other request went there)
+  CHECK(last_ten == "gggggggggg");
+  CHECK(bad.requests().size() == 5);
+}
+
 TEST_CASE("forwarded headers are kept only from trusted peers", "[proxy][forwarded]") {
   const std::string request =
       "GET / HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-For: 203.0.113.7\r\n"
