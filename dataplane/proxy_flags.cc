@@ -1,5 +1,6 @@
 #include "dataplane/proxy_flags.h"
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <map>
@@ -37,6 +38,10 @@ const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT --grpc
   --max-headers=N              header fields in a request, else 431 (default 100)
   --max-uri-bytes=SIZE         request-target, else 414 (default 8KiB)
   --max-idle-per-endpoint=N    pooled backend connections per endpoint and worker (default 64)
+  --passive-health-failures=N  failures in a row (connect, reset, timeout, 5xx) that take an
+                               endpoint out of rotation; 0: off (default 5)
+  --passive-health-ejection=DURATION  first time out; each later one lasts that much longer,
+                               up to 5m (default 10s)
   --log-level=LEVEL            debug, info, warn or error (default info)
   --help                       this text
 Durations take a unit: 250ms, 5s, 2m, 1h. Sizes are bytes, or with KiB or MiB.
@@ -229,6 +234,26 @@ const std::map<std::string, Setter>& Setters() {
       {"max-uri-bytes", Size("max-uri-bytes", &ProxyLimits::max_uri_bytes, 256, 1 << 20)},
       {"max-idle-per-endpoint",
        Size("max-idle-per-endpoint", &ProxyLimits::max_idle_per_endpoint, 0, 100'000)},
+      {"passive-health-failures",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         int n = -1;
+         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+         if (ec != std::errc() || end != v.data() + v.size() || n < 0 || n > 1000) {
+           return absl::StrCat("--passive-health-failures: expected 0 to 1000, got '", v, "'");
+         }
+         f->limits.passive_health.consecutive_failures = n;
+         return "";
+       }},
+      {"passive-health-ejection",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         uint64_t ms = 0;
+         if (!ParseDurationMs(v, &ms) || ms == 0) {
+           return absl::StrCat("--passive-health-ejection: invalid duration '", v, "'");
+         }
+         f->limits.passive_health.base_ejection_ms = ms;
+         f->limits.passive_health.max_ejection_ms = std::max<uint64_t>(ms, 300'000);
+         return "";
+       }},
       {"tunnel-idle-timeout",
        Duration("tunnel-idle-timeout", &ProxyLimits::tunnel_idle_timeout_ms)},
       {"connect-timeout", Duration("connect-timeout", &ProxyLimits::connect_timeout_ms)},

@@ -14,15 +14,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "dataplane/config/runtime_config.h"
+#include "dataplane/worker/proxy_options.h"
 
 namespace portico::dataplane {
-
-struct PassiveHealthPolicy {
-  int consecutive_failures = 5;      // 0 turns passive health off
-  uint64_t base_ejection_ms = 10'000;  // first ejection; the n-th lasts n times this
-  uint64_t max_ejection_ms = 300'000;
-  int max_ejected_percent = 50;
-};
 
 class RoundRobinPicker {
  public:

@@ -22,6 +22,14 @@ struct EntrypointSpec {
   int max_connections = 20'000;
 };
 
+// Outlier detection from the requests a worker proxies (round_robin.h).
+struct PassiveHealthPolicy {
+  int consecutive_failures = 5;        // 0 turns passive health off
+  uint64_t base_ejection_ms = 10'000;  // first ejection; the n-th lasts n times this
+  uint64_t max_ejection_ms = 300'000;
+  int max_ejected_percent = 50;
+};
+
 struct ProxyLimits {
   size_t max_header_bytes = 32 * 1024;   // request line + headers → 431
   size_t max_headers = 100;              // header count → 431
@@ -34,6 +42,7 @@ struct ProxyLimits {
   uint64_t connect_timeout_ms = 5'000;    // → 502
   uint64_t response_timeout_ms = 60'000;  // upstream response head → 504
   uint64_t tunnel_idle_timeout_ms = 3'600'000;  // upgraded (WebSocket) connection with no traffic
+  PassiveHealthPolicy passive_health;
 };
 
 }  // namespace portico::dataplane

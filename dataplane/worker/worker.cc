@@ -13,7 +13,8 @@ Worker::Worker(int index, ProxyLimits limits, std::vector<EntrypointListener> li
       limits_(limits),
       listeners_(std::move(listeners)),
       read_buffer_(new char[kReadBufferSize]),
-      pool_(limits.max_idle_per_endpoint) {
+      pool_(limits.max_idle_per_endpoint),
+      picker_(limits.passive_health) {
   uv_loop_init(&loop_);
   loop_.data = this;
   uv_async_init(&loop_, &async_, &OnAsync);
