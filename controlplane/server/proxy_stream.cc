@@ -1,5 +1,6 @@
 #include "controlplane/server/proxy_stream.h"
 
+#include "common/happens_before.h"
 #include "common/log.h"
 
 namespace portico::controlplane {
@@ -18,12 +19,29 @@ std::string Printable(const std::string& text) {
 
 std::string Short(const std::string& version) { return version.substr(0, 12); }
 
+// Brackets OnReadDone and OnWriteDone. gRPC creates the reactor on one of
+// its threads and runs the reactions on others; it orders them after the
+// constructor and before OnDone with its own (uninstrumented) locks.
+class Reaction {
+ public:
+  Reaction(const char* constructed, const char* reacted) : reacted_(reacted) {
+    HappensAfter(constructed);
+  }
+  ~Reaction() { HappensBefore(reacted_); }
+  Reaction(const Reaction&) = delete;
+  Reaction& operator=(const Reaction&) = delete;
+
+ private:
+  const char* reacted_;
+};
+
 }  // namespace
 
 ProxyStream::ProxyStream(SnapshotServer* server, std::string peer) : server_(server) {
   status_.peer = std::move(peer);
   server_->Register(this);  // before the first read, so no Publish can be missed
   StartRead(&in_);
+  HappensBefore(&constructed_);
 }
 
 void ProxyStream::Offer(std::shared_ptr<const v1::ControllerMessage> message) {
@@ -40,6 +58,7 @@ ProxyStatus ProxyStream::status() const {
 }
 
 void ProxyStream::OnReadDone(bool ok) {
+  Reaction reaction(&constructed_, &reacted_);
   if (!ok) {  // the proxy closed its side, or the call was cancelled
     std::lock_guard lock(mu_);
     FinishLocked(grpc::Status::OK);
@@ -101,6 +120,7 @@ void ProxyStream::MaybeWriteLocked() {
 }
 
 void ProxyStream::OnWriteDone(bool ok) {
+  Reaction reaction(&constructed_, &reacted_);
   std::lock_guard lock(mu_);
   outgoing_.WriteDone(ok);
   if (!ok) {
@@ -125,6 +145,8 @@ void ProxyStream::FinishLocked(const grpc::Status& status) {
 }
 
 void ProxyStream::OnDone() {
+  HappensAfter(&constructed_);
+  HappensAfter(&reacted_);
   server_->Unregister(this);
   std::string node;
   {

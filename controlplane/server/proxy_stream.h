@@ -44,6 +44,11 @@ class ProxyStream : public grpc::ServerBidiReactor<v1::ProxyMessage, v1::Control
   bool finish_requested_ = false;  // guarded by mu_
   bool finished_ = false;          // guarded by mu_
   grpc::Status finish_status_;     // guarded by mu_
+  // Tags for orderings gRPC guarantees but keeps inside libgrpc, where
+  // ThreadSanitizer cannot see them (common/happens_before.h): the
+  // constructor before every reaction, every reaction before OnDone.
+  const char constructed_ = 0;
+  const char reacted_ = 0;
 };
 
 }  // namespace portico::controlplane
