@@ -56,6 +56,8 @@ fuzz: build-fuzz/build.ninja
 # portico-proxy beside nginx, HAProxy and Caddy (bench/README.md).
 bench:
 	bench/run
+	ninja -C build-bench pick_bench
+	build-bench/bin/pick_bench
 
 format:
 	git ls-files -z '*.cc' '*.h' | xargs -0 -r clang-format -i
