@@ -106,7 +106,7 @@ int Run(Process& p) {
   p.publisher = std::make_unique<ConfigPublisher>(worker_ptrs);
   p.client = std::make_unique<SnapshotClient>(
       SnapshotClientOptions{
-          .controller = p.flags.controller, .node = p.flags.node, .build = kBuild},
+          .controllers = p.flags.controllers, .node = p.flags.node, .build = kBuild},
       p.publisher.get());
   p.admin =
       std::make_unique<ProxyAdmin>(p.publisher.get(), p.client.get(), std::move(counter_views));

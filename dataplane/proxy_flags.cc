@@ -12,7 +12,9 @@ namespace portico::dataplane {
 
 const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT --grpc-insecure [flags]
 
-  --controller=HOST:PORT       portico-controller's snapshot (gRPC) address (required)
+  --controller=HOST:PORT[,...] portico-controller's snapshot (gRPC) address (required); with
+                               several, a proxy whose stream ends moves on to the next (a DNS
+                               name with several addresses is also tried address by address)
   --grpc-insecure              plaintext snapshot channel; meant for loopback (required
                                until mutual TLS lands)
   --entrypoint=NAME=HOST:PORT  a traffic listener; repeat for several (default web=0.0.0.0:8080)
@@ -148,10 +150,20 @@ const std::map<std::string, Setter>& Setters() {
   static const std::map<std::string, Setter> setters = {
       {"controller",
        [](const std::string& v, ProxyFlags* f) -> std::string {
-         std::string host;
-         int port = 0;
-         if (!SplitHostPort(v, &host, &port) || port == 0) {
-           return absl::StrCat("--controller: expected HOST:PORT, got '", v, "'");
+         f->controllers.clear();
+         std::string_view rest = v;
+         while (true) {
+           size_t comma = rest.find(',');
+           std::string address(rest.substr(0, comma));
+           std::string host;
+           int port = 0;
+           if (!SplitHostPort(address, &host, &port) || port == 0) {
+             return absl::StrCat("--controller: expected HOST:PORT[,HOST:PORT...], got '", v,
+                                 "'");
+           }
+           f->controllers.push_back(address);
+           if (comma == std::string_view::npos) break;
+           rest.remove_prefix(comma + 1);
          }
          f->controller = v;
          return "";

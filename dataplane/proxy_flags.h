@@ -11,7 +11,8 @@
 namespace portico::dataplane {
 
 struct ProxyFlags {
-  std::string controller;  // host:port of portico-controller
+  std::string controller;                // as given: one or more HOST:PORT, comma-separated
+  std::vector<std::string> controllers;  // each HOST:PORT, tried in turn
   bool grpc_insecure = false;
   std::vector<EntrypointSpec> entrypoints;
   std::string admin_host = "127.0.0.1";

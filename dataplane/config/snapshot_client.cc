@@ -36,18 +36,34 @@ void SnapshotClient::Stop() {
 }
 
 void SnapshotClient::Run() {
-  int attempt = 0;
+  // Addresses are tried in turn: after a stream that ended, the next one
+  // after 50-100 ms; after a failed attempt, the next one at once, and the
+  // backoff grows only with whole rounds of addresses that all failed.
+  size_t next = 0;
+  int failed_rounds = 0;
+  size_t failures_this_round = 0;
   for (;;) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;
     }
-    attempt = RunStream() ? 0 : attempt + 1;
-    WaitBackoff(attempt);
+    const std::string& address = options_.controllers[next % options_.controllers.size()];
+    ++next;
+    if (RunStream(address)) {
+      // The stream ended after working: the next address after a short pause.
+      failed_rounds = 0;
+      failures_this_round = 0;
+    } else if (++failures_this_round >= options_.controllers.size()) {
+      failures_this_round = 0;
+      ++failed_rounds;
+    } else {
+      continue;
+    }
+    WaitBackoff(failed_rounds);
   }
 }
 
-bool SnapshotClient::RunStream() {
+bool SnapshotClient::RunStream(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxSnapshotBytes);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
@@ -57,7 +73,7 @@ bool SnapshotClient::RunStream() {
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   auto channel =
-      grpc::CreateCustomChannel(options_.controller, grpc::InsecureChannelCredentials(), args);
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
   auto stub = v1::SnapshotService::NewStub(channel);
   grpc::ClientContext context;
   {
@@ -70,14 +86,15 @@ bool SnapshotClient::RunStream() {
   hello.mutable_hello()->set_node(options_.node);
   hello.mutable_hello()->set_build(options_.build);
   hello.mutable_hello()->set_current_version(publisher_->version());
+  // Connected once the hello is out: a controller with nothing newer than
+  // what this proxy serves sends nothing, and that is a healthy stream.
   bool received = false;
   if (stream->Write(hello)) {
+    received = true;
+    connected_.store(true);
+    LogInfo("proxy", absl::StrCat("connected to controller ", address));
     v1::ControllerMessage message;
     while (stream->Read(&message)) {
-      if (!received)
-        LogInfo("proxy", absl::StrCat("connected to controller ", options_.controller));
-      received = true;
-      connected_.store(true);
       if (!message.has_snapshot()) continue;
       const v1::Snapshot& snapshot = message.snapshot();
       std::string error = publisher_->Apply(snapshot);
@@ -99,7 +116,7 @@ bool SnapshotClient::RunStream() {
     context_ = nullptr;
     if (stopping_) return received;
   }
-  LogWarn("proxy", absl::StrCat("snapshot stream to ", options_.controller, " ended: ",
+  LogWarn("proxy", absl::StrCat("snapshot stream to ", address, " ended: ",
                                 status.error_message().empty() ? "closed" : status.error_message(),
                                 "; serving the last good config and reconnecting"));
   return received;

@@ -2,7 +2,8 @@
 // it connects to the controller, says hello with the version it serves,
 // applies every snapshot through the ConfigPublisher and answers with an
 // ACK or NACK. With the controller gone it keeps the last good config and
-// reconnects with jittered exponential backoff. Start/Stop from one thread.
+// reconnects, to the next address of the list, with jittered exponential
+// backoff once a whole round of addresses failed. Start/Stop from one thread.
 #pragma once
 
 #include <atomic>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace grpc {
 class ClientContext;
@@ -21,7 +23,7 @@ namespace portico::dataplane {
 class ConfigPublisher;
 
 struct SnapshotClientOptions {
-  std::string controller;  // host:port
+  std::vector<std::string> controllers;  // host:port each; tried in turn
   std::string node;        // this proxy's name
   std::string build;
 };
@@ -37,8 +39,9 @@ class SnapshotClient {
 
  private:
   void Run();
-  // One stream, from connect to its end; true if it received anything.
-  bool RunStream();
+  // One stream to `address`, from connect to its end; true if it got as far
+  // as sending the hello.
+  bool RunStream(const std::string& address);
   void WaitBackoff(int attempt);
 
   SnapshotClientOptions options_;

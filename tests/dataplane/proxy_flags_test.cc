@@ -12,6 +12,12 @@ TEST_CASE("proxy flags parse in both forms", "[flags]") {
                            "--admin-listen=127.0.0.1:0", "--connect-timeout=250ms"},
                           &f) == "");
   CHECK(f.controller == "127.0.0.1:18000");
+  CHECK(f.controllers == std::vector<std::string>{"127.0.0.1:18000"});
+  ProxyFlags two;
+  REQUIRE(ParseProxyFlags({"--controller=a.test:1,[::1]:2", "--grpc-insecure"}, &two) == "");
+  CHECK(two.controllers == std::vector<std::string>{"a.test:1", "[::1]:2"});
+  CHECK(ParseProxyFlags({"--controller=a.test:1,", "--grpc-insecure"}, &two) ==
+        "--controller: expected HOST:PORT[,HOST:PORT...], got 'a.test:1,'");
   REQUIRE(f.entrypoints.size() == 2);
   CHECK(f.entrypoints[0].name == "web");
   CHECK(f.entrypoints[0].port == 0);
