@@ -5,6 +5,7 @@ backends on 127.0.0.2 and 127.0.0.3 (same port).
 
 Checks routing and round robin, that route and endpoint changes made in the
 folder are served within a second while steady traffic never sees a failure,
+that a file rewritten slowly in place keeps its routes answering throughout,
 the proxy's own error answers, a broken manifest, the admin endpoints, and a
 clean exit on SIGTERM. Prints PASS/FAIL per check with timings; the last line
 is `N passed, N failed`, and the exit status is non-zero on any failure.
@@ -21,6 +22,7 @@ import shutil
 import socket
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -261,6 +263,32 @@ def check_add_route_in_place(setup, timings):
     return ms(took)
 
 
+def check_slow_rewrite_in_place(setup, timings):
+    """app.yaml truncated, half of it written, 300 ms without a byte, then the rest: its
+    routes answer 200 all along, and the rule the rewrite adds is served once it is closed."""
+    client = setup.client()
+    rules = (k8s.rule("inplace.test", k8s.path("/", "app", 80)),
+             k8s.rule("slow.test", k8s.path("/", "app", 80)))
+    closed = []
+    writer = threading.Thread(target=lambda: closed.append(setup.manifests.write_slowly_in_place(
+        "app.yaml", k8s.service("app"), app_ingress(*rules))))
+    writer.start()
+    polls = 0
+    try:
+        while writer.is_alive():
+            for host in ("app.test", "inplace.test"):
+                got = client.get("/", host=host).status
+                assert got == 200, (
+                    f"{host} answered {got} while app.yaml was being rewritten slowly in place")
+            polls += 1
+    finally:
+        writer.join()
+    took = wait_for_status(setup, client, "slow.test", 200, closed[0],
+                           "rule slow.test served once app.yaml was closed")
+    timings["add route (slow in-place rewrite)"] = took
+    return f"{polls} polls of app.test and inplace.test during the write, all 200; {ms(took)}"
+
+
 def check_drop_endpoint(setup, timings):
     """Timed to the first of 10 answers in a row from backend-2 alone."""
     client = setup.client()
@@ -464,6 +492,8 @@ def run_checks(setup, proxy_started_at, runner):
                    check_add_route_atomic, setup, timings)
         runner.run("b. add a route (file rewritten in place): served within 1 s",
                    check_add_route_in_place, setup, timings)
+        runner.run("b. a file rewritten slowly in place: its routes never stop answering",
+                   check_slow_rewrite_in_place, setup, timings)
         runner.run("c. drop an endpoint: only 127.0.0.2 within 1 s",
                    check_drop_endpoint, setup, timings)
         runner.run("c. add it back: both backends within 1 s",

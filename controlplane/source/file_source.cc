@@ -8,7 +8,6 @@
 #include <cstring>
 
 #include <filesystem>
-#include <set>
 
 namespace portico::controlplane {
 namespace {
@@ -27,8 +26,11 @@ void FreeHandle(uv_handle_t* handle) {
 }
 
 // What a directory watch reports: never IN_MODIFY (a write in progress).
+// IN_ATTRIB: a chmod or chown can make a file readable or unreadable; an
+// in-place rewrite (truncate, write) does not raise it.
 constexpr uint32_t kDirectoryEvents = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE |
-                                      IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR;
+                                      IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ATTRIB |
+                                      IN_ONLYDIR;
 // The root's parent: only the root appearing or vanishing matters.
 constexpr uint32_t kParentEvents = IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ONLYDIR;
 
@@ -66,8 +68,7 @@ std::string FileSource::Start() {
   if (std::string e = AddWatch(options_.root, InodeOf(options_.root)); !e.empty()) return e;
   // Without the parent watch the controller would be blind to a root that is
   // deleted and re-created; failing to set it is not fatal.
-  parent_watch_.wd =
-      inotify_add_watch(inotify_fd_, root.parent_path().c_str(), kParentEvents);
+  parent_watch_.wd = inotify_add_watch(inotify_fd_, root.parent_path().c_str(), kParentEvents);
   uv_timer_start(timer_, &OnTimer, 0, 0);
   return "";
 }
@@ -131,7 +132,17 @@ void FileSource::HandleEvent(int wd, uint32_t mask, const char* name) {
     ScheduleRead();  // events were lost: a full read is always right
     return;
   }
-  if (mask & IN_IGNORED) return;  // a watch went away; the next read re-scans
+  if (mask & IN_IGNORED) {
+    // The kernel dropped the watch (its directory is gone). Forget it, so a
+    // directory re-created under the same name, even with a recycled inode
+    // number, is watched again by the next read.
+    if (auto dir = watched_dirs_.find(wd); dir != watched_dirs_.end()) {
+      watches_.erase(dir->second);
+      watched_dirs_.erase(dir);
+      ScheduleRead();
+    }
+    return;
+  }
   if (wd == parent_watch_.wd && watched_dirs_.find(wd) == watched_dirs_.end()) {
     if (root_name_ == name) ScheduleRead();  // else a sibling of the root changed
     return;
@@ -141,8 +152,8 @@ void FileSource::HandleEvent(int wd, uint32_t mask, const char* name) {
     // a new symlink is complete at once.
     auto dir = watched_dirs_.find(wd);
     struct stat st {};
-    if (dir == watched_dirs_.end() ||
-        ::lstat((dir->second + "/" + name).c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) {
+    if (dir == watched_dirs_.end() || ::lstat((dir->second + "/" + name).c_str(), &st) != 0 ||
+        !S_ISLNK(st.st_mode)) {
       return;
     }
   }
@@ -192,10 +203,18 @@ void FileSource::UpdateWatches(const std::vector<std::string>& directories) {
       ++it;
     }
   }
+  bool added = false;
   for (const auto& [dir, inode] : wanted) {
     if (watches_.contains(dir)) continue;
-    if (std::string e = AddWatch(dir, inode); !e.empty()) on_error_(e);
+    if (std::string e = AddWatch(dir, inode); !e.empty()) {
+      on_error_(e);
+    } else {
+      added = true;
+    }
   }
+  // A file closed in a new directory after the scan listed it but before its
+  // watch existed raised no event: read once more (an equal read is dropped).
+  if (added) ScheduleRead();
 }
 
 }  // namespace portico::controlplane

@@ -1,8 +1,9 @@
 // FileSource: watches a folder of manifests (inotify, no polling) and hands
 // every changed state of it to a callback. It reacts to a file closed after
-// writing, renamed, created as a symlink or deleted, and to directories
-// appearing and vanishing, never to a write still in progress: a manifest
-// rewritten slowly in place is read once, when the writer closes it.
+// writing, renamed, created as a symlink, deleted or given other permissions,
+// and to directories appearing and vanishing, never to a write still in
+// progress: a manifest rewritten slowly in place is read once, when the
+// writer closes it.
 // (libuv's uv_fs_event cannot ask for IN_CLOSE_WRITE, hence a raw inotify
 // descriptor under a uv_poll handle.) Everything runs on the libuv loop given
 // at construction, callback included; create, use and destroy it on that
@@ -70,13 +71,13 @@ class FileSource {
   FileSourceOptions options_;
   ChangeCallback on_change_;
   ErrorCallback on_error_;
-  uv_timer_t* timer_ = nullptr;           // owned; freed in its close callback
+  uv_timer_t* timer_ = nullptr;  // owned; freed in its close callback
   int inotify_fd_ = -1;
-  uv_poll_t* poll_ = nullptr;             // owned; freed in its close callback
-  uint64_t pending_since_ = 0;            // uv_now of the first event not yet read
-  std::map<std::string, Watch> watches_;  // by directory path
+  uv_poll_t* poll_ = nullptr;                // owned; freed in its close callback
+  uint64_t pending_since_ = 0;               // uv_now of the first event not yet read
+  std::map<std::string, Watch> watches_;     // by directory path
   std::map<int, std::string> watched_dirs_;  // watch descriptor → directory path
-  Watch parent_watch_;                    // sees the root itself vanish and come back
+  Watch parent_watch_;                       // sees the root itself vanish and come back
   std::string root_name_;
   std::optional<ManifestFolder> last_;
   std::string last_error_;

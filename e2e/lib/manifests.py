@@ -135,6 +135,21 @@ class ManifestDir:
             out.write(to_yaml(*documents))
         return changed_at
 
+    def write_slowly_in_place(self, name, *documents, pause_s=0.3):
+        """Truncates the file, writes the first half, pauses `pause_s` with the file open,
+        writes the rest and closes it: a slow writer. Returns the time just before the
+        close, when the content became complete."""
+        text = to_yaml(*documents)
+        half = len(text) // 2
+        with open(os.path.join(self.path, name), "w") as out:
+            out.write(text[:half])
+            out.flush()
+            time.sleep(pause_s)  # the writer being slow, not a wait for a condition
+            out.write(text[half:])
+            out.flush()
+            changed_at = time.monotonic()
+        return changed_at
+
     def remove(self, name):
         changed_at = time.monotonic()
         os.remove(os.path.join(self.path, name))

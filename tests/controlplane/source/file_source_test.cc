@@ -46,6 +46,17 @@ std::vector<std::string> Origins(const SourceLoad& load) {
 
 using Lines = std::vector<std::string>;
 
+// The kind of every object, "-" for one without a string kind.
+Lines Kinds(const SourceLoad& load) {
+  Lines out;
+  for (const SourceObject& o : load.objects) {
+    bool named = o.json.IsObject() && o.json.HasMember("kind") && o.json["kind"].IsString();
+    out.push_back(named ? o.json["kind"].GetString() : "-");
+  }
+  if (out.empty()) out.push_back("(none)");
+  return out;
+}
+
 TEST_CASE("the file source reads at start and picks up changes within 100 ms", "[file_source]") {
   TempDir dir;
   dir.Write("a.yaml", "kind: A\n");
@@ -82,30 +93,43 @@ TEST_CASE("the file source reads at start and picks up changes within 100 ms", "
           2000));
       CHECK(Origins(seen.loads.back()) == Lines{"a.yaml#0", "sub/b.yaml#0"});
     }
-    SECTION("a file rewritten slowly in place is read once, when its writer closes it") {
+    SECTION("a manifest rewritten slowly in place never loses its objects") {
+      // Truncate, write the first bytes, pause 300 ms with the loop running,
+      // write the rest, close: only the complete file may be read.
       {
         std::ofstream slow(dir.path() + "/a.yaml", std::ios::trunc);
-        slow << "kind: A\n---\nki" << std::flush;  // half a document, file still open
+        slow << "ki" << std::flush;  // what a read now would see: the scalar "ki"
         RunUntil(
-            &loop, [&] { return false; }, 200);
-        CHECK(seen.loads.size() == 1);  // nothing read while the write is in progress
-        slow << "nd: A2\n";
+            &loop, [&] { return false; }, 300);
+        slow << "nd: A\n---\nkind: A2\n";
       }
       REQUIRE(RunUntil(
-          &loop, [&] { return seen.loads.size() == 2; }, 2000));
-      CHECK(Origins(seen.loads[1]) == Lines{"a.yaml#0", "a.yaml#1"});
-      CHECK(seen.loads[1].issues.empty());
+          &loop, [&] { return Origins(seen.loads.back()).size() == 2; }, 2000));
+      for (const SourceLoad& load : seen.loads) CHECK(Kinds(load).front() == "A");
+      CHECK(Kinds(seen.loads.back()) == Lines{"A", "A2"});
+      CHECK(seen.loads.back().issues.empty());
     }
     SECTION("a symlink to a manifest is read as soon as it appears") {
-      dir.Write("elsewhere.txt", "");  // not a manifest name: ignored by the folder reader
-      std::filesystem::create_directory(dir.path() + "/../" + "linked-target-dir");
-      std::string target = dir.path() + "/../linked-target-dir/b.yaml";
-      { std::ofstream(target) << "kind: B\n"; }
-      std::filesystem::create_symlink(target, dir.path() + "/b.yaml");
+      dir.Write(".target/b.yaml", "kind: B\n");  // names starting with '.' are not read
+      std::filesystem::create_symlink(dir.path() + "/.target/b.yaml", dir.path() + "/b.yaml");
       REQUIRE(RunUntil(
-          &loop, [&] { return !seen.loads.empty() && Origins(seen.loads.back()).size() == 2; },
-          2000));
-      std::filesystem::remove_all(dir.path() + "/../linked-target-dir");
+          &loop, [&] { return Origins(seen.loads.back()).size() == 2; }, 2000));
+      CHECK(Origins(seen.loads.back()) == Lines{"a.yaml#0", "b.yaml#0"});
+    }
+    SECTION("a subdirectory removed and made again at once is watched again") {
+      dir.Write("sub/b.yaml", "kind: B\n");
+      REQUIRE(RunUntil(
+          &loop, [&] { return Origins(seen.loads.back()).size() == 2; }, 2000));
+      // Both before the next read: the new directory may get the old inode
+      // number, but the old watch died with the old directory.
+      std::filesystem::remove_all(dir.path() + "/sub");
+      dir.Write("sub/b.yaml", "kind: B\n");
+      RunUntil(
+          &loop, [&] { return false; }, 150);  // the read those events cause: same content
+      dir.Write("sub/b.yaml", "kind: B\n---\nkind: B2\n");  // seen only through a watch
+      REQUIRE(RunUntil(
+          &loop, [&] { return Origins(seen.loads.back()).size() == 3; }, 2000));
+      CHECK(Origins(seen.loads.back()) == Lines{"a.yaml#0", "sub/b.yaml#0", "sub/b.yaml#1"});
     }
     SECTION("rewriting identical content does not call back") {
       dir.Write("a.yaml", "kind: A\n");
