@@ -72,6 +72,9 @@ bool CreateWorkers(Process& p, std::vector<EntrypointCounters>* counter_views) {
     p.workers.push_back(
         std::make_unique<Worker>(w, p.flags.limits, std::move(per_worker[static_cast<size_t>(w)])));
   }
+  std::vector<Worker*> all;
+  for (auto& w : p.workers) all.push_back(w.get());
+  for (auto& w : p.workers) w->SetSiblings(all);
   return true;
 }
 
@@ -110,6 +113,11 @@ int Run(Process& p) {
       p.publisher.get());
   p.admin =
       std::make_unique<ProxyAdmin>(p.publisher.get(), p.client.get(), std::move(counter_views));
+  p.admin->SetEjectionCounter([&p] {
+    uint64_t total = 0;
+    for (const auto& w : p.workers) total += w->ejections();
+    return total;
+  });
 
   uv_loop_init(&p.loop);
   p.admin_server = std::make_unique<AdminServer>(

@@ -73,6 +73,13 @@ std::string ProxyAdmin::Metrics() const {
     absl::StrAppend(&out, "portico_proxy_refused_connections_total{entrypoint=\"", ep.entrypoint,
                     "\"} ", total, "\n");
   }
+  if (ejections_) {
+    absl::StrAppend(&out,
+                    "# HELP portico_proxy_endpoint_ejections_total Endpoints taken out of rotation "
+                    "by passive health.\n",
+                    "# TYPE portico_proxy_endpoint_ejections_total counter\n",
+                    "portico_proxy_endpoint_ejections_total ", ejections_(), "\n");
+  }
   std::string version = publisher_->version();
   absl::StrAppend(&out, "# HELP portico_proxy_snapshot_info The applied snapshot's version.\n",
                   "# TYPE portico_proxy_snapshot_info gauge\n");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,6 +33,8 @@ class ProxyAdmin {
       : publisher_(publisher), client_(client), counters_(std::move(counters)) {}
 
   AdminResponse Handle(std::string_view method, std::string_view path) const;
+  // Where /metrics reads the passive-health ejections of all workers.
+  void SetEjectionCounter(std::function<uint64_t()> counter) { ejections_ = std::move(counter); }
   // After this /ready answers 503 (shutdown has begun).
   void SetShuttingDown() { shutting_down_.store(true); }
 
@@ -43,6 +46,7 @@ class ProxyAdmin {
   const SnapshotClient* client_;
   std::vector<EntrypointCounters> counters_;
   std::atomic<bool> shutting_down_{false};
+  std::function<uint64_t()> ejections_;
 };
 
 }  // namespace portico::dataplane

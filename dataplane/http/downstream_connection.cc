@@ -449,7 +449,7 @@ void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
   // A pooled connection the backend closed while idle says nothing about
   // the backend's health; anything else counts against the endpoint.
   if (!(error == UpstreamError::kReset && reused) && ex_ != nullptr && ex_->endpoint != nullptr) {
-    worker_->picker().ReportFailure(*ex_->cluster, ex_->endpoint->key, uv_now(worker_->loop()));
+    worker_->ReportEndpointFailure(*ex_->cluster, ex_->endpoint->key);
   }
   if (response_status_ != 0) {
     Close();  // part of the response is already with the client
@@ -494,9 +494,9 @@ void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
   response_status_ = head.status;
   Count(head.status);
   if (head.status >= 500) {
-    worker_->picker().ReportFailure(*ex_->cluster, ex_->endpoint->key, uv_now(worker_->loop()));
+    worker_->ReportEndpointFailure(*ex_->cluster, ex_->endpoint->key);
   } else {
-    worker_->picker().ReportSuccess(*ex_->cluster, ex_->endpoint->key);
+    worker_->ReportEndpointSuccess(*ex_->cluster, ex_->endpoint->key);
   }
   bool bodyless = ex_->request.method == "HEAD" || head.status == 204 || head.status == 304;
   ResponseFraming framing = ResponseFraming::kAsIs;

@@ -42,17 +42,17 @@ void RoundRobinPicker::ReportSuccess(const Cluster& cluster, const std::string& 
   if (e->second.ejected_until == 0) c->second.endpoints.erase(e);
 }
 
-void RoundRobinPicker::ReportFailure(const Cluster& cluster, const std::string& endpoint,
-                                     uint64_t now_ms) {
-  if (policy_.consecutive_failures == 0) return;
+uint64_t RoundRobinPicker::ReportFailure(const Cluster& cluster, const std::string& endpoint,
+                                         uint64_t now_ms) {
+  if (policy_.consecutive_failures == 0) return 0;
   ClusterState& state = clusters_[cluster.name];
   EndpointHealth& health = state.endpoints[endpoint];
-  if (StillEjected(state, health, now_ms)) return;
-  if (++health.consecutive_failures < policy_.consecutive_failures) return;
+  if (StillEjected(state, health, now_ms)) return 0;
+  if (++health.consecutive_failures < policy_.consecutive_failures) return 0;
   size_t size = std::max(cluster.active().size(), size_t{1});
   if (static_cast<size_t>(state.ejected + 1) * 100 >
       size * static_cast<size_t>(policy_.max_ejected_percent)) {
-    return;  // too many out already: keep it in rotation
+    return 0;  // too many out already: keep it in rotation
   }
   ++health.ejections;
   uint64_t duration = std::min(policy_.base_ejection_ms * static_cast<uint64_t>(health.ejections),
@@ -61,6 +61,27 @@ void RoundRobinPicker::ReportFailure(const Cluster& cluster, const std::string& 
   health.consecutive_failures = 0;
   ++state.ejected;
   ++ejections_total_;
+  return health.ejected_until;
+}
+
+void RoundRobinPicker::ApplyEjection(const std::string& cluster, const std::string& endpoint,
+                                     size_t cluster_size, uint64_t until_ms, uint64_t now_ms) {
+  if (policy_.consecutive_failures == 0 || until_ms <= now_ms) return;
+  ClusterState& state = clusters_[cluster];
+  EndpointHealth& health = state.endpoints[endpoint];
+  if (StillEjected(state, health, now_ms)) {
+    health.ejected_until = std::max(health.ejected_until, until_ms);
+    return;
+  }
+  size_t size = std::max(cluster_size, size_t{1});
+  if (static_cast<size_t>(state.ejected + 1) * 100 >
+      size * static_cast<size_t>(policy_.max_ejected_percent)) {
+    return;
+  }
+  ++health.ejections;
+  health.ejected_until = until_ms;
+  health.consecutive_failures = 0;
+  ++state.ejected;
 }
 
 bool RoundRobinPicker::Ejected(const Cluster& cluster, const std::string& endpoint,

@@ -6,7 +6,8 @@
 // at most `max_ejected_percent` of a cluster's endpoints are out at once.
 // State is keyed by cluster name and endpoint identity, so a new snapshot
 // restarts neither the rotation nor an ejection. Not thread-safe
-// (worker-owned); each worker judges from the requests it proxies.
+// (worker-owned): each worker judges from the requests it proxies, and the
+// worker shares every ejection with its siblings (Worker::ShareEjection).
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,13 @@ class RoundRobinPicker {
   // What came of a request sent to `endpoint` of `cluster`: a failure is a
   // connect failure, a reset or timeout before the response, or a 5xx.
   void ReportSuccess(const Cluster& cluster, const std::string& endpoint);
-  void ReportFailure(const Cluster& cluster, const std::string& endpoint, uint64_t now_ms);
+  // Returns the loop time until which the endpoint is now ejected, or 0 when
+  // this failure did not eject it.
+  uint64_t ReportFailure(const Cluster& cluster, const std::string& endpoint, uint64_t now_ms);
+  // Applies an ejection another worker decided (loop times share one
+  // monotonic clock); keeps the share cap of `cluster_size`.
+  void ApplyEjection(const std::string& cluster, const std::string& endpoint,
+                     size_t cluster_size, uint64_t until_ms, uint64_t now_ms);
 
   bool Ejected(const Cluster& cluster, const std::string& endpoint, uint64_t now_ms);
   uint64_t ejections_total() const { return ejections_total_; }

@@ -86,11 +86,17 @@ void Worker::Stop(uint64_t grace_ms) {
 void Worker::OnAsync(uv_async_t* handle) {
   auto* self = static_cast<Worker*>(handle->data);
   std::shared_ptr<const RuntimeConfig> config;
+  std::vector<EjectionNotice> ejections;
   bool stop = false;
   {
     std::lock_guard lock(self->mu_);
     config = std::move(self->pending_config_);
+    ejections.swap(self->pending_ejections_);
     stop = self->stop_requested_;
+  }
+  uint64_t now = uv_now(&self->loop_);
+  for (const EjectionNotice& e : ejections) {
+    self->picker_.ApplyEjection(e.cluster, e.endpoint, e.cluster_size, e.until_ms, now);
   }
   // The old config lives on in the requests that snapped it.
   if (config != nullptr) self->config_ = std::move(config);
@@ -101,6 +107,34 @@ void Worker::OnConnection(uv_stream_t* server, int status) {
   auto* listener = static_cast<EntrypointListener*>(server->data);
   if (status != 0) return;
   DownstreamConnection::Accept(listener->worker, listener, server);
+}
+
+void Worker::ReportEndpointSuccess(const Cluster& cluster, const std::string& endpoint) {
+  picker_.ReportSuccess(cluster, endpoint);
+}
+
+void Worker::ReportEndpointFailure(const Cluster& cluster, const std::string& endpoint) {
+  uint64_t until = picker_.ReportFailure(cluster, endpoint, uv_now(&loop_));
+  if (until == 0) return;
+  ejections_.fetch_add(1, std::memory_order_relaxed);
+  LogWarn("proxy", absl::StrCat("endpoint ", endpoint, " of ", cluster.name,
+                                " failed repeatedly: out of rotation for ",
+                                until - uv_now(&loop_), " ms"));
+  for (Worker* sibling : siblings_) {
+    if (sibling == this) continue;
+    sibling->PostEjection({.cluster = cluster.name,
+                           .endpoint = endpoint,
+                           .cluster_size = cluster.active().size(),
+                           .until_ms = until});
+  }
+}
+
+void Worker::PostEjection(EjectionNotice notice) {
+  {
+    std::lock_guard lock(mu_);
+    pending_ejections_.push_back(std::move(notice));
+  }
+  uv_async_send(&async_);
 }
 
 void Worker::Register(DownstreamConnection* conn) { connections_.insert(conn); }

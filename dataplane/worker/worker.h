@@ -67,6 +67,16 @@ class Worker {
   char* read_buffer() { return read_buffer_.get(); }
   static constexpr size_t kReadBufferSize = 64 * 1024;
 
+  // The other workers of this proxy, for sharing passive-health ejections.
+  // Set before Start; the list must outlive the workers' threads.
+  void SetSiblings(std::vector<Worker*> siblings) { siblings_ = std::move(siblings); }
+  // Loop thread: the outcome of a request to `endpoint` of `cluster`. An
+  // ejection it causes reaches every sibling worker too.
+  void ReportEndpointSuccess(const Cluster& cluster, const std::string& endpoint);
+  void ReportEndpointFailure(const Cluster& cluster, const std::string& endpoint);
+  // Ejections this worker decided (thread-safe read).
+  uint64_t ejections() const { return ejections_.load(std::memory_order_relaxed); }
+
   void Register(DownstreamConnection* conn);
   void Unregister(DownstreamConnection* conn);
 
@@ -75,6 +85,14 @@ class Worker {
   static void OnAsync(uv_async_t* handle);
   static void OnConnection(uv_stream_t* server, int status);
   void BeginDrain();
+  struct EjectionNotice {
+    std::string cluster;
+    std::string endpoint;
+    size_t cluster_size = 0;
+    uint64_t until_ms = 0;  // loop time (one monotonic clock for every worker)
+  };
+  // Thread-safe: queues an ejection decided by another worker.
+  void PostEjection(EjectionNotice notice);
   void CloseEverything();
 
   int index_;
@@ -88,6 +106,7 @@ class Worker {
 
   std::mutex mu_;  // guards the mailbox below
   std::shared_ptr<const RuntimeConfig> pending_config_;
+  std::vector<EjectionNotice> pending_ejections_;
   bool stop_requested_ = false;
   uint64_t grace_ms_ = 0;
 
@@ -99,6 +118,8 @@ class Worker {
   DownstreamConnection* client_out_holder_ = nullptr;
   std::string upstream_out_;
   bool draining_ = false;
+  std::vector<Worker*> siblings_;
+  std::atomic<uint64_t> ejections_{0};
   absl::flat_hash_set<DownstreamConnection*> connections_;  // open client connections
 };
 

@@ -87,6 +87,25 @@ TEST_CASE("passive health: at most the set share of a cluster is ejected",
   CHECK_FALSE(picker.Ejected(single, "10.0.0.1:80", 1));  // never the only endpoint
 }
 
+TEST_CASE("passive health: an ejection decided elsewhere applies, within the share cap",
+          "[round_robin][passive_health]") {
+  RoundRobinPicker decider({.consecutive_failures = 1, .base_ejection_ms = 1000});
+  RoundRobinPicker sibling({.consecutive_failures = 1, .base_ejection_ms = 1000});
+  Cluster c = MakeCluster("ns/app:80", 4);
+  uint64_t until = decider.ReportFailure(c, "10.0.0.2:80", 100);
+  CHECK(until == 1100);
+  CHECK(decider.ReportFailure(c, "10.0.0.2:80", 200) == 0);  // already out
+  sibling.ApplyEjection(c.name, "10.0.0.2:80", 4, until, 150);
+  CHECK(sibling.Ejected(c, "10.0.0.2:80", 1099));
+  CHECK_FALSE(sibling.Ejected(c, "10.0.0.2:80", 1100));
+  sibling.ApplyEjection(c.name, "10.0.0.1:80", 4, 5000, 200);
+  sibling.ApplyEjection(c.name, "10.0.0.3:80", 4, 5000, 200);
+  sibling.ApplyEjection(c.name, "10.0.0.4:80", 4, 5000, 200);  // over half: refused
+  CHECK(Picks(sibling, c, 2, 300) == "24");
+  sibling.ApplyEjection(c.name, "10.0.0.4:80", 4, 100, 200);  // already over: ignored
+  CHECK_FALSE(sibling.Ejected(c, "10.0.0.4:80", 300));
+}
+
 TEST_CASE("passive health can be turned off", "[round_robin][passive_health]") {
   RoundRobinPicker picker({.consecutive_failures = 0});
   Cluster c = MakeCluster("ns/app:80", 2);
