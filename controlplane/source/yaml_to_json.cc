@@ -32,7 +32,9 @@ class TreeBuilder : public YAML::EventHandler {
   std::vector<TreeNode> nodes;
   int root = -1;
 
-  void OnDocumentStart(const YAML::Mark&) override {}
+  YAML::Mark start;  // where the document begins
+
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     Add(TreeNode{.kind = TreeNode::Kind::kNull, .mark = mark, .complete = true}, anchor);
@@ -255,6 +257,16 @@ class JsonWriter {
   size_t produced_ = 0;
 };
 
+// yaml-cpp 0.7 cannot get past some input (a ',' outside [] or {}, as in
+// "#\n,"): it reports the same empty document at the same place forever.
+std::string StuckReason(std::string_view text, const YAML::Mark& at) {
+  std::string reason = "the YAML parser cannot get past this point";
+  if (at.pos >= 0 && static_cast<size_t>(at.pos) < text.size() && text[at.pos] == ',') {
+    reason = "',' outside [] or {}: " + reason;
+  }
+  return reason;
+}
+
 void FillPosition(const YAML::Mark& mark, YamlError* error) {
   if (mark.is_null()) return;
   error->line = mark.line + 1;
@@ -271,9 +283,17 @@ bool YamlToJson(std::string_view text, std::vector<YamlDocument>* documents, Yam
   int index = 0;
   try {
     YAML::Parser parser(input);
+    int previous_start = -1;
     for (;; ++index) {
       TreeBuilder builder(limits.max_nodes);
       if (!parser.HandleNextDocument(builder)) break;
+      if (builder.start.pos <= previous_start) {  // every document starts further on
+        // Named after the first document that started there.
+        *error = YamlError{.document = index - 1, .reason = StuckReason(text, builder.start)};
+        FillPosition(builder.start, error);
+        break;
+      }
+      previous_start = builder.start.pos;
       if (index >= limits.max_documents) {
         *error = YamlError{.document = index,
                            .reason = "more than " + std::to_string(limits.max_documents) +

@@ -17,8 +17,8 @@ struct YamlLimits {
   // exhaust memory.
   size_t max_nodes = 1'000'000;
   int max_depth = 100;
-  // Documents per file, empty ones included. Also stops yaml-cpp 0.7, which
-  // on some malformed input reports empty documents forever.
+  // Documents per file, empty ones included: 8 MiB of "---" lines would be
+  // two million documents (seconds of parsing on the controller's loop).
   int max_documents = 10'000;
 };
 
@@ -36,7 +36,8 @@ struct YamlError {
 
 // Converts every non-empty document of `text`. On the first error returns
 // false with *error filled; *documents is then left empty because a file is
-// taken whole or not at all.
+// taken whole or not at all. Input the parser cannot get past (yaml-cpp 0.7
+// would loop on it forever) is an error at the place it sticks.
 bool YamlToJson(std::string_view text, std::vector<YamlDocument>* documents, YamlError* error,
                 const YamlLimits& limits = {});
 

@@ -48,11 +48,14 @@ TEST_CASE("a broken file contributes nothing and the others still load", "[manif
   TempDir dir;
   dir.Write("good.yaml", "kind: Good\n");
   dir.Write("broken.yaml", "kind: Fine\n---\nkind: [unclosed\n");
+  dir.Write("stuck.yaml", "kind: Fine\n---\n# yaml-cpp 0.7 loops on a stray comma\n  ,\n");
   SourceLoad load = ParseManifests(ReadManifestFolder(dir.path(), {}), {});
   CHECK(Origins(load) == Lines{"good.yaml#0"});
   CHECK(Issues(load.issues) ==
         Lines{"broken.yaml: not loaded: document 1, line 4, column 1: end of sequence flow not "
-              "found"});
+              "found",
+              "stuck.yaml: not loaded: document 2, line 4, column 3: ',' outside [] or {}: the "
+              "YAML parser cannot get past this point"});
 }
 
 TEST_CASE("ConfigMap-style symlinks are followed and each real file is read once",
