@@ -4,7 +4,10 @@
 // request: read head → route → pick endpoint → forward request → stream
 // response → keep alive or close; an upgrade request answered with 101
 // turns the connection into a tunnel to its upstream connection. Loop
-// thread only; freed in its close callback.
+// thread only; freed in its close callback. Implemented in four files, one
+// concept each: downstream_connection.cc (accept, read, timers, close),
+// downstream_parse.cc (reading requests), downstream_exchange.cc (proxying
+// an exchange, tunnels), downstream_output.cc (writing to the client).
 #pragma once
 
 #include <llhttp.h>

@@ -1,0 +1,38 @@
+// Shared by the files that implement DownstreamConnection (one concept
+// each: downstream_connection.cc the connection's life, downstream_parse.cc
+// reading requests, downstream_exchange.cc proxying one exchange and
+// tunnels, downstream_output.cc writing to the client). Not for other users.
+#pragma once
+
+#include <llhttp.h>
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace portico::dataplane {
+
+class DownstreamConnection;
+
+namespace downstream {
+
+// Request bytes (body) kept for a retry on a fresh upstream connection.
+inline constexpr size_t kMaxReplayBytes = 64 * 1024;
+// After the last response is written, how long to wait for the client to close.
+inline constexpr uint64_t kLingerMs = 2000;
+// Writes at least this large are not copied into the gather buffer.
+inline constexpr size_t kGatherBytes = 4096;
+// Pipelined bytes buffered while a response is pending; reading pauses above.
+inline constexpr size_t kMaxPipelinedBytes = 64 * 1024;
+inline constexpr int kMaxConnectAttempts = 3;
+
+inline DownstreamConnection* Self(llhttp_t* p) {
+  return static_cast<DownstreamConnection*>(p->data);
+}
+
+// Every connection of a worker reads into the worker's one buffer: reads are
+// parsed synchronously, and an idle connection holds none.
+void AllocFromWorker(uv_handle_t* handle, size_t, uv_buf_t* buf);
+
+}  // namespace downstream
+}  // namespace portico::dataplane
