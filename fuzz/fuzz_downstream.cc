@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -221,11 +222,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   --size;
 
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  // Each input connects from another loopback source address: the proxy
+  // closes first, and its TIME_WAIT sockets would exhaust the ephemeral
+  // ports of a single source address within a minute of fuzzing.
+  static uint32_t connection = 0;
+  ++connection;
+  sockaddr_in source{};
+  source.sin_family = AF_INET;
+  source.sin_addr.s_addr =
+      htonl((127u << 24) | (100u << 16) | ((connection / 250 % 250) << 8) | (connection % 250 + 1));
+  ::bind(fd, reinterpret_cast<sockaddr*>(&source), sizeof source);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(f.proxy_port));
   inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) std::abort();
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    std::fprintf(stderr, "cannot connect to the proxy: %s\n", std::strerror(errno));
+    std::abort();
+  }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   timeval tv{.tv_sec = 5, .tv_usec = 0};
