@@ -63,7 +63,6 @@ void DownstreamConnection::Accept(Worker* worker, EntrypointListener* entrypoint
       return;
     }
   }
-  uv_tcp_nodelay(&conn->tcp_, 1);
   sockaddr_storage peer{};
   int peer_len = sizeof peer;
   if (uv_tcp_getpeername(&conn->tcp_, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0) {

@@ -72,6 +72,9 @@ class DownstreamConnection {
   void Parse(const char* data, size_t len);
   void ParseBuffered(const char* data, size_t len);
   void FlushToClient();
+  void BeforeWrite();
+  void AfterWrite(int rc);
+  void SetNoDelay();
   void StartRequest();
   bool ConnectUpstream();
   void SendBodyToUpstream(const char* data, size_t len);
@@ -128,6 +131,8 @@ class DownstreamConnection {
   bool lingering_ = false;      // closing: reads are discarded until the client's EOF
   bool parsing_ = false;        // inside Parse: upstream writes are gathered
   int cork_depth_ = 0;
+  bool wrote_ = false;   // something was written to the client
+  bool nodelay_ = false;  // TCP_NODELAY set (from the second write on)
   bool parse_paused_ = false;  // llhttp stopped after a complete request
   std::string unparsed_;       // pipelined bytes received while paused
 

@@ -9,6 +9,26 @@ namespace portico::dataplane {
 
 using namespace downstream;  // NOLINT: this class's own constants and helpers
 
+// TCP_NODELAY is set before the second write, or as soon as a write leaves
+// a remainder for libuv to send later, not at accept: Nagle holds data back
+// only while earlier data is unacknowledged, which the first write of a
+// connection never meets, so a connection answered in one write
+// (Connection: close) saves the setsockopt.
+void DownstreamConnection::BeforeWrite() {
+  if (nodelay_) return;
+  if (wrote_) SetNoDelay();
+  wrote_ = true;
+}
+
+void DownstreamConnection::AfterWrite(int rc) {
+  if (rc == 1 && !nodelay_) SetNoDelay();  // the rest goes out later: never held back
+}
+
+void DownstreamConnection::SetNoDelay() {
+  uv_tcp_nodelay(&tcp_, 1);
+  nodelay_ = true;
+}
+
 // Corking: while a callback of this connection runs, everything it writes
 // to the client gathers in the worker's client buffer, which goes out in
 // one write when the outermost Uncork runs. One connection of a worker is
@@ -32,7 +52,10 @@ void DownstreamConnection::FlushToClient() {
   holder = nullptr;
   std::string& out = worker_->client_out();
   if (!out.empty() && !closing_) {
-    if (WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), out, this, &OnWrite) < 0) {
+    BeforeWrite();
+    int rc = WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), out, this, &OnWrite);
+    AfterWrite(rc);
+    if (rc < 0) {
       out.clear();
       Close();
       return;
@@ -63,12 +86,17 @@ void DownstreamConnection::WriteToClient(std::string_view data) {
     }
     // A large chunk (body data) goes out with what was gathered before it
     // in one writev, without being copied into the gather buffer.
+    BeforeWrite();
     int rc = WriteTwo(reinterpret_cast<uv_stream_t*>(&tcp_), out, data, this, &OnWrite);
+    AfterWrite(rc);
     out.clear();
     if (rc < 0) Close();
     return;
   }
-  if (WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), data, this, &OnWrite) < 0) Close();
+  BeforeWrite();
+  int rc = WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), data, this, &OnWrite);
+  AfterWrite(rc);
+  if (rc < 0) Close();
 }
 
 void DownstreamConnection::OnWrite(uv_write_t* req, int status) {
