@@ -53,10 +53,13 @@ fuzz: build-fuzz/build.ninja
 	  $$fuzzer -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus/$$name fuzz/corpus/$$name || exit 1; \
 	done
 
-# portico-proxy beside nginx, HAProxy and Caddy (bench/README.md).
+# portico-proxy beside nginx, HAProxy and Caddy in the shared harness, then
+# the endpoint-picking micro-benchmark (bench/README.md). bench/run builds
+# build-bench/ (Release) first; BENCH_ARGS go to the harness, e.g.
+# make bench BENCH_ARGS="--reps 5".
+BENCH_ARGS ?=
 bench:
-	bench/run
-	ninja -C build-bench pick_bench
+	bench/run $(BENCH_ARGS)
 	build-bench/bin/pick_bench
 
 format:
