@@ -1,0 +1,172 @@
+#include "dataplane/tls/tls_server_context.h"
+
+#include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#ifndef OPENSSL_IS_BORINGSSL
+#include <openssl/core_names.h>
+#endif
+
+#include <cstring>
+
+namespace portico::dataplane {
+namespace {
+
+constexpr unsigned char kSessionContext[] = "portico";
+
+TicketKeyRing* RingOf(SSL* ssl) {
+  return static_cast<TicketKeyRing*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+}
+
+// Picks the ticket key: on `encrypt`, the newest with a fresh IV; else the
+// one the ticket names. Returns OpenSSL's ticket-callback result: 1 use it,
+// 2 use it and issue a new ticket, 0 unknown key (full handshake).
+int ChooseTicketKey(SSL* ssl, unsigned char* key_name, unsigned char* iv, TicketKey* key,
+                    bool encrypt) {
+  TicketKeyRing* ring = RingOf(ssl);
+  if (encrypt) {
+    if (!ring->Current(key) || RAND_bytes(iv, 16) != 1) return -1;
+    std::memcpy(key_name, key->name.data(), key->name.size());
+    return 1;
+  }
+  bool current = false;
+  if (!ring->Find(key_name, key, &current)) return 0;
+  return current ? 1 : 2;
+}
+
+#ifdef OPENSSL_IS_BORINGSSL
+int TicketCallback(SSL* ssl, uint8_t* key_name, uint8_t* iv, EVP_CIPHER_CTX* cipher, HMAC_CTX* hmac,
+                   int encrypt) {
+  TicketKey key;
+  int rc = ChooseTicketKey(ssl, key_name, iv, &key, encrypt != 0);
+  if (rc <= 0) return rc;
+  if (HMAC_Init_ex(hmac, key.hmac_key.data(), key.hmac_key.size(), EVP_sha256(), nullptr) != 1)
+    return -1;
+  int ok = encrypt ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes_key.data(), iv)
+                   : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes_key.data(), iv);
+  return ok == 1 ? rc : -1;
+}
+#else
+int TicketCallback(SSL* ssl, unsigned char* key_name, unsigned char* iv, EVP_CIPHER_CTX* cipher,
+                   EVP_MAC_CTX* hmac, int encrypt) {
+  TicketKey key;
+  int rc = ChooseTicketKey(ssl, key_name, iv, &key, encrypt != 0);
+  if (rc <= 0) return rc;
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, key.hmac_key.data(),
+                                                           key.hmac_key.size()),
+                         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  if (EVP_MAC_CTX_set_params(hmac, params) != 1) return -1;
+  int ok = encrypt ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes_key.data(), iv)
+                   : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes_key.data(), iv);
+  return ok == 1 ? rc : -1;
+}
+#endif
+
+// The first of the server's protocols the client offers; no overlap ends the
+// handshake with no_application_protocol (RFC 7301 section 3.2).
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* out_len, const unsigned char* in,
+               unsigned int in_len, void* arg) {
+  const auto* wire = static_cast<const std::string*>(arg);
+  unsigned char* selected = nullptr;
+  unsigned char selected_len = 0;
+  if (SSL_select_next_proto(
+          &selected, &selected_len, reinterpret_cast<const unsigned char*>(wire->data()),
+          static_cast<unsigned int>(wire->size()), in, in_len) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+  *out = selected;
+  *out_len = selected_len;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+std::string OpenSslError(const char* what) {
+  unsigned long err = ERR_get_error();
+  ERR_clear_error();
+  const char* reason = err != 0 ? ERR_reason_error_string(err) : nullptr;
+  return std::string(what) + (reason != nullptr ? std::string(": ") + reason : "");
+}
+
+bool Configure(SSL_CTX* ctx, const TlsServerOptions& options, std::string* error) {
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION
+#ifdef SSL_OP_NO_RENEGOTIATION
+                               | SSL_OP_NO_RENEGOTIATION
+#endif
+  );
+  // Buffers go back to the allocator whenever a connection has nothing
+  // buffered: an idle connection keeps only its SSL.
+  SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+#ifndef OPENSSL_IS_BORINGSSL
+  SSL_CTX_set_max_early_data(ctx, 0);
+#endif
+  if (SSL_CTX_set_min_proto_version(ctx, options.min_version) != 1 ||
+      SSL_CTX_set_max_proto_version(ctx, options.max_version) != 1) {
+    *error = OpenSslError("TLS version range refused");
+    return false;
+  }
+  if (!options.tls12_ciphers.empty() &&
+      SSL_CTX_set_cipher_list(ctx, options.tls12_ciphers.c_str()) != 1) {
+    *error = OpenSslError("TLS 1.2 cipher list refused");
+    return false;
+  }
+  if (!options.groups.empty() && SSL_CTX_set1_groups_list(ctx, options.groups.c_str()) != 1) {
+    *error = OpenSslError("curve preferences refused");
+    return false;
+  }
+  if (!options.session_tickets) SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  return true;
+}
+
+}  // namespace
+
+std::shared_ptr<const TlsServerContext> TlsServerContext::Create(
+    const TlsServerOptions& options, std::shared_ptr<const CertificateStore> certificates,
+    TicketKeyRing* tickets, std::string* error) {
+  std::shared_ptr<TlsServerContext> context(new TlsServerContext());
+  context->ctx_.reset(SSL_CTX_new(TLS_server_method()));
+  SSL_CTX* ctx = context->ctx_.get();
+  if (ctx == nullptr) {
+    *error = OpenSslError("cannot create an SSL_CTX");
+    return nullptr;
+  }
+  if (!Configure(ctx, options, error)) return nullptr;
+  SSL_CTX_set_app_data(ctx, tickets);
+  SSL_CTX_set_timeout(ctx, static_cast<long>(tickets->lifetime_seconds()));
+#ifdef OPENSSL_IS_BORINGSSL
+  SSL_CTX_set_tlsext_ticket_key_cb(ctx, &TicketCallback);
+#else
+  SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, &TicketCallback);
+#endif
+  for (const std::string& protocol : options.alpn) {
+    if (protocol.empty() || protocol.size() > 255) {
+      *error = "ALPN protocol names must be 1 to 255 bytes";
+      return nullptr;
+    }
+    context->alpn_wire_.push_back(static_cast<char>(protocol.size()));
+    context->alpn_wire_.append(protocol);
+  }
+  if (!context->alpn_wire_.empty()) {
+    SSL_CTX_set_alpn_select_cb(ctx, &SelectAlpn, &context->alpn_wire_);
+  }
+  context->certificates_ = std::move(certificates);
+  return context;
+}
+
+SslPtr TlsServerContext::NewSsl(const ClientHello& hello) const {
+  const ServingCertificate& cert = certificates_->Select(hello);
+  SslPtr ssl(SSL_new(ctx_.get()));
+  if (ssl == nullptr || SSL_use_certificate(ssl.get(), cert.leaf.get()) != 1 ||
+      SSL_use_PrivateKey(ssl.get(), cert.key.get()) != 1 ||
+      SSL_set1_chain(ssl.get(), cert.chain.get()) != 1) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  SSL_set_accept_state(ssl.get());
+  return ssl;
+}
+
+}  // namespace portico::dataplane

@@ -1,0 +1,70 @@
+// Test support: certificates and keys made in memory with the OpenSSL API
+// at test time (no private key is ever committed), and an in-memory TLS
+// client to drive a server. Single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dataplane/tls/openssl_handles.h"
+#include "dataplane/tls/serving_certificate.h"
+
+namespace portico::dataplane::testing {
+
+struct CertificateSpec {
+  std::vector<std::string> dns_names = {"example.com"};
+  std::string common_name = "test";
+  KeyKind kind = KeyKind::kEcdsaP256;
+  int64_t valid_from_offset_s = -3600;  // relative to now
+  int64_t valid_until_offset_s = 86400;
+};
+
+struct PemPair {
+  std::string chain;  // the leaf only: these tests need no intermediates
+  std::string key;
+};
+
+PemPair MakeCertificatePem(const CertificateSpec& spec);
+
+// Parses what MakeCertificatePem made; fails the test on error.
+std::shared_ptr<const ServingCertificate> MakeServingCertificate(const CertificateSpec& spec,
+                                                                 const std::string& name);
+
+// A memory-BIO TLS client: Start() produces its ClientHello; Feed/Drain
+// exchange bytes with a server.
+class TestClient {
+ public:
+  struct Options {
+    std::string server_name;
+    std::vector<std::string> alpn = {"http/1.1"};
+    int max_version = TLS1_3_VERSION;
+    int min_version = TLS1_VERSION;
+    std::string sigalgs;  // OpenSSL syntax; "" keeps the default
+    std::string tls12_ciphers;
+    SSL_SESSION* session = nullptr;  // to resume
+  };
+  explicit TestClient(const Options& options);
+  ~TestClient();
+
+  // Drives the handshake with the bytes the server sent; returns what the
+  // client has to send.
+  std::string Step(const std::string& from_server);
+  bool done() const;
+  bool failed() const { return failed_; }
+  std::string Write(const std::string& plaintext);
+  std::string Read(const std::string& from_server);
+  SSL* ssl() { return ssl_.get(); }
+  // The subject CN of the certificate the server presented.
+  std::string PeerCommonName();
+
+ private:
+  std::string TakeOutput();
+  SslCtxPtr ctx_;
+  SslPtr ssl_;
+  BIO* in_ = nullptr;   // owned by ssl_
+  BIO* out_ = nullptr;  // owned by ssl_
+  bool failed_ = false;
+};
+
+}  // namespace portico::dataplane::testing
