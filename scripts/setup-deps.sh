@@ -13,6 +13,7 @@ packages=(
   curl python3 procps
   clang libclang-rt-14-dev
 )
+command -v kubectl >/dev/null || packages+=(kubernetes-client)  # e2e tests drive kubectl
 
 missing=()
 for p in "${packages[@]}"; do

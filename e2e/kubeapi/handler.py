@@ -252,6 +252,10 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.check_accept()
         store, rtype = self.context.store, request.rtype
         dry_run = query.get("dryRun") == "All"
+        needs_name = verb in ("update", "patch")
+        if (needs_name and request.name is None) or (verb == "create" and request.name) or \
+                (request.subresource and verb not in ("get", "update", "patch")):
+            raise errors.method_not_allowed(method, self.path)
         if verb in ("list", "watch"):
             selector = Selector(rtype, query.get("labelSelector", ""),
                                 query.get("fieldSelector", ""))
