@@ -387,9 +387,15 @@ class ObjectTest(ServerTestCase):
         self.assert_status(api.post(f"{NS}/configmaps", {"kind": "Secret"}), 400, "BadRequest")
         self.assert_status(api.post(f"{NS}/configmaps", {"metadata": {"name": "Bad_Name"}}),
                            422, "Invalid")
-        self.assert_status(api.post(f"{NS}/configmaps", {"metadata": {"labels": {"a": 1},
-                                                                      "name": "x"}}),
-                           422, "Invalid")
+        for wrong_type in ({"metadata": {"labels": {"a": 1}, "name": "x"}},
+                           {"metadata": {"name": 1}},
+                           {"metadata": {"name": "x"}, "data": []}):
+            response = api.post(f"{NS}/configmaps", wrong_type)
+            self.assert_status(response, 400, "BadRequest")
+            self.assertIn("cannot be handled as a ConfigMap: ", response.body["message"])
+        self.assert_status(api.post(f"{NS}/services", {"metadata": {"name": "s"},
+                                                       "spec": {"ports": True}}),
+                           400, "BadRequest")
         self.assert_status(api.post(INGRESSES, {"metadata": {"name": "i"}, "spec": {}}), 422,
                            "Invalid")
         self.assert_status(api.get("/apis/nothing.example/v1/things"), 404, "NotFound")

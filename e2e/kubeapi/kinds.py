@@ -217,6 +217,8 @@ def _validate_crd(obj):
     group = spec.get("group") or ""
     if "." not in group:
         causes.append(("spec.group", "should be a domain with at least one dot"))
+    elif group.endswith(("k8s.io", "kubernetes.io")):
+        causes.append(("spec.group", "groups of kubernetes.io and k8s.io are reserved"))
     for field in ("plural", "kind"):
         if not names.get(field):
             causes.append((f"spec.names.{field}", "Required value"))

@@ -75,13 +75,14 @@ def _strategic_map(original, patch, keys, path):
             if merged is not None:
                 original[key] = merged
         elif isinstance(value, list) and field_path in keys:
-            original[key] = _merge_list(original.get(key) or [], value, keys[field_path],
-                                        field_path)
+            current = original.get(key)
+            original[key] = _merge_list(current if isinstance(current, list) else [], value,
+                                        keys[field_path], field_path)
         else:
             original[key] = copy.deepcopy(value)
     _apply_list_directives(original, patch, keys, path)
-    if "$retainKeys" in patch:
-        retained = set(patch["$retainKeys"] or [])
+    if isinstance(patch.get("$retainKeys"), list):
+        retained = {k for k in patch["$retainKeys"] if isinstance(k, str)}
         for key in [k for k in original if k not in retained]:
             del original[key]
     return original
@@ -91,8 +92,8 @@ def _apply_list_directives(original, patch, keys, path):
     for name, value in patch.items():
         if name.startswith("$deleteFromPrimitiveList/"):
             field = name.split("/", 1)[1]
-            if isinstance(original.get(field), list):
-                original[field] = [v for v in original[field] if v not in (value or [])]
+            if isinstance(original.get(field), list) and isinstance(value, list):
+                original[field] = [v for v in original[field] if v not in value]
         elif name.startswith("$setElementOrder/"):
             field = name.split("/", 1)[1]
             if isinstance(original.get(field), list) and isinstance(value, list):

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 
-from . import errors, kinds
+from . import errors, kinds, shapes
 from .patch import json_patch, merge_patch, strategic_merge_patch
 from .resources import CRD_KEY, NAMESPACE_KEY, Registry
 from .watch import Event, WatchHub
@@ -217,11 +217,10 @@ class Store:
             raise errors.bad_request(f"the kind in the data ({obj['kind']}) does not match the "
                                      f"expected kind ({rtype.kind})")
         obj["apiVersion"], obj["kind"] = rtype.group_version, rtype.kind
-        meta = obj.get("metadata")
-        if meta is None:
-            meta = obj["metadata"] = {}
-        if not isinstance(meta, dict):
-            raise errors.bad_request("metadata must be a JSON object")
+        if obj.get("metadata") is None:
+            obj["metadata"] = {}
+        obj = shapes.checked(rtype, obj)
+        meta = obj["metadata"]
         if rtype.namespaced:
             if meta.get("namespace") and meta["namespace"] != namespace:
                 raise errors.bad_request("the namespace of the provided object does not match "
@@ -232,12 +231,6 @@ class Store:
         if url_name is not None and meta.get("name") != url_name:
             raise errors.bad_request(f"the name of the object ({meta.get('name')}) does not "
                                      f"match the name on the URL ({url_name})")
-        for field in ("labels", "annotations"):
-            value = meta.get(field)
-            if value is not None and not (isinstance(value, dict) and
-                                          all(isinstance(v, str) for v in value.values())):
-                raise errors.invalid(rtype, meta.get("name", ""), [
-                    (f"metadata.{field}", "must be a map of strings to strings")])
         return obj
 
     def _validate(self, rtype, obj):
