@@ -673,6 +673,16 @@ spec:
         self.assertEqual(self.api.state()["pendingFailures"], [])
         self.assertEqual(done.returncode, 0)
 
+    def test_kubectl_over_tls_with_a_bearer_token(self):
+        secure = start_kubeapi(self.processes, self.work_dir, "kubeapi-tls", tls=True,
+                               token="e2e-token")
+        self.assert_status(ApiClient(secure.port, ca_file=secure.ca_file).get("/api/v1"),
+                           401, "Unauthorized")
+        kubectl = Kubectl(CONFIG["kubectl"], secure.kubeconfig,
+                          os.path.join(self.work_dir, "tls-cache"))
+        self.assertIn("kube-system", kubectl.run("get", "namespaces").stdout)
+        self.assertEqual(secure.client().get("/api/v1/namespaces/default").status, 200)
+
     def test_kubectl_without_aggregated_discovery(self):
         plain = start_kubeapi(self.processes, self.work_dir, "kubeapi-plain",
                               extra_args=("--no-aggregated-discovery",))

@@ -7,6 +7,7 @@ Scripts in e2e/ import it as `kubeapi.client` (e2e/ is their sys.path[0]).
 import http.client
 import json
 import os
+import ssl
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,15 +25,24 @@ class ApiResponse:
     headers: http.client.HTTPMessage
 
 
+def _connection(port, timeout_s, ca_file):
+    """Plain HTTP, or HTTPS verified against ca_file (the server's self-signed certificate)."""
+    if ca_file:
+        return http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout_s,
+                                           context=ssl.create_default_context(cafile=ca_file))
+    return http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+
+
 class ApiClient:
     """Requests on a fresh connection each (the server's own keep-alive is not under test)."""
 
-    def __init__(self, port, host="127.0.0.1", timeout_s=10.0, token=None):
+    def __init__(self, port, host="127.0.0.1", timeout_s=10.0, token=None, ca_file=None):
         require_loopback(host)
         self.host, self.port, self.timeout_s, self.token = host, port, timeout_s, token
+        self.ca_file = ca_file
 
     def request(self, method, path, body=None, content_type="application/json", headers=None):
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+        connection = _connection(self.port, self.timeout_s, self.ca_file)
         try:
             all_headers = {"Accept": "application/json", **(headers or {})}
             if self.token:
@@ -85,8 +95,8 @@ class WatchReader:
     the stream (the last chunk), and raises ConnectionError when the stream is cut.
     The chunked body is decoded here: http.client does not tell a cut from an end."""
 
-    def __init__(self, port, path, timeout_s=10.0, headers=None):
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+    def __init__(self, port, path, timeout_s=10.0, headers=None, ca_file=None):
+        self.connection = _connection(port, timeout_s, ca_file)
         self.connection.request("GET", path, headers=headers or {})
         self.response = self.connection.getresponse()
         self.status = self.response.status
@@ -124,29 +134,44 @@ class KubeApiServer:
     port: int
     kubeconfig: str
     state_file: str = None
+    ca_file: str = None  # set when it serves HTTPS
+    token: str = None  # set when it requires a bearer token
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ca_file else 'http'}://127.0.0.1:{self.port}"
 
     def client(self, **kwargs):
-        return ApiClient(self.port, **kwargs)
+        kwargs.setdefault("token", self.token)
+        return ApiClient(self.port, ca_file=self.ca_file, **kwargs)
 
     def watch(self, path, **kwargs):
-        return WatchReader(self.port, path, **kwargs)
+        headers = dict(kwargs.pop("headers", None) or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return WatchReader(self.port, path, headers=headers, ca_file=self.ca_file, **kwargs)
 
 
 def start_kubeapi(processes: ProcessSet, work_dir, name="kubeapi", port=0, state_file=None,
-                  extra_args=(), timeout_s=10.0):
-    """Starts the server on 127.0.0.1:port (0: any) and waits until it listens."""
+                  tls=False, token=None, extra_args=(), timeout_s=10.0):
+    """Starts the server on 127.0.0.1:port (0: any) and waits until it listens. With tls,
+    its certificate lives in WORK_DIR/NAME-tls/ (kept across restarts of the same name)."""
     kubeconfig = os.path.join(work_dir, f"{name}.kubeconfig")
     argv = [sys.executable, KUBEAPI_DIR, "--listen", f"127.0.0.1:{port}",
             "--kubeconfig", kubeconfig, *extra_args]
     if state_file:
         argv += ["--state-file", state_file]
+    ca_file = None
+    if tls:
+        tls_dir = os.path.join(work_dir, f"{name}-tls")
+        os.makedirs(tls_dir, exist_ok=True)
+        argv += ["--tls", "--tls-dir", tls_dir]
+        ca_file = os.path.join(tls_dir, "tls.crt")
+    if token:
+        argv += ["--token", token]
     process = processes.start(name, argv)
     _, bound = process.wait_for_listening("kubeapi: listening on ", timeout_s)
-    return KubeApiServer(process, bound, kubeconfig, state_file)
+    return KubeApiServer(process, bound, kubeconfig, state_file, ca_file, token)
 
 
 class Kubectl:
