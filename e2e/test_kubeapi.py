@@ -19,11 +19,12 @@ import sys
 import tempfile
 import unittest
 
-from kubeapi.client import ApiClient, Kubectl, start_kubeapi
+from kubeapi.client import KUBEAPI_DIR, ApiClient, Kubectl, start_kubeapi
 from lib.polling import wait_until
 from lib.processes import ProcessSet
 
 CONFIG = {"kubectl": None, "scale": 1.0}
+TESTDATA = os.path.join(KUBEAPI_DIR, "testdata")
 NS = "/api/v1/namespaces/default"
 INGRESSES = "/apis/networking.k8s.io/v1/namespaces/default/ingresses"
 
@@ -421,6 +422,11 @@ class ObjectTest(ServerTestCase):
         self.assertNotIn(b"Traceback", self.server.process.log_text().encode())
 
 
+def _read(path):
+    with open(path) as text:
+        return text.read()
+
+
 def _raw_exchange(port, data):
     with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
         conn.sendall(data)
@@ -505,97 +511,6 @@ class RestartTest(unittest.TestCase):
 class KubectlTest(ServerTestCase):
     """The real kubectl against the server: what the Kubernetes source's e2e tests do."""
 
-    MANIFEST = """\
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: shop
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: shop
-spec:
-  ports:
-  - name: http
-    port: 80
-    targetPort: 8080
-  - name: admin
-    port: 9000
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: web-1
-  namespace: shop
-  labels:
-    kubernetes.io/service-name: web
-addressType: IPv4
-ports:
-- name: http
-  port: 8080
-endpoints:
-- addresses: ["127.0.0.2"]
-  conditions:
-    ready: true
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata:
-  name: web
-  namespace: shop
-spec:
-  ingressClassName: portico
-  rules:
-  - host: shop.test
-    http:
-      paths:
-      - path: /
-        pathType: Prefix
-        backend:
-          service:
-            name: web
-            port:
-              number: 80
----
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata:
-  name: middlewares.portico.dev
-spec:
-  group: portico.dev
-  scope: Namespaced
-  names:
-    plural: middlewares
-    singular: middleware
-    kind: Middleware
-    shortNames: [mw]
-  versions:
-  - name: v1alpha1
-    served: true
-    storage: true
-    subresources:
-      status: {}
-    additionalPrinterColumns:
-    - name: Kind-Of
-      type: string
-      jsonPath: .spec.type
-    schema:
-      openAPIV3Schema:
-        type: object
-        x-kubernetes-preserve-unknown-fields: true
-"""
-    CUSTOM = """\
-apiVersion: portico.dev/v1alpha1
-kind: Middleware
-metadata:
-  name: strip
-  namespace: shop
-spec:
-  type: stripPrefix
-"""
-
     @classmethod
     def setUpClass(cls):
         if not CONFIG["kubectl"]:
@@ -603,11 +518,8 @@ spec:
         super().setUpClass()
         cls.kubectl = Kubectl(CONFIG["kubectl"], cls.server.kubeconfig,
                               os.path.join(cls.work_dir, "kubectl-cache"))
-        cls.manifests = {}
-        for name, text in (("all.yaml", cls.MANIFEST), ("custom.yaml", cls.CUSTOM)):
-            cls.manifests[name] = os.path.join(cls.work_dir, name)
-            with open(cls.manifests[name], "w") as out:
-                out.write(text)
+        cls.manifests = {name: os.path.join(TESTDATA, f"{name}.yaml")
+                         for name in ("shop", "shop-middleware")}
 
     def write(self, name, text):
         path = os.path.join(self.work_dir, name)
@@ -616,7 +528,7 @@ spec:
         return path
 
     def test_apply_get_update_and_delete(self):
-        kubectl, all_yaml = self.kubectl, self.manifests["all.yaml"]
+        kubectl, all_yaml = self.kubectl, self.manifests["shop"]
         out = kubectl.run("apply", "-f", all_yaml).stdout
         for line in ("namespace/shop created", "service/web created",
                      "endpointslice.discovery.k8s.io/web-1 created",
@@ -624,7 +536,7 @@ spec:
                      "customresourcedefinition.apiextensions.k8s.io/middlewares.portico.dev "
                      "created"):
             self.assertIn(line, out)
-        kubectl.run("apply", "-f", self.manifests["custom.yaml"])
+        kubectl.run("apply", "-f", self.manifests["shop-middleware"])
 
         table = kubectl.run("get", "-n", "shop", "ingress,service,mw").stdout
         self.assertRegex(table, r"NAME\s+CLASS\s+HOSTS\s+ADDRESS\s+PORTS\s+AGE")
@@ -640,9 +552,10 @@ spec:
         listed = kubectl.run("get", "ingresses", "-A", "-o", "json").stdout
         self.assertIn('"host": "shop.test"', listed)
 
-        edited = (self.MANIFEST.replace("targetPort: 8080\n  - name: admin\n    port: 9000\n",
+        edited = (_read(all_yaml).replace("targetPort: 8080\n  - name: admin\n    port: 9000\n",
                                         "targetPort: 8081\n")
                   .replace("shop.test", "shop2.test"))
+        self.assertNotIn("port: 9000", edited)  # the edit matched the manifest
         out = kubectl.run("apply", "-f", self.write("edited.yaml", edited)).stdout
         self.assertIn("service/web configured", out)
         self.assertIn("ingress.networking.k8s.io/web configured", out)
@@ -653,13 +566,13 @@ spec:
         host = self.api.get("/apis/networking.k8s.io/v1/namespaces/shop/ingresses/web").body
         self.assertEqual(host["spec"]["rules"][0]["host"], "shop2.test")
         self.assertEqual(host["metadata"]["generation"], 2)
-        out = kubectl.run("apply", "-f", self.write("custom2.yaml", self.CUSTOM.replace(
+        out = kubectl.run("apply", "-f", self.write("custom2.yaml", _read(self.manifests["shop-middleware"]).replace(
             "stripPrefix", "addPrefix"))).stdout
         self.assertIn("middleware.portico.dev/strip configured", out)
         custom = self.api.get("/apis/portico.dev/v1alpha1/namespaces/shop/middlewares/strip")
         self.assertEqual(custom.body["spec"]["type"], "addPrefix")
 
-        out = kubectl.run("delete", "-f", self.manifests["custom.yaml"]).stdout
+        out = kubectl.run("delete", "-f", self.manifests["shop-middleware"]).stdout
         self.assertIn('middleware.portico.dev "strip" deleted', out)
         out = kubectl.run("delete", "-f", all_yaml).stdout
         self.assertIn('ingress.networking.k8s.io "web" deleted', out)
