@@ -1,9 +1,6 @@
 #include "controlplane/translate/snapshot_translator.h"
 
-#include <openssl/evp.h>
-
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "common/snapshot/snapshot_digest.h"
 
 namespace portico::controlplane {
 namespace {
@@ -28,45 +25,13 @@ void TranslateCluster(const Cluster& cluster, v1::Cluster* out) {
   }
 }
 
-std::string DeterministicBytes(const v1::Snapshot& snapshot) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    snapshot.SerializeToCodedStream(&coded);
-  }  // CodedOutputStream flushes into `bytes` when destroyed
-  return bytes;
-}
-
-std::string HexSha256(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xf]);
-  }
-  return hex;
-}
-
 }  // namespace
-
-std::string SnapshotVersion(const v1::Snapshot& snapshot) {
-  if (snapshot.version().empty()) return HexSha256(DeterministicBytes(snapshot));
-  v1::Snapshot copy = snapshot;
-  copy.clear_version();
-  return HexSha256(DeterministicBytes(copy));
-}
 
 v1::Snapshot TranslateSnapshot(const CompileResult& result) {
   v1::Snapshot snapshot;
   for (const Route& route : result.routes) TranslateRoute(route, snapshot.add_routes());
   for (const Cluster& cluster : result.clusters) TranslateCluster(cluster, snapshot.add_clusters());
-  snapshot.set_version(SnapshotVersion(snapshot));
+  snapshot.set_version(SnapshotDigest(snapshot));
   return snapshot;
 }
 

@@ -10,11 +10,7 @@
 namespace portico::controlplane {
 
 // Routes and clusters in the order given (Compile's order), `version` set to
-// SnapshotVersion of the result.
+// the SnapshotDigest of the result (common/snapshot/snapshot_digest.h).
 v1::Snapshot TranslateSnapshot(const CompileResult& result);
-
-// Lowercase hex SHA-256 of the deterministic serialization of `snapshot`
-// with its version field cleared: equal content, equal version.
-std::string SnapshotVersion(const v1::Snapshot& snapshot);
 
 }  // namespace portico::controlplane

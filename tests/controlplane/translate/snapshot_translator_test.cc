@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/snapshot/snapshot_digest.h"
+
 namespace portico::controlplane {
 namespace {
 
@@ -71,7 +73,7 @@ TEST_CASE("the version is the SHA-256 of the snapshot without its version", "[tr
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
   CHECK(s.version() == HexOf(digest, sizeof digest));
-  CHECK(SnapshotVersion(s) == s.version());  // a set version does not feed into itself
+  CHECK(SnapshotDigest(s) == s.version());  // a set version does not feed into itself
 }
 
 TEST_CASE("any change of content changes the version", "[translate]") {
