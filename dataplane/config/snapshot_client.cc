@@ -7,13 +7,55 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/snapshot/snapshot_delta.h"
+#include "common/snapshot/snapshot_transfer.h"
 #include "dataplane/config/config_publisher.h"
 #include "portico/v1/snapshot.grpc.pb.h"
 
 namespace portico::dataplane {
 namespace {
-// Snapshots are sent whole in this version of the protocol.
-constexpr int kMaxSnapshotBytes = 256 * 1024 * 1024;
+// Transfers arrive in chunks of about 1 MiB; the limit leaves room for a
+// larger chunk size in a later controller.
+constexpr int kMaxMessageBytes = 16 * 1024 * 1024;
+// NACK messages stay short (Envoy #9785: huge NACKs hurt the control plane).
+constexpr size_t kMaxNackBytes = 2048;
+
+struct Verdict {
+  v1::SnapshotAck::Code code = v1::SnapshotAck::OK;
+  std::string error;
+};
+
+// Applies one committed transfer through the publisher.
+Verdict ApplyTransfer(const v1::SnapshotBegin& begin, const std::string& payload,
+                             ConfigPublisher* publisher) {
+  v1::Snapshot snapshot;
+  if (begin.mode() == v1::SnapshotBegin::FULL) {
+    if (!snapshot.ParseFromString(payload)) {
+      return {v1::SnapshotAck::PROTOCOL, "the snapshot does not parse"};
+    }
+    if (snapshot.version() != begin.version()) {
+      return {v1::SnapshotAck::PROTOCOL, "the snapshot's version differs from the announced one"};
+    }
+  } else {
+    std::shared_ptr<const v1::Snapshot> base = publisher->snapshot();
+    if (base == nullptr || base->version() != begin.base_version()) {
+      return {v1::SnapshotAck::BASE_MISMATCH,
+              absl::StrCat("a delta from ", begin.base_version().substr(0, 12), ", but serving ",
+                           base ? base->version().substr(0, 12) : std::string("nothing"))};
+    }
+    v1::SnapshotDelta delta;
+    if (!delta.ParseFromString(payload)) {
+      return {v1::SnapshotAck::PROTOCOL, "the delta does not parse"};
+    }
+    if (std::string e = ApplySnapshotDelta(*base, delta, begin.version(), &snapshot); !e.empty()) {
+      return {v1::SnapshotAck::BASE_MISMATCH, e};
+    }
+  }
+  std::string error = publisher->Apply(snapshot);
+  if (!error.empty()) return {v1::SnapshotAck::VALIDATION, error};
+  return {};
+}
+
 }  // namespace
 
 SnapshotClient::SnapshotClient(SnapshotClientOptions options, ConfigPublisher* publisher)
@@ -65,15 +107,27 @@ void SnapshotClient::Run() {
 
 bool SnapshotClient::RunStream(const std::string& address) {
   grpc::ChannelArguments args;
-  args.SetMaxReceiveMessageSize(kMaxSnapshotBytes);
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   // Keep pinging a stream that is idle between snapshots, so a controller
   // that vanished without a FIN is noticed within 40 s.
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
-  auto channel =
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (options_.tls) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = options_.tls->server_ca;
+    tls.pem_cert_chain = options_.tls->certificate_chain;
+    tls.pem_private_key = options_.tls->private_key;
+    credentials = grpc::SslCredentials(tls);
+    // The controller's certificate must name this host (a Service name
+    // behind a load balancer, say), not the address dialled.
+    if (!options_.tls->server_name.empty()) {
+      args.SetSslTargetNameOverride(options_.tls->server_name);
+    }
+  }
+  auto channel = grpc::CreateCustomChannel(address, credentials, args);
   auto stub = v1::SnapshotService::NewStub(channel);
   grpc::ClientContext context;
   {
@@ -86,29 +140,51 @@ bool SnapshotClient::RunStream(const std::string& address) {
   hello.mutable_hello()->set_node(options_.node);
   hello.mutable_hello()->set_build(options_.build);
   hello.mutable_hello()->set_current_version(publisher_->version());
+  hello.mutable_hello()->set_protocol(v1::PROTOCOL_CHUNKED);
+  for (const auto& [key, value] : options_.labels) (*hello.mutable_hello()->mutable_labels())[key] = value;
   // Connected once the hello is out: a controller with nothing newer than
-  // what this proxy serves sends nothing, and that is a healthy stream.
+  // what this proxy serves may send nothing, and that is a healthy stream.
   bool received = false;
+  std::string protocol_error;
   if (stream->Write(hello)) {
     received = true;
     connected_.store(true);
     LogInfo("proxy", absl::StrCat("connected to controller ", address));
+    TransferAssembler assembler;
     v1::ControllerMessage message;
-    while (stream->Read(&message)) {
-      if (!message.has_snapshot()) continue;
-      const v1::Snapshot& snapshot = message.snapshot();
-      std::string error = publisher_->Apply(snapshot);
-      if (!error.empty()) {
-        LogWarn("proxy",
-                absl::StrCat("rejected snapshot ", snapshot.version().substr(0, 12), ": ", error));
+    while (protocol_error.empty() && stream->Read(&message)) {
+      TransferAssembler::Step step = assembler.Feed(message);
+      if (step == TransferAssembler::Step::kInProgress) continue;
+      if (step == TransferAssembler::Step::kError) {
+        protocol_error = assembler.error();
+        break;
+      }
+      const v1::SnapshotBegin& begin = assembler.begin();
+      if (step == TransferAssembler::Step::kUpToDate) {
+        LogInfo("proxy", absl::StrCat("controller ", begin.controller(), ": version ",
+                                      begin.version().substr(0, 12), " is current"));
+        continue;
+      }
+      Verdict verdict = ApplyTransfer(begin, assembler.TakePayload(), publisher_);
+      if (verdict.code != v1::SnapshotAck::OK) {
+        nacks_.fetch_add(1);
+        LogWarn("proxy", absl::StrCat("refused snapshot ", begin.version().substr(0, 12), " (",
+                                      v1::SnapshotAck::Code_Name(verdict.code), "): ",
+                                      verdict.error));
+      } else if (begin.mode() == v1::SnapshotBegin::DELTA) {
+        deltas_applied_.fetch_add(1);
       }
       v1::ProxyMessage ack;
-      ack.mutable_ack()->set_version(snapshot.version());
-      ack.mutable_ack()->set_accepted(error.empty());
-      ack.mutable_ack()->set_error(error);
+      v1::SnapshotAck* a = ack.mutable_ack();
+      a->set_version(begin.version());
+      a->set_nonce(begin.nonce());
+      a->set_accepted(verdict.code == v1::SnapshotAck::OK);
+      a->set_code(verdict.code);
+      a->set_error(verdict.error.substr(0, kMaxNackBytes));
       if (!stream->Write(ack)) break;
     }
   }
+  if (!protocol_error.empty()) context.TryCancel();
   grpc::Status status = stream->Finish();
   connected_.store(false);
   {
@@ -116,8 +192,10 @@ bool SnapshotClient::RunStream(const std::string& address) {
     context_ = nullptr;
     if (stopping_) return received;
   }
-  LogWarn("proxy", absl::StrCat("snapshot stream to ", address, " ended: ",
-                                status.error_message().empty() ? "closed" : status.error_message(),
+  std::string why = !protocol_error.empty() ? "protocol error: " + protocol_error
+                    : status.error_message().empty() ? std::string("closed")
+                                                     : status.error_message();
+  LogWarn("proxy", absl::StrCat("snapshot stream to ", address, " ended: ", why,
                                 "; serving the last good config and reconnecting"));
   return received;
 }

@@ -1,14 +1,18 @@
-// SnapshotClient: the proxy's end of the snapshot stream. On its own thread
-// it connects to the controller, says hello with the version it serves,
-// applies every snapshot through the ConfigPublisher and answers with an
-// ACK or NACK. With the controller gone it keeps the last good config and
+// SnapshotClient: the proxy's end of the snapshot stream
+// (docs/snapshot-protocol.md). On its own thread it connects to the
+// controller, says hello with the version it serves, reassembles each
+// transfer (nothing is applied before its Commit), rebuilds deltas on the
+// snapshot it serves, applies through the ConfigPublisher and answers with
+// an ACK or a NACK and its code. With the controller gone it keeps the last good config and
 // reconnects, to the next address of the list, with jittered exponential
 // backoff once a whole round of addresses failed. Start/Stop from one thread.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -22,10 +26,20 @@ namespace portico::dataplane {
 
 class ConfigPublisher;
 
+// Mutual TLS for the snapshot channel: PEM contents, not paths.
+struct ClientTls {
+  std::string certificate_chain;  // this proxy's certificate
+  std::string private_key;
+  std::string server_ca;    // the controller's certificate must chain to it
+  std::string server_name;  // name the controller's certificate must hold; "": the host dialled
+};
+
 struct SnapshotClientOptions {
   std::vector<std::string> controllers;  // host:port each; tried in turn
   std::string node;        // this proxy's name
   std::string build;
+  std::map<std::string, std::string> labels;  // sent in the hello
+  std::optional<ClientTls> tls;               // none: plaintext (--grpc-insecure)
 };
 
 class SnapshotClient {
@@ -36,6 +50,8 @@ class SnapshotClient {
   void Start();
   void Stop();
   bool connected() const { return connected_.load(); }
+  uint64_t nacks() const { return nacks_.load(); }
+  uint64_t deltas_applied() const { return deltas_applied_.load(); }
 
  private:
   void Run();
@@ -48,6 +64,8 @@ class SnapshotClient {
   ConfigPublisher* publisher_;
   std::thread thread_;
   std::atomic<bool> connected_{false};
+  std::atomic<uint64_t> nacks_{0};
+  std::atomic<uint64_t> deltas_applied_{0};
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;                   // guarded by mu_
