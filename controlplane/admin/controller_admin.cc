@@ -1,8 +1,11 @@
 #include "controlplane/admin/controller_admin.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "google/protobuf/util/json_util.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace portico::controlplane {
 namespace {
@@ -27,12 +30,24 @@ void Metric(std::string* out, const char* name, const char* type, const char* he
           name + " " + std::to_string(value) + "\n";
 }
 
+void Gauge(std::string* out, const char* name, const char* help) {
+  *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n";
+}
+
+std::string Number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3f", value);
+  return buffer;
+}
+
 }  // namespace
 
 v1::Snapshot RedactSecrets(const v1::Snapshot& snapshot) {
-  // Snapshots hold no secret field yet (routes, clusters, endpoints only);
-  // when TLS certificates arrive, their private keys are cleared here.
-  return snapshot;
+  v1::Snapshot copy = snapshot;
+  for (v1::Certificate& certificate : *copy.mutable_certificates()) {
+    if (!certificate.private_key_pem().empty()) certificate.set_private_key_pem("<redacted>");
+  }
+  return copy;
 }
 
 AdminResponse ControllerAdmin::Handle(std::string_view method, std::string_view path) const {
@@ -46,6 +61,7 @@ AdminResponse ControllerAdmin::Handle(std::string_view method, std::string_view 
     return {.content_type = "text/plain; version=0.0.4; charset=utf-8", .body = Metrics()};
   }
   if (path == "/snapshot") return SnapshotJson();
+  if (path == "/proxies") return ProxiesJson();
   return {.status = 404, .body = "not found\n"};
 }
 
@@ -85,9 +101,74 @@ std::string ControllerAdmin::Metrics() const {
     out += "portico_controller_proxy_acked{node=\"" + LabelValue(p.node) + "\",version=\"" +
            LabelValue(p.acked_version) + "\"} 1\n";
   }
+  Gauge(&out, "portico_controller_proxy_lag_seconds",
+        "How long each proxy has been behind the current snapshot (0: up to date).");
+  for (const ProxyStatus& p : proxies) {
+    out += "portico_controller_proxy_lag_seconds{node=\"" + LabelValue(p.node) + "\"} " +
+           Number(p.lag_seconds) + "\n";
+  }
+  Gauge(&out, "portico_controller_proxy_push_pending",
+        "1 while a transfer to the proxy awaits its answer.");
+  for (const ProxyStatus& p : proxies) {
+    out += "portico_controller_proxy_push_pending{node=\"" + LabelValue(p.node) + "\"} " +
+           (p.pending_version.empty() ? "0" : "1") + "\n";
+  }
   Metric(&out, "portico_controller_nacks_total", "counter", "Snapshots refused by proxies.",
          server_ ? server_->nacks_total() : 0);
+  Metric(&out, "portico_controller_ack_timeouts_total", "counter",
+         "Streams closed because a push went unanswered.",
+         server_ ? server_->ack_timeouts_total() : 0);
+  Metric(&out, "portico_controller_transfers_built_total", "counter",
+         "FULL and DELTA transfers built (each is shared by every stream that sends it).",
+         server_ ? server_->transfers_built_total() : 0);
   return out;
+}
+
+AdminResponse ControllerAdmin::ProxiesJson() const {
+  std::vector<ProxyStatus> proxies = server_ ? server_->Proxies() : std::vector<ProxyStatus>{};
+  std::sort(proxies.begin(), proxies.end(),
+            [](const ProxyStatus& a, const ProxyStatus& b) { return a.node < b.node; });
+  auto snapshot = pipeline_->current();
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("current_version");
+  w.String(snapshot ? snapshot->version() : "");
+  w.Key("proxies");
+  w.StartArray();
+  for (const ProxyStatus& p : proxies) {
+    w.StartObject();
+    for (const auto& [key, value] :
+         {std::pair<const char*, const std::string*>{"node", &p.node},
+          {"peer", &p.peer},
+          {"acked_version", &p.acked_version},
+          {"pending_version", &p.pending_version},
+          {"nacked_version", &p.nacked_version},
+          {"nack_code", &p.nack_code},
+          {"nack_error", &p.nack_error}}) {
+      w.Key(key);
+      w.String(*value);
+    }
+    w.Key("labels");
+    w.StartObject();
+    for (const auto& [key, value] : p.labels) {
+      w.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+      w.String(value);
+    }
+    w.EndObject();
+    w.Key("connected_seconds");
+    w.Double(p.connected_seconds);
+    w.Key("lag_seconds");
+    w.Double(p.lag_seconds);
+    w.Key("transfers");
+    w.Uint64(p.transfers);
+    w.Key("transfer_bytes");
+    w.Uint64(p.transfer_bytes);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return {.content_type = "application/json", .body = std::string(buffer.GetString()) + "\n"};
 }
 
 AdminResponse ControllerAdmin::SnapshotJson() const {

@@ -1,5 +1,7 @@
 // The controller's admin endpoints: /ping, /ready, /metrics (Prometheus
-// text) and /snapshot (the current snapshot as JSON, secrets redacted). The
+// text), /snapshot (the current snapshot as JSON, secrets redacted) and
+// /proxies (every connected proxy: acked and pending versions, last NACK,
+// lag, labels). The
 // handler runs on the main loop, the same thread as the SnapshotPipeline.
 #pragma once
 
@@ -23,14 +25,14 @@ class ControllerAdmin {
  private:
   std::string Metrics() const;
   AdminResponse SnapshotJson() const;
+  AdminResponse ProxiesJson() const;
 
   const SnapshotPipeline* pipeline_;
   const SnapshotServer* server_;
 };
 
-// Removes what must never leave the controller through /snapshot (TLS
-// private keys once snapshots carry them). Every dump of a snapshot goes
-// through it.
+// Removes what must never leave the controller through /snapshot: TLS
+// private keys become "<redacted>". Every dump of a snapshot goes through it.
 v1::Snapshot RedactSecrets(const v1::Snapshot& snapshot);
 
 }  // namespace portico::controlplane

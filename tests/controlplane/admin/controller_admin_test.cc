@@ -98,7 +98,26 @@ TEST_CASE("connected proxies and their acks show in metrics", "[admin]") {
   CHECK_THAT(body,
              Catch::Contains(
                  "portico_controller_proxy_acked{node=\"edge-\\\"1\\\"\",version=\"abc\"} 1\n"));
+  CHECK_THAT(body, Catch::Contains("portico_controller_proxy_push_pending{node=\"edge-\\\"1\\\"\"} 0\n"));
+  CHECK_THAT(body, Catch::Contains("portico_controller_ack_timeouts_total 0\n"));
+
+  AdminResponse proxies = admin.Handle("GET", "/proxies");
+  CHECK(proxies.content_type == "application/json");
+  CHECK_THAT(proxies.body, Catch::Contains("\"node\":\"edge-\\\"1\\\"\""));
+  CHECK_THAT(proxies.body, Catch::Contains("\"acked_version\":\"abc\""));
+  CHECK_THAT(proxies.body, Catch::Contains("\"pending_version\":\"\""));
   context.TryCancel();
+}
+
+TEST_CASE("private keys never leave through /snapshot", "[admin]") {
+  v1::Snapshot snapshot;
+  v1::Certificate* certificate = snapshot.add_certificates();
+  certificate->set_name("default/site-tls");
+  certificate->set_private_key_pem("-----BEGIN PRIVATE KEY-----\nsecret\n");
+  v1::Snapshot redacted = RedactSecrets(snapshot);
+  CHECK(redacted.certificates(0).private_key_pem() == "<redacted>");
+  CHECK(redacted.certificates(0).name() == "default/site-tls");
+  CHECK(snapshot.certificates(0).private_key_pem() != "<redacted>");  // a copy
 }
 
 }  // namespace
