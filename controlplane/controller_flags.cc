@@ -9,10 +9,13 @@
 namespace portico::controlplane {
 
 const char kControllerUsage[] =
-    R"(usage: portico-controller --source=file:DIR --grpc-insecure [flags]
+    R"(usage: portico-controller --grpc-insecure [flags]
 
-  --source=file:DIR          read Kubernetes manifests (*.yaml, *.yml) from DIR and watch it
-                             (default "kube", the Kubernetes API, which this build lacks)
+  --source=kube|file:DIR     where objects come from: the Kubernetes API (default), or the
+                             manifests (*.yaml, *.yml) in DIR, watched for changes
+  --kubeconfig=PATH          with --source=kube: API server and credentials (default
+                             $KUBECONFIG, else the pod's service account, else ~/.kube/config)
+  --namespaces=NS[,NS...]    with --source=kube: watch only these namespaces (default all)
   --grpc-listen=HOST:PORT    snapshot service for proxies (default 0.0.0.0:18000)
   --grpc-insecure            plaintext snapshot channel; meant for loopback (required until
                              mutual TLS, --grpc-cert/--grpc-key/--grpc-ca, lands)
@@ -37,15 +40,46 @@ Setter HostPort(const char* name, std::string ControllerFlags::*host, int Contro
 
 std::string SetSource(const std::string& v, ControllerFlags* f) {
   if (v == "kube") {
-    return "--source=kube: the Kubernetes API source is not available in this build; only "
-           "--source=file:DIR is";
+    f->source_dir.clear();
+    return "";
   }
   if (!v.starts_with("file:")) {
-    return "--source: expected file:DIR (or kube), got '" + v + "'";
+    return "--source: expected kube or file:DIR, got '" + v + "'";
   }
   f->source_dir = v.substr(5);
   if (f->source_dir.empty()) return "--source=file:DIR: DIR is missing";
   return "";
+}
+
+std::string SetKubeconfig(const std::string& v, ControllerFlags* f) {
+  if (v.empty()) return "--kubeconfig: PATH is missing";
+  f->kubeconfig = v;
+  return "";
+}
+
+// A namespace name is an RFC 1123 label.
+bool IsNamespaceName(const std::string& name) {
+  if (name.empty() || name.size() > 63 || name.front() == '-' || name.back() == '-') return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
+std::string SetNamespaces(const std::string& v, ControllerFlags* f) {
+  f->namespaces.clear();
+  size_t start = 0;
+  for (;;) {
+    size_t comma = v.find(',', start);
+    std::string name = v.substr(start, comma - start);
+    if (!IsNamespaceName(name)) {
+      return "--namespaces: '" + name +
+             "' is not a namespace name (lowercase letters, digits and '-', at most 63)";
+    }
+    f->namespaces.push_back(name);
+    if (comma == std::string::npos) return "";
+    start = comma + 1;
+  }
 }
 
 std::string SetLogLevel(const std::string& v, ControllerFlags* f) {
@@ -65,6 +99,8 @@ std::string RefuseTls(const std::string&, ControllerFlags*) {
 const std::map<std::string, Setter>& ValueFlags() {
   static const std::map<std::string, Setter> flags = {
       {"source", &SetSource},
+      {"kubeconfig", &SetKubeconfig},
+      {"namespaces", &SetNamespaces},
       {"grpc-listen",
        HostPort("grpc-listen", &ControllerFlags::grpc_host, &ControllerFlags::grpc_port)},
       {"admin-listen",
@@ -95,7 +131,6 @@ std::string ParseControllerFlags(const std::vector<std::string>& args, Controlle
       return "";
     }
   }
-  bool source_given = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (!arg.starts_with("-") || arg == "-" || arg == "--") {
@@ -120,9 +155,11 @@ std::string ParseControllerFlags(const std::vector<std::string>& args, Controlle
       return "--" + name + ": missing value";
     }
     if (std::string e = setter->second(value, flags); !e.empty()) return e;
-    source_given |= name == "source";
   }
-  if (!source_given) return SetSource("kube", flags);
+  if (!flags->source_dir.empty() && (!flags->kubeconfig.empty() || !flags->namespaces.empty())) {
+    return std::string("--") + (flags->kubeconfig.empty() ? "namespaces" : "kubeconfig") +
+           " applies to --source=kube only";
+  }
   if (!flags->grpc_insecure) return RefuseTls("", flags);
   return "";
 }

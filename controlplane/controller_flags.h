@@ -8,7 +8,9 @@
 namespace portico::controlplane {
 
 struct ControllerFlags {
-  std::string source_dir;  // from --source=file:DIR
+  std::string source_dir;  // from --source=file:DIR; empty: the Kubernetes API (--source=kube)
+  std::string kubeconfig;  // --kubeconfig; empty: $KUBECONFIG, in cluster, ~/.kube/config
+  std::vector<std::string> namespaces;  // --namespaces=a,b; empty: every namespace
   std::string grpc_host = "0.0.0.0";
   int grpc_port = 18000;
   bool grpc_insecure = false;

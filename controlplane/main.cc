@@ -5,6 +5,8 @@
 #include <uv.h>
 
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "common/log.h"
 #include "controlplane/admin/controller_admin.h"
 #include "controlplane/controller_flags.h"
+#include "controlplane/kube/kube_source.h"
 #include "controlplane/server/snapshot_server.h"
 #include "controlplane/snapshot_pipeline.h"
 #include "controlplane/source/file_source.h"
@@ -24,7 +27,7 @@ struct Controller {
   uv_signal_t sigterm{}, sigint{};
   SnapshotServer* server = nullptr;
   AdminServer* admin = nullptr;
-  FileSource* source = nullptr;
+  std::function<void()> close_source;
 };
 
 std::string HostPort(const std::string& host, int port) {
@@ -36,7 +39,7 @@ void OnSignal(uv_signal_t* handle, int signum) {
   auto* c = static_cast<Controller*>(handle->data);
   LogInfo("controller", "signal " + std::to_string(signum) + ": shutting down");
   // With every handle closed uv_run returns; the gRPC server stops after it.
-  c->source->Close();
+  c->close_source();
   c->admin->Close();
   for (uv_signal_t* s : {&c->sigterm, &c->sigint}) {
     uv_close(reinterpret_cast<uv_handle_t*>(s), nullptr);
@@ -48,15 +51,62 @@ int Fail(int status, const std::string& message) {
   return status;
 }
 
+// How the Kubernetes API is reached, for the log: never the token or key.
+std::string DescribeAuth(const KubeConfig& config) {
+  std::string auth = !config.token.empty()        ? "bearer token"
+                     : !config.token_file.empty() ? "bearer token file " + config.token_file
+                                                  : "no token";
+  if (!config.client_cert_file.empty() || !config.client_cert_pem.empty()) {
+    auth += ", client certificate";
+  }
+  if (config.insecure_skip_tls_verify) auth += ", TLS NOT VERIFIED";
+  return config.origin + ": " + config.server + " (" + auth + ")";
+}
+
+// The objects' source: the Kubernetes API, or a folder of manifests. The
+// pipeline sees its first load only once every collection has listed, so
+// /ready (a compiled snapshot) also means "synced".
+struct Source {
+  std::unique_ptr<KubeApiClient> kube_client;
+  std::unique_ptr<KubeSource> kube;
+  std::unique_ptr<FileSource> file;
+
+  std::string Start(uv_loop_t* loop, const ControllerFlags& flags, SnapshotPipeline* pipeline) {
+    auto apply = [pipeline](SourceLoad load) { pipeline->Apply(load); };
+    if (!flags.source_dir.empty()) {
+      file = std::make_unique<FileSource>(
+          loop, FileSourceOptions{.root = flags.source_dir}, apply,
+          [](const std::string& error) { LogWarn("controller", error); });
+      return file->Start();
+    }
+    KubeConfig config;
+    if (std::string e = ResolveKubeConfig(flags.kubeconfig, ProcessEnvironment(), &config);
+        !e.empty()) {
+      return e;
+    }
+    LogInfo("controller", "kubernetes: " + DescribeAuth(config));
+    kube_client = std::make_unique<KubeApiClient>(loop, std::move(config));
+    if (std::string e = kube_client->Start(); !e.empty()) return e;
+    kube = std::make_unique<KubeSource>(loop, kube_client.get(),
+                                        KubeSourceOptions{.namespaces = flags.namespaces}, apply);
+    kube->Start();
+    return "";
+  }
+
+  void Close() {
+    if (file) file->Close();
+    if (kube) kube->Close();
+    if (kube_client) kube_client->Close();
+  }
+};
+
 int Run(const ControllerFlags& flags) {
   Controller c;
   uv_loop_init(&c.loop);
   SnapshotServer server;
   SnapshotPipeline pipeline([&server](auto snapshot) { server.Publish(std::move(snapshot)); });
-  FileSource source(
-      &c.loop, {.root = flags.source_dir}, [&pipeline](SourceLoad load) { pipeline.Apply(load); },
-      [](const std::string& error) { LogWarn("controller", error); });
-  if (std::string e = source.Start(); !e.empty()) return Fail(2, e);
+  Source source;
+  if (std::string e = source.Start(&c.loop, flags, &pipeline); !e.empty()) return Fail(2, e);
 
   int grpc_port = 0;
   if (std::string e = server.Start({.host = flags.grpc_host, .port = flags.grpc_port}, &grpc_port);
@@ -77,7 +127,7 @@ int Run(const ControllerFlags& flags) {
 
   c.server = &server;
   c.admin = &admin;
-  c.source = &source;
+  c.close_source = [&source] { source.Close(); };
   for (auto [handle, signum] : {std::pair{&c.sigterm, SIGTERM}, std::pair{&c.sigint, SIGINT}}) {
     uv_signal_init(&c.loop, handle);
     handle->data = &c;

@@ -31,6 +31,22 @@ TEST_CASE("defaults and both flag forms", "[controller_flags]") {
   CHECK(g.log_level == "debug");
 }
 
+TEST_CASE("the Kubernetes source is the default", "[controller_flags]") {
+  ControllerFlags f;
+  CHECK(Parse({"--grpc-insecure"}, &f) == "");
+  CHECK(f.source_dir.empty());
+  CHECK(f.kubeconfig.empty());
+  CHECK(f.namespaces.empty());
+
+  ControllerFlags g;
+  CHECK(Parse({"--source=file:d", "--source=kube", "--kubeconfig", "/k/config",
+               "--namespaces=shop,team-2", "--grpc-insecure"},
+              &g) == "");
+  CHECK(g.source_dir.empty());
+  CHECK(g.kubeconfig == "/k/config");
+  CHECK(g.namespaces == std::vector<std::string>{"shop", "team-2"});
+}
+
 TEST_CASE("help needs nothing else", "[controller_flags]") {
   ControllerFlags f;
   CHECK(Parse({"--bogus", "--help"}, &f) == "");
@@ -43,12 +59,23 @@ TEST_CASE("every refusal is precise", "[controller_flags]") {
     std::string error;
   };
   for (const Case& c : {
-           Case{{"--grpc-insecure"},
-                "--source=kube: the Kubernetes API source is not available in this build; only "
-                "--source=file:DIR is"},
-           Case{{"--source=kube", "--grpc-insecure"},
-                "--source=kube: the Kubernetes API source is not available in this build; only "
-                "--source=file:DIR is"},
+           Case{{"--source=kube"},
+                "the mutually-authenticated TLS channel (--grpc-cert/--grpc-key/--grpc-ca) is not "
+                "available yet; pass --grpc-insecure explicitly (meant for loopback)"},
+           Case{{"--grpc-insecure", "--kubeconfig="}, "--kubeconfig: PATH is missing"},
+           Case{{"--grpc-insecure", "--namespaces=a,,b"},
+                "--namespaces: '' is not a namespace name (lowercase letters, digits and '-', at "
+                "most 63)"},
+           Case{{"--grpc-insecure", "--namespaces=Shop"},
+                "--namespaces: 'Shop' is not a namespace name (lowercase letters, digits and '-', "
+                "at most 63)"},
+           Case{{"--grpc-insecure", "--namespaces=a-"},
+                "--namespaces: 'a-' is not a namespace name (lowercase letters, digits and '-', "
+                "at most 63)"},
+           Case{{"--source=file:d", "--grpc-insecure", "--kubeconfig=k"},
+                "--kubeconfig applies to --source=kube only"},
+           Case{{"--source=file:d", "--grpc-insecure", "--namespaces=a"},
+                "--namespaces applies to --source=kube only"},
            Case{{"--source=file:d"},
                 "the mutually-authenticated TLS channel (--grpc-cert/--grpc-key/--grpc-ca) is not "
                 "available yet; pass --grpc-insecure explicitly (meant for loopback)"},
@@ -57,7 +84,7 @@ TEST_CASE("every refusal is precise", "[controller_flags]") {
                 "available yet; pass --grpc-insecure explicitly (meant for loopback)"},
            Case{{"--source=file:", "--grpc-insecure"}, "--source=file:DIR: DIR is missing"},
            Case{{"--source=/etc", "--grpc-insecure"},
-                "--source: expected file:DIR (or kube), got '/etc'"},
+                "--source: expected kube or file:DIR, got '/etc'"},
            Case{{"--source=file:d", "--grpc-insecure", "--grpc-listen=nope"},
                 "--grpc-listen: expected HOST:PORT, got 'nope'"},
            Case{{"--source=file:d", "--grpc-insecure", "--admin-listen=:99999"},
