@@ -26,6 +26,8 @@ const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT --grpc
                                none; everyone else's are replaced)
   --max-connections=[NAME=]N   open client connections per entrypoint, all workers together;
                                more are closed at once (default 20000)
+  --tls=[NAME=]on|off          terminate TLS on the entrypoint's port: a connection that opens
+                               with a ClientHello is TLS, any other is plaintext (default on)
   --drain-delay=DURATION       on SIGTERM, /ready turns 503 at once and listeners stay open
                                this long so load balancers stop sending (default 0s)
   --grace-period=DURATION      then, time for requests in flight to finish (default 10s)
@@ -102,6 +104,25 @@ EntrypointSpec* FindEntrypoint(ProxyFlags* flags, const std::string& name) {
   return nullptr;
 }
 
+// A setting without a name applies to every entrypoint; a named one
+// overrides it for that entrypoint.
+template <typename T>
+std::string ApplyToEntrypoints(ProxyFlags* flags,
+                               const std::vector<std::pair<std::string, T>>& settings,
+                               const char* flag, void (*set)(EntrypointSpec*, T)) {
+  for (const auto& [name, value] : settings) {
+    if (!name.empty()) continue;
+    for (EntrypointSpec& ep : flags->entrypoints) set(&ep, value);
+  }
+  for (const auto& [name, value] : settings) {
+    if (name.empty()) continue;
+    EntrypointSpec* ep = FindEntrypoint(flags, name);
+    if (ep == nullptr) return absl::StrCat("--", flag, ": no entrypoint named '", name, "'");
+    set(ep, value);
+  }
+  return "";
+}
+
 std::string ApplyEntrypointSettings(ProxyFlags* flags) {
   for (const auto& [name, list] : flags->trusted_ips) {
     EntrypointSpec* ep = FindEntrypoint(flags, name);
@@ -109,18 +130,14 @@ std::string ApplyEntrypointSettings(ProxyFlags* flags) {
     std::string err = ep->trusted_ips.Parse(list);
     if (!err.empty()) return absl::StrCat("--trusted-ips ", name, ": ", err);
   }
-  // A limit without a name applies to all; a named one overrides it.
-  for (const auto& [name, limit] : flags->max_connections) {
-    if (!name.empty()) continue;
-    for (EntrypointSpec& ep : flags->entrypoints) ep.max_connections = limit;
+  if (std::string e = ApplyToEntrypoints<int>(
+          flags, flags->max_connections, "max-connections",
+          [](EntrypointSpec* ep, int limit) { ep->max_connections = limit; });
+      !e.empty()) {
+    return e;
   }
-  for (const auto& [name, limit] : flags->max_connections) {
-    if (name.empty()) continue;
-    EntrypointSpec* ep = FindEntrypoint(flags, name);
-    if (ep == nullptr) return absl::StrCat("--max-connections: no entrypoint named '", name, "'");
-    ep->max_connections = limit;
-  }
-  return "";
+  return ApplyToEntrypoints<bool>(flags, flags->tls, "tls",
+                                  [](EntrypointSpec* ep, bool on) { ep->tls = on; });
 }
 
 using Setter = std::function<std::string(const std::string&, ProxyFlags*)>;
@@ -158,8 +175,7 @@ const std::map<std::string, Setter>& Setters() {
            std::string host;
            int port = 0;
            if (!SplitHostPort(address, &host, &port) || port == 0) {
-             return absl::StrCat("--controller: expected HOST:PORT[,HOST:PORT...], got '", v,
-                                 "'");
+             return absl::StrCat("--controller: expected HOST:PORT[,HOST:PORT...], got '", v, "'");
            }
            f->controllers.push_back(address);
            if (comma == std::string_view::npos) break;
@@ -237,6 +253,17 @@ const std::map<std::string, Setter>& Setters() {
            return absl::StrCat("--max-connections: expected [NAME=]N with N >= 1, got '", v, "'");
          }
          f->max_connections.emplace_back(name, limit);
+         return "";
+       }},
+      {"tls",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         size_t eq = v.find('=');
+         std::string name = eq == std::string::npos ? "" : v.substr(0, eq);
+         std::string value = eq == std::string::npos ? v : v.substr(eq + 1);
+         if (value != "on" && value != "off") {
+           return absl::StrCat("--tls: expected [NAME=]on or [NAME=]off, got '", v, "'");
+         }
+         f->tls.emplace_back(name, value == "on");
          return "";
        }},
       {"upstream-idle-timeout",

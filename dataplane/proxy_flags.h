@@ -25,6 +25,7 @@ struct ProxyFlags {
   // Per-entrypoint settings named before their --entrypoint; applied at the end.
   std::vector<std::pair<std::string, std::string>> trusted_ips;  // name, list
   std::vector<std::pair<std::string, int>> max_connections;      // name ("" = all), limit
+  std::vector<std::pair<std::string, bool>> tls;                 // name ("" = all), on
   ProxyLimits limits;
   bool help = false;
 };

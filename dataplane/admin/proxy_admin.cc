@@ -10,9 +10,15 @@
 namespace portico::dataplane {
 namespace {
 
-// Removes secret material from a snapshot before it is shown. Snapshots
-// carry no secrets yet; TLS private keys will be blanked here when they do.
-v1::Snapshot Redacted(const v1::Snapshot& snapshot) { return snapshot; }
+// Removes secret material from a snapshot before it is shown: the private
+// keys of its certificates (chains are public and stay).
+v1::Snapshot Redacted(const v1::Snapshot& snapshot) {
+  v1::Snapshot copy = snapshot;
+  for (v1::Certificate& certificate : *copy.mutable_certificates()) {
+    certificate.clear_private_key_pem();
+  }
+  return copy;
+}
 
 std::string FormatDouble(double value) {
   char buf[64];

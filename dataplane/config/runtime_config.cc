@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/tls/self_signed.h"
 
 namespace portico::dataplane {
 namespace {
@@ -52,10 +53,12 @@ std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& sn
     *error = "snapshot has no version";
     return nullptr;
   }
-  if (!config->AddClusters(snapshot, error) || !config->AddRoutes(snapshot, error)) {
+  if (!config->AddClusters(snapshot, error) || !config->AddRoutes(snapshot, error) ||
+      !config->AddTls(snapshot, error)) {
     return nullptr;
   }
   config->table_ = std::make_unique<RouteTable>(config->routes_);
+  config->tls_table_ = std::make_unique<RouteTable>(config->tls_routes_);
   return config;
 }
 
@@ -105,9 +108,55 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
       }
       route.cluster = it->second.get();
     }
-    routes_.push_back(std::move(route));
+    (pr.has_tls() ? tls_routes_ : routes_).push_back(std::move(route));
   }
   return true;
+}
+
+// Certificates were checked by the controller; one that fails here (a
+// controller of another version, a corrupted snapshot) refuses the snapshot
+// rather than serving a partial set silently. Messages never hold key bytes.
+bool RuntimeConfig::AddTls(const v1::Snapshot& snapshot, std::string* error) {
+  std::vector<std::shared_ptr<const ServingCertificate>> certificates;
+  std::shared_ptr<const ServingCertificate> fallback;
+  for (const v1::Certificate& pc : snapshot.certificates()) {
+    auto cert = std::make_shared<ServingCertificate>();
+    if (std::string e =
+            ParseServingCertificate(pc.cert_chain_pem(), pc.private_key_pem(), cert.get());
+        !e.empty()) {
+      *error = absl::StrCat("certificate ", pc.name(), ": ", e);
+      return false;
+    }
+    cert->name = pc.name();
+    if (pc.name() == snapshot.default_certificate()) fallback = cert;
+    certificates.push_back(std::move(cert));
+  }
+  if (!snapshot.default_certificate().empty() && fallback == nullptr) {
+    *error = absl::StrCat("default certificate ", snapshot.default_certificate(),
+                          " is not among the snapshot's certificates");
+    return false;
+  }
+  if (fallback == nullptr) fallback = GeneratedDefaultCertificate();
+  auto store = std::make_shared<const CertificateStore>(std::move(certificates), fallback);
+  std::string tls_error;
+  tls_ = TlsServerContext::Create(TlsServerOptions{}, std::move(store), &TicketKeyRing::Process(),
+                                  &tls_error);
+  if (tls_ == nullptr) {
+    *error = "TLS: " + tls_error;
+    return false;
+  }
+  return true;
+}
+
+const std::shared_ptr<const TlsServerContext>& BootstrapTlsContext() {
+  static const std::shared_ptr<const TlsServerContext> context = [] {
+    auto store = std::make_shared<const CertificateStore>(
+        std::vector<std::shared_ptr<const ServingCertificate>>{}, GeneratedDefaultCertificate());
+    std::string error;
+    return TlsServerContext::Create(TlsServerOptions{}, std::move(store), &TicketKeyRing::Process(),
+                                    &error);
+  }();
+  return context;
 }
 
 }  // namespace portico::dataplane

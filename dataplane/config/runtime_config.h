@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "dataplane/route/route_table.h"
+#include "dataplane/tls/tls_server_context.h"
 #include "portico/v1/snapshot.pb.h"
 
 namespace portico::dataplane {
@@ -38,21 +39,35 @@ class RuntimeConfig {
                                                     std::string* error);
 
   const std::string& version() const { return version_; }
+  // Routes for plaintext requests, and for requests that came over TLS
+  // (routes with RouteTls): each kind serves only its own requests.
   const RouteTable& routes() const { return *table_; }
-  size_t route_count() const { return routes_.size(); }
+  const RouteTable& tls_routes() const { return *tls_table_; }
+  size_t route_count() const { return routes_.size() + tls_routes_.size(); }
+  // Terminates TLS for new handshakes: the snapshot's certificates (parsed,
+  // key checked) and the default one. Never null.
+  const std::shared_ptr<const TlsServerContext>& tls() const { return tls_; }
   size_t cluster_count() const { return clusters_.size(); }
 
  private:
   RuntimeConfig() = default;
   bool AddClusters(const v1::Snapshot& snapshot, std::string* error);
   bool AddRoutes(const v1::Snapshot& snapshot, std::string* error);
+  bool AddTls(const v1::Snapshot& snapshot, std::string* error);
 
   std::string version_;
   // Clusters are heap nodes so that Route::cluster pointers stay valid.
   absl::flat_hash_map<std::string, std::unique_ptr<Cluster>> clusters_;
   std::vector<Route> routes_;
+  std::vector<Route> tls_routes_;
   std::unique_ptr<RouteTable> table_;
+  std::unique_ptr<RouteTable> tls_table_;
+  std::shared_ptr<const TlsServerContext> tls_;
 };
+
+// The TLS context of a proxy that has no snapshot yet: the generated
+// default certificate only (requests then get 503, as over plaintext).
+const std::shared_ptr<const TlsServerContext>& BootstrapTlsContext();
 
 // Parses an IP literal and port into a socket address; false if malformed.
 bool ParseEndpointAddress(const std::string& ip, uint32_t port, sockaddr_storage* out);

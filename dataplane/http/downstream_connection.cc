@@ -40,7 +40,10 @@ DownstreamConnection::DownstreamConnection(Worker* worker, EntrypointListener* e
   tcp_.data = this;
   llhttp_init(&parser_, HTTP_REQUEST, &Settings());
   parser_.data = this;
+  if (entrypoint->spec.tls) transport_ = Transport::kSniff;
 }
+
+DownstreamConnection::~DownstreamConnection() = default;
 
 void DownstreamConnection::Accept(Worker* worker, EntrypointListener* entrypoint,
                                   uv_stream_t* listener) {
@@ -96,38 +99,50 @@ void DownstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_b
     return;                        // bytes after the last response are discarded
   }
   if (nread < 0) {
-    if (nread == UV_EOF && self->phase_ == Phase::kTunnel && self->upstream_ != nullptr) {
-      // The client is done sending: pass the half-close on; the backend's
-      // answer still flows until it closes too.
-      self->client_eof_ = true;
-      self->PauseReading();
-      self->upstream_->ShutdownWrite();
-      return;
-    }
-    if (nread == UV_EOF && self->phase_ != Phase::kProxying) {
-      self->CloseAfterWrites();  // a local answer may still be queued: send it first
-      return;
-    }
-    if (nread == UV_EOF && self->request_complete_) {
-      // Half-close after a whole request: the response still goes out.
-      self->client_eof_ = true;
-      self->close_after_response_ = true;
-      self->PauseReading();
-      return;
-    }
-    self->Close();
+    self->OnClientEnd(nread);
     return;
   }
-  if (self->phase_ == Phase::kTunnel) {
-    self->TunnelFromClient(buf->base, static_cast<size_t>(nread));
+  if (self->transport_ != Transport::kPlain) {
+    self->ReadTls(buf->base, static_cast<size_t>(nread));
     return;
   }
-  if (self->parse_paused_) {
-    self->unparsed_.append(buf->base, static_cast<size_t>(nread));
-    if (self->unparsed_.size() > kMaxPipelinedBytes) self->PauseReading();
+  self->OnClientBytes(buf->base, static_cast<size_t>(nread));
+}
+
+void DownstreamConnection::OnClientEnd(ssize_t nread) {
+  if (nread == UV_EOF && phase_ == Phase::kTunnel && upstream_ != nullptr) {
+    // The client is done sending: pass the half-close on; the backend's
+    // answer still flows until it closes too.
+    client_eof_ = true;
+    PauseReading();
+    upstream_->ShutdownWrite();
     return;
   }
-  self->Parse(buf->base, static_cast<size_t>(nread));
+  if (nread == UV_EOF && phase_ != Phase::kProxying) {
+    CloseAfterWrites();  // a local answer may still be queued: send it first
+    return;
+  }
+  if (nread == UV_EOF && request_complete_) {
+    // Half-close after a whole request: the response still goes out.
+    client_eof_ = true;
+    close_after_response_ = true;
+    PauseReading();
+    return;
+  }
+  Close();
+}
+
+void DownstreamConnection::OnClientBytes(const char* data, size_t len) {
+  if (phase_ == Phase::kTunnel) {
+    TunnelFromClient(data, len);
+    return;
+  }
+  if (parse_paused_) {
+    unparsed_.append(data, len);
+    if (unparsed_.size() > kMaxPipelinedBytes) PauseReading();
+    return;
+  }
+  Parse(data, len);
 }
 
 void DownstreamConnection::ArmTimer(TimerRole role, uint64_t ms) {
@@ -177,6 +192,7 @@ void DownstreamConnection::OnTimer(uv_timer_t* timer) {
 void DownstreamConnection::CloseAfterWrites() {
   if (closing_ || shutting_down_) return;
   FlushToClient();
+  if (tls_ != nullptr) SendCloseNotify();
   if (closing_) return;
   bool queued = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_)) > 0;
   bool unread = !client_eof_ && (!request_complete_ || !unparsed_.empty());

@@ -4,10 +4,12 @@
 // request: read head → route → pick endpoint → forward request → stream
 // response → keep alive or close; an upgrade request answered with 101
 // turns the connection into a tunnel to its upstream connection. Loop
-// thread only; freed in its close callback. Implemented in four files, one
+// thread only; freed in its close callback. Implemented in five files, one
 // concept each: downstream_connection.cc (accept, read, timers, close),
-// downstream_parse.cc (reading requests), downstream_exchange.cc (proxying
-// an exchange, tunnels), downstream_output.cc (writing to the client).
+// downstream_tls.cc (TLS below HTTP: the ClientHello peek, decrypting reads,
+// encrypting writes), downstream_parse.cc (reading requests),
+// downstream_exchange.cc (proxying an exchange, tunnels),
+// downstream_output.cc (writing to the client).
 #pragma once
 
 #include <llhttp.h>
@@ -22,13 +24,16 @@
 #include "dataplane/http/head_codec.h"
 #include "dataplane/http/head_scanner.h"
 #include "dataplane/http/message.h"
-#include "dataplane/net/deadline_timer.h"
 #include "dataplane/http/upstream_connection.h"
+#include "dataplane/net/deadline_timer.h"
 
 namespace portico::dataplane {
 
 class Worker;
 struct EntrypointListener;
+namespace downstream {
+struct TlsState;
+}
 
 class DownstreamConnection {
  public:
@@ -63,12 +68,25 @@ class DownstreamConnection {
     kTunnel,       // switched protocols: bytes pass both ways unparsed
   };
 
+  // How the client's bytes reach the HTTP code: as read, or through TLS.
+  // kSniff until the first byte tells (entrypoints with TLS on).
+  enum class Transport : uint8_t { kPlain, kSniff, kTls };
+
   DownstreamConnection(Worker* worker, EntrypointListener* entrypoint);
+  ~DownstreamConnection();
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void OnWrite(uv_write_t* req, int status);
   static void OnTimer(uv_timer_t* timer);
   static void OnClosed(uv_handle_t* handle);
 
+  void OnClientBytes(const char* data, size_t len);  // plaintext from the client
+  void OnClientEnd(ssize_t nread);                   // EOF or a read error
+  void ReadTls(const char* data, size_t len);
+  void StartTls(const char* data, size_t len);
+  void FeedTls(std::string_view ciphertext);
+  int WriteTls(std::string_view first, std::string_view second);
+  int FlushTlsOutput();
+  void SendCloseNotify();
   void Parse(const char* data, size_t len);
   void ParseBuffered(const char* data, size_t len);
   void FlushToClient();
@@ -118,9 +136,11 @@ class DownstreamConnection {
   DeadlineTimer<&DownstreamConnection::OnTimer> timer_;
   int open_handles_ = 0;
   std::string client_ip_;
-  bool trusted_peer_ = false;  // in the entrypoint's trusted IPs
-  bool counted_ = false;       // holds one of the entrypoint's connection slots
+  bool trusted_peer_ = false;      // in the entrypoint's trusted IPs
+  bool counted_ = false;           // holds one of the entrypoint's connection slots
   uint64_t last_activity_ms_ = 0;  // tunnel: loop time of the last byte either way
+  Transport transport_ = Transport::kPlain;
+  std::unique_ptr<downstream::TlsState> tls_;  // set once a ClientHello began
   llhttp_t parser_{};
   HeadScanner scanner_{HeadScanner::Kind::kRequest};
   Phase phase_ = Phase::kIdle;
@@ -131,8 +151,8 @@ class DownstreamConnection {
   bool lingering_ = false;      // closing: reads are discarded until the client's EOF
   bool parsing_ = false;        // inside Parse: upstream writes are gathered
   int cork_depth_ = 0;
-  bool wrote_ = false;   // something was written to the client
-  bool nodelay_ = false;  // TCP_NODELAY set (from the second write on)
+  bool wrote_ = false;         // something was written to the client
+  bool nodelay_ = false;       // TCP_NODELAY set (from the second write on)
   bool parse_paused_ = false;  // llhttp stopped after a complete request
   std::string unparsed_;       // pipelined bytes received while paused
 

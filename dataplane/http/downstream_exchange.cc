@@ -16,7 +16,10 @@ void DownstreamConnection::StartRequest() {
     RespondLocally(503, "no configuration received yet\n");
     return;
   }
-  const Route* route = ex_->config->routes().Match(ex_->request.host, ex_->request.path);
+  // A route with TLS serves only requests that came over TLS, and one
+  // without only plaintext ones (Traefik's routers).
+  const RouteTable& table = tls_ == nullptr ? ex_->config->routes() : ex_->config->tls_routes();
+  const Route* route = table.Match(ex_->request.host, ex_->request.path);
   if (route == nullptr) {
     RespondLocally(404, "no route matches this host and path\n");
     return;
@@ -38,7 +41,7 @@ void DownstreamConnection::StartRequest() {
 
 ForwardingInfo DownstreamConnection::Forwarding() const {
   return {.client_ip = client_ip_,
-          .proto = "http",
+          .proto = tls_ == nullptr ? "http" : "https",
           .entrypoint_port = entrypoint_->port_text,
           .trusted_peer = trusted_peer_};
 }

@@ -9,6 +9,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dataplane/tls/tls_connection.h"
 
 namespace portico::dataplane {
 
@@ -29,6 +33,14 @@ inline constexpr int kMaxConnectAttempts = 3;
 inline DownstreamConnection* Self(llhttp_t* p) {
   return static_cast<DownstreamConnection*>(p->data);
 }
+
+// The TLS side of a connection: the ClientHello while it is incomplete,
+// then the TLS layer.
+struct TlsState {
+  std::string hello;        // bytes of an incomplete ClientHello (usually never used)
+  std::string server_name;  // SNI, for the SNI router and sniStrict
+  std::unique_ptr<TlsConnection> connection;
+};
 
 // Every connection of a worker reads into the worker's one buffer: reads are
 // parsed synchronously, and an idle connection holds none.

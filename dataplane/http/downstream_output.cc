@@ -53,7 +53,9 @@ void DownstreamConnection::FlushToClient() {
   std::string& out = worker_->client_out();
   if (!out.empty() && !closing_) {
     BeforeWrite();
-    int rc = WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), out, this, &OnWrite);
+    int rc = tls_ == nullptr
+                 ? WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), out, this, &OnWrite)
+                 : WriteTls(out, {});
     AfterWrite(rc);
     if (rc < 0) {
       out.clear();
@@ -87,14 +89,17 @@ void DownstreamConnection::WriteToClient(std::string_view data) {
     // A large chunk (body data) goes out with what was gathered before it
     // in one writev, without being copied into the gather buffer.
     BeforeWrite();
-    int rc = WriteTwo(reinterpret_cast<uv_stream_t*>(&tcp_), out, data, this, &OnWrite);
+    int rc = tls_ == nullptr
+                 ? WriteTwo(reinterpret_cast<uv_stream_t*>(&tcp_), out, data, this, &OnWrite)
+                 : WriteTls(out, data);
     AfterWrite(rc);
     out.clear();
     if (rc < 0) Close();
     return;
   }
   BeforeWrite();
-  int rc = WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), data, this, &OnWrite);
+  int rc = tls_ == nullptr ? WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), data, this, &OnWrite)
+                           : WriteTls(data, {});
   AfterWrite(rc);
   if (rc < 0) Close();
 }

@@ -106,9 +106,10 @@ bool TlsConnection::Write(std::string_view plaintext, std::string* out) {
   if (plaintext.empty()) return true;
   if (!handshake_done_) return false;
   ERR_clear_error();
+  std::string* outer = out_;  // set when called from a sink inside Read
   out_ = out;
   int rc = SSL_write(ssl_.get(), plaintext.data(), static_cast<int>(plaintext.size()));
-  out_ = nullptr;
+  out_ = outer;
   if (rc == static_cast<int>(plaintext.size())) return true;
   ERR_clear_error();
   return false;
@@ -117,9 +118,10 @@ bool TlsConnection::Write(std::string_view plaintext, std::string* out) {
 void TlsConnection::Shutdown(std::string* out) {
   if (!handshake_done_) return;
   ERR_clear_error();
+  std::string* outer = out_;
   out_ = out;
   SSL_shutdown(ssl_.get());
-  out_ = nullptr;
+  out_ = outer;
   ERR_clear_error();
 }
 

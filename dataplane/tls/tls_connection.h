@@ -46,6 +46,7 @@ class TlsConnection {
   }
 
   // Encrypts `plaintext` into *out. False on failure (close the connection).
+  // May be called from a Read sink (a response to what was just read).
   bool Write(std::string_view plaintext, std::string* out);
   // Appends a close_notify alert to *out.
   void Shutdown(std::string* out);

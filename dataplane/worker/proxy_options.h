@@ -20,6 +20,7 @@ struct EntrypointSpec {
   // Open client connections on this entrypoint, all workers together; more
   // are accepted and closed at once.
   int max_connections = 20'000;
+  bool tls = true;  // a connection opening with a TLS ClientHello is terminated (else plaintext)
 };
 
 // Outlier detection from the requests a worker proxies (round_robin.h).
