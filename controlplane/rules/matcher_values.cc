@@ -79,8 +79,8 @@ std::string NormalizeHostValue(std::string_view value, bool allow_wildcard, Host
     out->clear();
     return "";
   }
-  if (value.front() == '[' || (value.find(':') != std::string_view::npos &&
-                               value.find(':') != value.rfind(':'))) {
+  if (value.front() == '[' ||
+      (value.find(':') != std::string_view::npos && value.find(':') != value.rfind(':'))) {
     // An IPv6 literal, bracketed or not: canonical text in brackets.
     std::string_view inner = value;
     if (inner.front() == '[') {

@@ -126,7 +126,8 @@ bool RuleLexer::Next(Token* token, RuleError* error) {
     case '"':
       return ReadQuotedString(token, error);
     case '\'':
-      *error = Fail(pos_, "single-quoted strings are not allowed; use `backticks` or \"double quotes\"");
+      *error =
+          Fail(pos_, "single-quoted strings are not allowed; use `backticks` or \"double quotes\"");
       return false;
     default:
       break;
@@ -216,8 +217,9 @@ bool RuleLexer::ReadEscape(std::string* out, RuleError* error) {
         --pos_;  // the first octal digit is part of the value
         break;
       }
-      *error = Fail(at, "invalid escape '\\" + std::string(1, e) +
-                            "' in a double-quoted string (use `backticks` for regular expressions)");
+      *error =
+          Fail(at, "invalid escape '\\" + std::string(1, e) +
+                       "' in a double-quoted string (use `backticks` for regular expressions)");
       return false;
   }
   uint32_t value = 0;

@@ -150,8 +150,8 @@ bool RuleParser::ParseUnary(v1::Matcher* out, int depth) {
       if (!ParseList(out, depth + 1, true)) return false;
       if (token_.kind != TokenKind::kClose) {
         return Fail(token_.offset, "expected '&&', '||' or ')' closing the '(' at column " +
-                                       std::to_string(ErrorAt(rule_, at, "").column) +
-                                       ", got " + Describe(token_));
+                                       std::to_string(ErrorAt(rule_, at, "").column) + ", got " +
+                                       Describe(token_));
       }
       return Advance();
     }
@@ -200,8 +200,8 @@ bool RuleParser::ParseMatcher(v1::Matcher* out) {
 
 // After the '(': strings separated by ',' up to the ')'. *close is where
 // the ')' was.
-bool RuleParser::ParseArguments(std::string_view matcher, size_t max_args,
-                                std::vector<Token>* args, size_t* close) {
+bool RuleParser::ParseArguments(std::string_view matcher, size_t max_args, std::vector<Token>* args,
+                                size_t* close) {
   const std::string name(matcher);
   if (token_.kind == TokenKind::kClose) {
     *close = token_.offset;
@@ -227,9 +227,9 @@ bool RuleParser::ParseArguments(std::string_view matcher, size_t max_args,
       *close = token_.offset;
       return Advance();
     }
-    return Fail(token_.offset,
-                std::string("expected ") + (args->size() < max_args ? "',' or ')'" : "')'") +
-                    " after the arguments of " + name + ", got " + Describe(token_));
+    return Fail(token_.offset, std::string("expected ") +
+                                   (args->size() < max_args ? "',' or ')'" : "')'") +
+                                   " after the arguments of " + name + ", got " + Describe(token_));
   }
 }
 

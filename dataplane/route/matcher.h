@@ -33,24 +33,38 @@ struct MatchInput {
   std::string_view path;    // the routing path
   std::string_view query;   // raw query, without '?'
   const HeaderList* headers = nullptr;
-  const sockaddr* peer = nullptr;           // client address (AF_INET or AF_INET6)
+  const sockaddr* peer = nullptr;          // client address (AF_INET or AF_INET6)
   std::span<const std::string_view> alpn;  // TCP: protocols the client offered
 };
 
 class RouteMatcher {
  public:
-  // Null with *error naming the offending node ("all_of[1].not.host_regexp:
+  // Null with *error naming the offending node ("match.all_of[1].not.path_regexp:
   // invalid regular expression: ...") when `match` is malformed.
-  static std::unique_ptr<const RouteMatcher> Build(const v1::Matcher& match,
-                                                   std::string* error);
+  static std::unique_ptr<const RouteMatcher> Build(const v1::Matcher& match, std::string* error);
   ~RouteMatcher();
 
   bool Matches(const MatchInput& input) const;
 
  private:
   enum class Op : uint8_t {
-    kAll, kAny, kNot, kAnyHost, kHost, kHostWildcard, kHostRegexp, kPath, kPathPrefix,
-    kPathRegexp, kMethod, kHeader, kHeaderRegexp, kQuery, kQueryRegexp, kClientIp, kAlpn,
+    kAll,
+    kAny,
+    kNot,
+    kAnyHost,
+    kHost,
+    kHostWildcard,
+    kHostRegexp,
+    kPath,
+    kPathPrefix,
+    kPathRegexp,
+    kMethod,
+    kHeader,
+    kHeaderRegexp,
+    kQuery,
+    kQueryRegexp,
+    kClientIp,
+    kAlpn,
   };
   struct Node {
     Op op = Op::kAll;

@@ -15,7 +15,7 @@ int64_t DefaultPriority(std::string_view rule, RuleKind kind = RuleKind::kHttp) 
 TEST_CASE("default priority is the rule's length in bytes, as Traefik's len(rule)", "[rules]") {
   CHECK(DefaultPriority("Host(`a.test`)") == 14);
   CHECK(DefaultPriority("Host(`a.test`) && PathPrefix(`/api`)") == 36);
-  CHECK(DefaultPriority("  Host(`a.test`)  ") == 18);  // spaces count, as in Traefik
+  CHECK(DefaultPriority("  Host(`a.test`)  ") == 18);    // spaces count, as in Traefik
   CHECK(DefaultPriority("Path(`/caf\xC3\xA9`)") == 14);  // bytes, not characters
   CHECK(DefaultPriority("HostSNI(`a.test`)", RuleKind::kTcp) == 17);
 }
@@ -52,8 +52,7 @@ TEST_CASE("the compiled tree survives the wire unchanged", "[rules]") {
   REQUIRE(result.ok());
   v1::Matcher copy;
   REQUIRE(copy.ParseFromString(result.rule->match.SerializeAsString()));
-  CHECK(copy.ShortDebugString() ==
-        Expected(R"(all_of {
+  CHECK(copy.ShortDebugString() == Expected(R"(all_of {
           matchers { any_of { matchers { host: "a.test" } matchers { host_wildcard: "*.b.test" } } }
           matchers { not { header { name: "x-debug" value: "1" } } }
           matchers { query_regexp { name: "v" value: "^[0-9]+$" } } })"));

@@ -30,8 +30,9 @@ TEST_CASE("syntax errors name the column and what was expected", "[rules]") {
           {"Host(`a`) Path(`/`)",
            "column 11: expected '&&', '||' or the end of the rule, got 'Path'"},
           {"Host(`a`))", "column 10: ')' without a matching '('"},
-          {"(Host(`a`)", "column 11: expected '&&', '||' or ')' closing the '(' at column 1, "
-                         "got the end of the rule"},
+          {"(Host(`a`)",
+           "column 11: expected '&&', '||' or ')' closing the '(' at column 1, "
+           "got the end of the rule"},
           {"Host(`a`) && (Path(`/`) || Method(`GET`) Header(`a`,`b`))",
            "column 42: expected '&&', '||' or ')' closing the '(' at column 14, got 'Header'"},
           {"()", "column 2: expected a matcher, '!' or '(', got ')'"},
@@ -39,14 +40,18 @@ TEST_CASE("syntax errors name the column and what was expected", "[rules]") {
           {"Host", "column 5: expected '(' after Host, got the end of the rule"},
           {"PathPrefix(`/a` `/b`)",
            "column 17: expected ')' after the arguments of PathPrefix, got a string"},
-          {"PathPrefix(`/a`", "column 16: expected ')' after the arguments of PathPrefix, "
-                              "got the end of the rule"},
-          {"Header(`a` `b`)", "column 12: expected ',' or ')' after the arguments of Header, "
-                              "got a string"},
-          {"Host(`a`,)", "column 10: expected a string argument of Host in `backticks` or "
-                         "\"double quotes\", got ')'"},
-          {"Host(a)", "column 6: expected a string argument of Host in `backticks` or "
-                      "\"double quotes\", got 'a'"},
+          {"PathPrefix(`/a`",
+           "column 16: expected ')' after the arguments of PathPrefix, "
+           "got the end of the rule"},
+          {"Header(`a` `b`)",
+           "column 12: expected ',' or ')' after the arguments of Header, "
+           "got a string"},
+          {"Host(`a`,)",
+           "column 10: expected a string argument of Host in `backticks` or "
+           "\"double quotes\", got ')'"},
+          {"Host(a)",
+           "column 6: expected a string argument of Host in `backticks` or "
+           "\"double quotes\", got 'a'"},
           {"Host(`a`) && `b`", "column 14: expected a matcher, '!' or '(', got a string"},
           {"Host(`a`) # comment", "column 11: unexpected character '#'"},
           {"Host(`a`) \xC3\xA9", "column 11: unexpected character U+00E9"},
@@ -59,22 +64,28 @@ TEST_CASE("syntax errors name the column and what was expected", "[rules]") {
 TEST_CASE("string literal errors", "[rules]") {
   CheckAll(
       {
-          {"Host('a')", "column 6: single-quoted strings are not allowed; use `backticks` or "
-                        "\"double quotes\""},
+          {"Host('a')",
+           "column 6: single-quoted strings are not allowed; use `backticks` or "
+           "\"double quotes\""},
           {"Host(`a)", "column 6: unterminated string: the backtick opened here is never closed"},
-          {"Host(\"a)", "column 6: unterminated string: the '\"' opened here is never closed on "
-                        "its line"},
-          {"Host(\"a\n\")", "column 6: unterminated string: the '\"' opened here is never "
-                            "closed on its line"},
+          {"Host(\"a)",
+           "column 6: unterminated string: the '\"' opened here is never closed on "
+           "its line"},
+          {"Host(\"a\n\")",
+           "column 6: unterminated string: the '\"' opened here is never "
+           "closed on its line"},
           {"Host(\"a\\", "column 8: unterminated string: '\\' at the end of the rule"},
-          {R"(PathRegexp("\d+"))", "column 13: invalid escape '\\d' in a double-quoted string "
-                                   "(use `backticks` for regular expressions)"},
-          {R"(Path("\'"))", "column 7: invalid escape '\\'' in a double-quoted string "
-                            "(use `backticks` for regular expressions)"},
+          {R"(PathRegexp("\d+"))",
+           "column 13: invalid escape '\\d' in a double-quoted string "
+           "(use `backticks` for regular expressions)"},
+          {R"(Path("\'"))",
+           "column 7: invalid escape '\\'' in a double-quoted string "
+           "(use `backticks` for regular expressions)"},
           {R"(Path("/\xZZ"))", "column 8: escape '\\x' needs 2 hex digits"},
           {R"(Path("/\u12"))", "column 8: escape '\\u' needs 4 hex digits"},
-          {R"(Path("/\9"))", "column 8: invalid escape '\\9' in a double-quoted string "
-                             "(use `backticks` for regular expressions)"},
+          {R"(Path("/\9"))",
+           "column 8: invalid escape '\\9' in a double-quoted string "
+           "(use `backticks` for regular expressions)"},
           {R"(Path("/\400"))", "column 8: octal escape is above \\377"},
           {R"(Path("/\18"))", "column 8: escape '\\1' needs 3 octal digits"},
           {R"(Path("/\uD800"))", "column 8: escape is not a valid Unicode code point"},
@@ -106,10 +117,12 @@ TEST_CASE("unknown matchers, matchers of the other kind, arity", "[rules]") {
       RuleKind::kHttp);
   CheckAll(
       {
-          {"Host(`a`)", "column 1: Host is an HTTP matcher; TCP rules take ClientIP, HostSNI, "
-                        "HostSNIRegexp, ALPN"},
-          {"HostSni(`a`)", "column 1: unknown matcher 'HostSni'; TCP rules take ClientIP, "
-                           "HostSNI, HostSNIRegexp, ALPN"},
+          {"Host(`a`)",
+           "column 1: Host is an HTTP matcher; TCP rules take ClientIP, HostSNI, "
+           "HostSNIRegexp, ALPN"},
+          {"HostSni(`a`)",
+           "column 1: unknown matcher 'HostSni'; TCP rules take ClientIP, "
+           "HostSNI, HostSNIRegexp, ALPN"},
           {"ALPN(`h2`, `http/1.1`)", "column 12: ALPN takes at most 1 argument"},
       },
       RuleKind::kTcp);
@@ -119,20 +132,25 @@ TEST_CASE("invalid values: hosts, paths, methods, headers, regexps, CIDRs", "[ru
   CheckAll(
       {
           {"Host(``)", "column 6: Host: invalid host '': empty host"},
-          {"Host(`b\xC3\xBC""cher.example`)", "column 6: Host: invalid host 'b\xC3\xBC"
-                                          "cher.example': non-ASCII characters are not "
-                                          "allowed; write the name in punycode (xn--...)"},
+          {"Host(`b\xC3\xBC"
+           "cher.example`)",
+           "column 6: Host: invalid host 'b\xC3\xBC"
+           "cher.example': non-ASCII characters are not "
+           "allowed; write the name in punycode (xn--...)"},
           {"Host(`example.com:8080`)",
            "column 6: Host: invalid host 'example.com:8080': a host must not carry a port"},
           {"Host(`a..b`)", "column 6: Host: invalid host 'a..b': host name has an empty label"},
           {"Host(`a b`)", "column 6: Host: invalid host 'a b': host name contains ' '"},
           {"Host(`a/b`)", "column 6: Host: invalid host 'a/b': host name contains '/'"},
-          {"Host(`a.*.com`)", "column 6: Host: invalid host 'a.*.com': '*' is allowed only as "
-                              "the whole host or as the first label"},
-          {"Host(`*.`)", "column 6: Host: invalid host '*.': '*' is allowed only as the whole "
-                         "host or as the first label"},
-          {"Host(`[::1]:80`)", "column 6: Host: invalid host '[::1]:80': an IPv6 host must end "
-                               "with ']' and carry no port"},
+          {"Host(`a.*.com`)",
+           "column 6: Host: invalid host 'a.*.com': '*' is allowed only as "
+           "the whole host or as the first label"},
+          {"Host(`*.`)",
+           "column 6: Host: invalid host '*.': '*' is allowed only as the whole "
+           "host or as the first label"},
+          {"Host(`[::1]:80`)",
+           "column 6: Host: invalid host '[::1]:80': an IPv6 host must end "
+           "with ']' and carry no port"},
           {"Host(`[::g]`)", "column 6: Host: invalid host '[::g]': invalid IPv6 address"},
           {"Host(`.`)", "column 6: Host: invalid host '.': empty host name"},
           {"Path(`products`)", "column 6: Path: path 'products' does not start with '/'"},
@@ -146,8 +164,9 @@ TEST_CASE("invalid values: hosts, paths, methods, headers, regexps, CIDRs", "[ru
            "column 12: HostRegexp: invalid regular expression: missing ]: [a-"},
           {"HostRegexp(`\xC3\xA9`)",
            "column 12: HostRegexp: non-ASCII characters are not allowed in a host pattern"},
-          {"HeaderRegexp(`a`, `(?P<n`)", "column 19: HeaderRegexp: invalid regular expression: "
-                                         "invalid named capture group: (?P<n"},
+          {"HeaderRegexp(`a`, `(?P<n`)",
+           "column 19: HeaderRegexp: invalid regular expression: "
+           "invalid named capture group: (?P<n"},
           {"QueryRegexp(`a`, `*`)",
            "column 18: QueryRegexp: invalid regular expression: no argument for repetition "
            "operator: *"},
@@ -167,9 +186,10 @@ TEST_CASE("invalid values: hosts, paths, methods, headers, regexps, CIDRs", "[ru
       RuleKind::kHttp);
   CheckAll(
       {
-          {"HostSNI(`*.example.com`)", "column 9: HostSNI: invalid host '*.example.com': "
-                                       "wildcards are not supported here; use a regular "
-                                       "expression"},
+          {"HostSNI(`*.example.com`)",
+           "column 9: HostSNI: invalid host '*.example.com': "
+           "wildcards are not supported here; use a regular "
+           "expression"},
           {"HostSNIRegexp(`(`)",
            "column 15: HostSNIRegexp: invalid regular expression: missing ): ("},
           {"ALPN(`acme-tls/1`)", "column 6: ALPN: protocol 'acme-tls/1' is not allowed"},
@@ -189,8 +209,9 @@ TEST_CASE("limits: size, nesting depth, tree height", "[rules]") {
   CHECK(deep.error.ToString() == "column 4: nesting deeper than 3 levels of '(' and '!'");
 
   // Default limits: 64 levels; far deeper input fails cleanly, no stack overflow.
-  CHECK(ErrorOf(std::string(100000, '(')) == "column 65537: rule is longer than 65536 bytes "
-                                              "(100000)");
+  CHECK(ErrorOf(std::string(100000, '(')) ==
+        "column 65537: rule is longer than 65536 bytes "
+        "(100000)");
   CHECK(ErrorOf(std::string(1000, '!') + "Host(`a`)") ==
         "column 65: nesting deeper than 64 levels of '(' and '!'");
   CHECK(ErrorOf(std::string(65, '(') + "Host(`a`)" + std::string(65, ')')) ==

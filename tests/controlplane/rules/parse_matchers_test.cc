@@ -31,8 +31,7 @@ TEST_CASE("HTTP matchers and the normal form of their values", "[rules]") {
           {"Host(`::1`)", R"(host: "[::1]")"},
           {"Host(`my_host.internal`)", R"(host: "my_host.internal")"},
           {"Host(`xn--bcher-kva.example`)", R"(host: "xn--bcher-kva.example")"},
-          {"HostRegexp(`^[a-z]+\\.example\\.com$`)",
-           R"(host_regexp: "^[a-z]+\\.example\\.com$")"},
+          {"HostRegexp(`^[a-z]+\\.example\\.com$`)", R"(host_regexp: "^[a-z]+\\.example\\.com$")"},
           {"Path(`/products`)", R"(path: "/products")"},
           {"PathPrefix(`/api`)", R"(path_prefix: "/api")"},
           {"PathRegexp(`\\.(jpeg|jpg|png)$`)", R"(path_regexp: "\\.(jpeg|jpg|png)$")"},
@@ -76,8 +75,8 @@ TEST_CASE("TCP matchers", "[rules]") {
 }
 
 TEST_CASE("matcher names in Traefik's four spellings", "[rules]") {
-  for (const char* rule : {"PathPrefix(`/a`)", "pathprefix(`/a`)", "PATHPREFIX(`/a`)",
-                           "Pathprefix(`/a`)"}) {
+  for (const char* rule :
+       {"PathPrefix(`/a`)", "pathprefix(`/a`)", "PATHPREFIX(`/a`)", "Pathprefix(`/a`)"}) {
     INFO(rule);
     CHECK(Tree(rule) == Expected(R"(path_prefix: "/a")"));
   }

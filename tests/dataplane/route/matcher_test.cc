@@ -3,8 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <catch2/catch.hpp>
 #include <google/protobuf/text_format.h>
+#include <catch2/catch.hpp>
 
 namespace portico::dataplane {
 namespace {
@@ -97,8 +97,7 @@ TEST_CASE("method compares exactly", "[matcher]") {
   CHECK_FALSE(get->Matches(in));
 }
 
-TEST_CASE("headers: any field with the name, values trimmed, names case-insensitive",
-          "[matcher]") {
+TEST_CASE("headers: any field with the name, values trimmed, names case-insensitive", "[matcher]") {
   HeaderList headers = {{"Accept", "text/html"}, {"X-Canary", " 0 "}, {"x-canary", "1"}};
   MatchInput in = Request("h");
   in.headers = &headers;
@@ -149,17 +148,15 @@ TEST_CASE("query: Go's ParseQuery semantics", "[matcher]") {
   CHECK_FALSE(q("other=42+x", re));
 }
 
-TEST_CASE("client IP: the peer address only, IPv4-mapped peers match IPv4 networks",
-          "[matcher]") {
+TEST_CASE("client IP: the peer address only, IPv4-mapped peers match IPv4 networks", "[matcher]") {
   auto net = Build(R"(client_ip: "10.0.0.0/8")");
   auto v6 = Build(R"(client_ip: "2001:db8::/32")");
   MatchInput in = Request("h");
   CHECK_FALSE(net->Matches(in));  // no peer
-  for (auto [ip, in_net, in_v6] : {std::tuple{"10.1.2.3", true, false},
-                                   std::tuple{"11.0.0.1", false, false},
-                                   std::tuple{"::ffff:10.9.9.9", true, false},
-                                   std::tuple{"2001:db8::7", false, true},
-                                   std::tuple{"2001:db9::7", false, false}}) {
+  for (auto [ip, in_net, in_v6] :
+       {std::tuple{"10.1.2.3", true, false}, std::tuple{"11.0.0.1", false, false},
+        std::tuple{"::ffff:10.9.9.9", true, false}, std::tuple{"2001:db8::7", false, true},
+        std::tuple{"2001:db9::7", false, false}}) {
     INFO(ip);
     sockaddr_storage peer = Peer(ip);
     in.peer = reinterpret_cast<const sockaddr*>(&peer);
