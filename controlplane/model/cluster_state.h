@@ -6,9 +6,11 @@
 #include <map>
 #include <vector>
 
+#include "controlplane/crd/crd_objects.h"
 #include "controlplane/model/endpoint_slice.h"
 #include "controlplane/model/ingress.h"
 #include "controlplane/model/object_meta.h"
+#include "controlplane/model/secret.h"
 #include "controlplane/model/service.h"
 #include "controlplane/source/source_object.h"
 
@@ -18,6 +20,8 @@ struct ClusterState {
   std::map<ObjectKey, Service> services;
   std::map<ObjectKey, EndpointSlice> endpoint_slices;
   std::map<ObjectKey, Ingress> ingresses;
+  std::map<ObjectKey, Secret> secrets;  // values are secret: never log them
+  crd::CrdObjects crds;  // IngressRoute, Middleware, ... (portico.dev and traefik.io)
 };
 
 struct ClusterStateBuild {

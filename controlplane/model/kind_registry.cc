@@ -3,6 +3,7 @@
 #include <array>
 #include <map>
 
+#include "controlplane/crd/crd_kind_decoders.h"
 #include "controlplane/model/cluster_state.h"
 
 namespace portico::controlplane {
@@ -32,6 +33,46 @@ constexpr std::array kKinds = {
               &DecodeInto<EndpointSlice, &DecodeEndpointSlice, &ClusterState::endpoint_slices>},
     KindEntry{"networking.k8s.io/v1", "Ingress",
               &DecodeInto<Ingress, &DecodeIngress, &ClusterState::ingresses>},
+    KindEntry{"v1", "Secret", &DecodeInto<Secret, &DecodeSecret, &ClusterState::secrets>},
+    KindEntry{"portico.dev/v1alpha1", "IngressRoute",
+              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes>},
+    KindEntry{"portico.dev/v1alpha1", "IngressRouteTCP",
+              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes_tcp>},
+    KindEntry{"portico.dev/v1alpha1", "IngressRouteUDP",
+              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes_udp>},
+    KindEntry{"portico.dev/v1alpha1", "Middleware",
+              &crd::DecodeCrdKind<&crd::CrdObjects::middlewares>},
+    KindEntry{"portico.dev/v1alpha1", "MiddlewareTCP",
+              &crd::DecodeCrdKind<&crd::CrdObjects::middlewares_tcp>},
+    KindEntry{"portico.dev/v1alpha1", "TLSOption",
+              &crd::DecodeCrdKind<&crd::CrdObjects::tls_options>},
+    KindEntry{"portico.dev/v1alpha1", "TLSStore",
+              &crd::DecodeCrdKind<&crd::CrdObjects::tls_stores>},
+    KindEntry{"portico.dev/v1alpha1", "ServersTransport",
+              &crd::DecodeCrdKind<&crd::CrdObjects::servers_transports>},
+    KindEntry{"portico.dev/v1alpha1", "ServersTransportTCP",
+              &crd::DecodeCrdKind<&crd::CrdObjects::servers_transports_tcp>},
+    KindEntry{"portico.dev/v1alpha1", "WeightedService",
+              &crd::DecodeCrdKind<&crd::CrdObjects::weighted_services>},
+    KindEntry{"traefik.io/v1alpha1", "IngressRoute",
+              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes>},
+    KindEntry{"traefik.io/v1alpha1", "IngressRouteTCP",
+              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes_tcp>},
+    KindEntry{"traefik.io/v1alpha1", "IngressRouteUDP",
+              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes_udp>},
+    KindEntry{"traefik.io/v1alpha1", "Middleware",
+              &crd::DecodeCrdKind<&crd::CrdObjects::middlewares>},
+    KindEntry{"traefik.io/v1alpha1", "MiddlewareTCP",
+              &crd::DecodeCrdKind<&crd::CrdObjects::middlewares_tcp>},
+    KindEntry{"traefik.io/v1alpha1", "TLSOption",
+              &crd::DecodeCrdKind<&crd::CrdObjects::tls_options>},
+    KindEntry{"traefik.io/v1alpha1", "TLSStore", &crd::DecodeCrdKind<&crd::CrdObjects::tls_stores>},
+    KindEntry{"traefik.io/v1alpha1", "ServersTransport",
+              &crd::DecodeCrdKind<&crd::CrdObjects::servers_transports>},
+    KindEntry{"traefik.io/v1alpha1", "ServersTransportTCP",
+              &crd::DecodeCrdKind<&crd::CrdObjects::servers_transports_tcp>},
+    KindEntry{"traefik.io/v1alpha1", "TraefikService",
+              &crd::DecodeCrdKind<&crd::CrdObjects::weighted_services>},
 };
 
 }  // namespace
