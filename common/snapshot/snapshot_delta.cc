@@ -22,13 +22,31 @@ bool HandledApart(const FieldDescriptor* field) {
          field->number() == v1::Snapshot::kClustersFieldNumber;
 }
 
+// Serialized bytes stand in for deep equality: generated serialization is
+// far faster than reflective comparison, and a false "changed" (map order)
+// only makes a delta larger, never wrong.
+bool SameBytes(const google::protobuf::Message& a, const google::protobuf::Message& b) {
+  return a.ByteSizeLong() == b.ByteSizeLong() && a.SerializeAsString() == b.SerializeAsString();
+}
+
 bool FieldEqual(const v1::Snapshot& a, const v1::Snapshot& b, const FieldDescriptor* field) {
   const auto* reflection = a.GetReflection();
   if (field->is_repeated()) {
-    if (reflection->FieldSize(a, field) != reflection->FieldSize(b, field)) return false;
+    int size = reflection->FieldSize(a, field);
+    if (size != reflection->FieldSize(b, field)) return false;
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      for (int i = 0; i < size; ++i) {
+        if (!SameBytes(reflection->GetRepeatedMessage(a, field, i),
+                       reflection->GetRepeatedMessage(b, field, i))) {
+          return false;
+        }
+      }
+      return true;
+    }
   } else if (reflection->HasField(a, field) != reflection->HasField(b, field)) {
     return false;
   }
+  // Scalars and single messages: cheap enough to compare reflectively.
   MessageDifferencer differencer;
   const auto* descriptor = v1::Snapshot::descriptor();
   for (int i = 0; i < descriptor->field_count(); ++i) {
@@ -69,7 +87,7 @@ v1::SnapshotDelta BuildSnapshotDelta(const v1::Snapshot& base, const v1::Snapsho
     } else if (order > 0) {
       *delta.add_upserted_clusters() = target.clusters(t++);
     } else {
-      if (!MessageDifferencer::Equals(base.clusters(b), target.clusters(t))) {
+      if (!SameBytes(base.clusters(b), target.clusters(t))) {
         *delta.add_upserted_clusters() = target.clusters(t);
       }
       ++b;
@@ -83,14 +101,9 @@ std::string ApplySnapshotDelta(const v1::Snapshot& base, const v1::SnapshotDelta
                                const std::string& version, v1::Snapshot* out) {
   const auto* descriptor = v1::Snapshot::descriptor();
   const auto* reflection = out->GetReflection();
-  v1::Snapshot result;
-  // Everything but the clusters starts from the base...
-  FieldMask kept;
-  for (int i = 0; i < descriptor->field_count(); ++i) {
-    const FieldDescriptor* field = descriptor->field(i);
-    if (!HandledApart(field)) kept.add_paths(field->name());
-  }
-  CopyFields(base, kept, &result);
+  // Everything starts from the base (a generated copy: fast)...
+  v1::Snapshot result = base;
+  result.clear_version();
   // ...then the replaced fields are taken from the delta.
   FieldMask replaced;
   for (uint32_t number : delta.replaced_fields()) {
@@ -103,24 +116,47 @@ std::string ApplySnapshotDelta(const v1::Snapshot& base, const v1::SnapshotDelta
   }
   if (replaced.paths_size() > 0) CopyFields(delta.replaced(), replaced, &result);
 
-  std::map<std::string_view, const v1::Cluster*> clusters;
-  for (const v1::Cluster& cluster : base.clusters()) {
-    if (!clusters.emplace(cluster.name(), &cluster).second) {
-      return "the base holds cluster " + cluster.name() + " twice";
-    }
-  }
-  for (const std::string& name : delta.removed_clusters()) {
-    if (clusters.erase(name) == 0) return "the delta removes cluster " + name + ", absent from the base";
-  }
+  // Clusters: one merge of the base's (sorted) list with the sorted upserts,
+  // moving the base's clusters rather than copying them.
   std::map<std::string_view, const v1::Cluster*> upserts;
   for (const v1::Cluster& cluster : delta.upserted_clusters()) {
     if (!upserts.emplace(cluster.name(), &cluster).second) {
       return "the delta upserts cluster " + cluster.name() + " twice";
     }
   }
-  for (const auto& [name, cluster] : upserts) clusters[name] = cluster;
-  result.mutable_clusters()->Reserve(static_cast<int>(clusters.size()));
-  for (const auto& [name, cluster] : clusters) *result.add_clusters() = *cluster;
+  std::map<std::string_view, bool> removals;  // name → found in the base
+  for (const std::string& name : delta.removed_clusters()) removals.emplace(name, false);
+  google::protobuf::RepeatedPtrField<v1::Cluster> old;
+  old.Swap(result.mutable_clusters());
+  result.mutable_clusters()->Reserve(old.size() + static_cast<int>(upserts.size()));
+  auto next_upsert = upserts.begin();
+  std::string_view previous;
+  for (v1::Cluster& cluster : old) {
+    std::string_view name = cluster.name();
+    if (!previous.empty() && name <= previous) {
+      return "the base's clusters are not sorted and unique at " + cluster.name();
+    }
+    previous = name;
+    for (; next_upsert != upserts.end() && next_upsert->first < name; ++next_upsert) {
+      *result.add_clusters() = *next_upsert->second;
+    }
+    bool replaced_here = next_upsert != upserts.end() && next_upsert->first == name;
+    if (auto removal = removals.find(name); removal != removals.end()) {
+      removal->second = true;
+      if (!replaced_here) continue;
+    }
+    if (replaced_here) {
+      *result.add_clusters() = *(next_upsert++)->second;
+    } else {
+      *result.add_clusters() = std::move(cluster);
+    }
+  }
+  for (; next_upsert != upserts.end(); ++next_upsert) *result.add_clusters() = *next_upsert->second;
+  for (const auto& [name, found] : removals) {
+    if (!found) {
+      return "the delta removes cluster " + std::string(name) + ", absent from the base";
+    }
+  }
 
   std::string digest = SnapshotDigest(result);
   if (digest != version) {

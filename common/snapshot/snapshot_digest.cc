@@ -7,7 +7,6 @@
 namespace portico {
 namespace {
 
-// Serializes every field but `version`, with map entries in key order.
 void SerializeDeterministic(const v1::Snapshot& snapshot, std::string* bytes) {
   google::protobuf::io::StringOutputStream stream(bytes);
   google::protobuf::io::CodedOutputStream coded(&stream);
@@ -16,14 +15,15 @@ void SerializeDeterministic(const v1::Snapshot& snapshot, std::string* bytes) {
 }  // CodedOutputStream flushes into `bytes` when destroyed
 
 // Serializes every field but `version`, with map entries in key order.
+// Fields are written in field-number order, so `version` (field 1) leads:
+// its bytes are cut off instead of serializing a copy without it.
 std::string DeterministicBytesWithoutVersion(const v1::Snapshot& snapshot) {
   std::string bytes;
-  if (snapshot.version().empty()) {
-    SerializeDeterministic(snapshot, &bytes);
-  } else {
-    v1::Snapshot copy = snapshot;
-    copy.clear_version();
-    SerializeDeterministic(copy, &bytes);
+  SerializeDeterministic(snapshot, &bytes);
+  if (!snapshot.version().empty()) {
+    size_t size = snapshot.version().size();
+    size_t header = 1 + google::protobuf::io::CodedOutputStream::VarintSize64(size);
+    bytes.erase(0, header + size);
   }
   return bytes;
 }

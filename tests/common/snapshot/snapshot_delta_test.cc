@@ -134,3 +134,22 @@ TEST_CASE("equal snapshots give an empty delta", "[delta]") {
 
 }  // namespace
 }  // namespace portico
+
+namespace portico {
+namespace {
+
+TEST_CASE("the digest ignores the version field, whatever its length", "[digest]") {
+  v1::Snapshot s = Base();
+  std::string digest = SnapshotDigest(s);
+  for (size_t length : {1u, 127u, 128u, 300u, 20000u}) {
+    v1::Snapshot copy = s;
+    copy.set_version(std::string(length, 'v'));
+    CHECK(SnapshotDigest(copy) == digest);
+  }
+  v1::Snapshot unversioned = s;
+  unversioned.clear_version();
+  CHECK(SnapshotDigest(unversioned) == digest);
+}
+
+}  // namespace
+}  // namespace portico

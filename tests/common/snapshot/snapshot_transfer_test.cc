@@ -48,7 +48,12 @@ TEST_CASE("a payload is cut into bounded chunks and reassembled exactly", "[tran
 
 TEST_CASE("default chunks stay under 1 MiB", "[transfer]") {
   std::string payload(3u << 20, 'x');
-  for (const auto& m : BuildTransfer(Begin(), payload)) CHECK(m.ByteSizeLong() <= (1u << 20));
+  for (const auto& m : BuildTransfer(Begin(), payload)) {
+    CHECK(m.ByteSizeLong() <= kSnapshotChunkBytes + 64);
+  }
+  TransferAssembler a;
+  CHECK(FeedAll(&a, BuildTransfer(Begin(), payload, kMaxSnapshotChunkBytes)) == Step::kCommitted);
+  CHECK(FeedAll(&a, BuildTransfer(Begin(), payload, kMaxSnapshotChunkBytes + 1)) == Step::kError);
 }
 
 TEST_CASE("UP_TO_DATE is a lone begin", "[transfer]") {

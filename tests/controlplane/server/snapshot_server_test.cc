@@ -303,7 +303,7 @@ TEST_CASE("snapshots published while a push is unanswered: only the newest follo
   CHECK(next.begin.base_version() == first.begin.version());
 }
 
-TEST_CASE("a snapshot over 8 MiB travels in chunks of at most 1 MiB", "[protocol]") {
+TEST_CASE("a snapshot over 8 MiB travels in chunks of 64 KiB", "[protocol]") {
   StartedServer s;
   SnapshotPtr big = MakeSnapshot("a-rather-long-host-label-to-make-routes-bigger", 100'000, 1);
   s.server.Publish(big);
