@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "dataplane/config/runtime_config.h"
+#include "dataplane/upstream/passive_health.h"
 #include "dataplane/worker/proxy_options.h"
 
 namespace portico::dataplane {
@@ -34,26 +35,18 @@ class RoundRobinPicker {
   uint64_t ReportFailure(const Cluster& cluster, const std::string& endpoint, uint64_t now_ms);
   // Applies an ejection another worker decided (loop times share one
   // monotonic clock); keeps the share cap of `cluster_size`.
-  void ApplyEjection(const std::string& cluster, const std::string& endpoint,
-                     size_t cluster_size, uint64_t until_ms, uint64_t now_ms);
+  void ApplyEjection(const std::string& cluster, const std::string& endpoint, size_t cluster_size,
+                     uint64_t until_ms, uint64_t now_ms);
 
   bool Ejected(const Cluster& cluster, const std::string& endpoint, uint64_t now_ms);
   uint64_t ejections_total() const { return ejections_total_; }
 
  private:
-  struct EndpointHealth {
-    int consecutive_failures = 0;
-    int ejections = 0;           // how often it was ejected (grows the ejection time)
-    uint64_t ejected_until = 0;  // loop time; 0: not ejected
-  };
   struct ClusterState {
     uint64_t next = 0;
     int ejected = 0;  // endpoints with ejected_until != 0
     absl::flat_hash_map<std::string, EndpointHealth> endpoints;
   };
-  // True while `health` is ejected; ends an ejection that has run out.
-  bool StillEjected(ClusterState& state, EndpointHealth& health, uint64_t now_ms);
-
   PassiveHealthPolicy policy_;
   absl::flat_hash_map<std::string, ClusterState> clusters_;
   uint64_t ejections_total_ = 0;
