@@ -29,6 +29,7 @@ class CompileContext {
   ClusterResolver& resolver() { return resolver_; }
   void AddRoute(RouteCandidate candidate) { candidates_.push_back(std::move(candidate)); }
   void AddDiagnostic(Diagnostic diagnostic) { diagnostics_.push_back(std::move(diagnostic)); }
+  std::vector<Certificate>& certificates() { return certificates_; }
 
   std::vector<RouteCandidate>& candidates() { return candidates_; }
   std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
@@ -37,6 +38,7 @@ class CompileContext {
   ClusterResolver resolver_;
   std::vector<RouteCandidate> candidates_;
   std::vector<Diagnostic> diagnostics_;
+  std::vector<Certificate> certificates_;
 };
 
 }  // namespace portico::controlplane

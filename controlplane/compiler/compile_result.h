@@ -31,7 +31,17 @@ struct Route {
   std::string path;     // Prefix paths carry no trailing '/' ("/" stays "/")
   std::string cluster;  // "" when the backend did not resolve: the proxy answers 503
   std::string source;   // "Ingress/<namespace>/<name>"
+  bool tls = false;     // serves TLS requests only (else plaintext only)
   bool operator==(const Route&) const = default;
+};
+
+// A serving certificate from a kubernetes.io/tls Secret, checked by the
+// TlsProcessor. The key is secret: never log it or put it in a message.
+struct Certificate {
+  std::string name;  // "<namespace>/<secret>"
+  std::string cert_chain_pem;
+  std::string private_key_pem;
+  bool operator==(const Certificate&) const = default;
 };
 
 // A problem with one object, shaped like a status condition so a later
@@ -46,6 +56,7 @@ struct Diagnostic {
 struct CompileResult {
   std::vector<Route> routes;
   std::vector<Cluster> clusters;  // sorted by name, only those some route uses
+  std::vector<Certificate> certificates;  // sorted by name
   std::vector<Diagnostic> diagnostics;
 };
 

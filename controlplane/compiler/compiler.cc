@@ -7,6 +7,7 @@
 
 #include "controlplane/compiler/compile_context.h"
 #include "controlplane/compiler/ingress_processor.h"
+#include "controlplane/compiler/tls_processor.h"
 
 namespace portico::controlplane {
 namespace {
@@ -15,7 +16,7 @@ using Processor = void (*)(const ClusterState&, CompileContext*);
 
 // The documented processor order; later processors (IngressRoute, ...) are
 // appended here.
-constexpr std::array<Processor, 1> kProcessors = {&RunIngressProcessor};
+constexpr std::array<Processor, 2> kProcessors = {&RunIngressProcessor, &RunTlsProcessor};
 
 int HostClass(const std::string& host) {
   if (host.empty()) return 2;
@@ -37,7 +38,7 @@ std::string Describe(PathKind kind, const std::string& path) {
 // Keeps the first candidate of every (host, kind, path) in precedence order.
 std::vector<Route> SettleConflicts(std::vector<RouteCandidate>& candidates,
                                    std::vector<Diagnostic>* diagnostics) {
-  auto match_key = [](const Route& r) { return std::tie(r.host, r.kind, r.path); };
+  auto match_key = [](const Route& r) { return std::tie(r.host, r.kind, r.path, r.tls); };
   std::sort(candidates.begin(), candidates.end(),
             [&](const RouteCandidate& a, const RouteCandidate& b) {
               if (match_key(a.route) != match_key(b.route)) {
@@ -85,6 +86,7 @@ CompileResult Compile(const ClusterState& state) {
   result.routes = SettleConflicts(context.candidates(), &result.diagnostics);
   std::sort(result.routes.begin(), result.routes.end(), RouteMatchOrder);
   result.clusters = UsedClusters(result.routes, context.resolver().clusters());
+  result.certificates = std::move(context.certificates());
   std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {
                      return std::tie(a.object, a.message) < std::tie(b.object, b.message);

@@ -1,7 +1,9 @@
 // The compiler: a pure function from ClusterState to Portico's routing model.
-// No I/O, no clock; equal input gives equal output. Thread-safe (no state).
+// No I/O; equal input gives equal output. Thread-safe (no state). One clock
+// read: TlsProcessor leaves out certificates outside their validity period.
 //
-// Processors run in this order over the one state: IngressProcessor. Then
+// Processors run in this order over the one state: IngressProcessor,
+// TlsProcessor (certificates, TLS-only routes). Then
 // conflicts are settled, unused clusters pruned and everything sorted.
 //
 // Route order, which proxies rely on (first match wins):

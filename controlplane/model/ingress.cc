@@ -121,6 +121,26 @@ std::string DecodeRule(const JsonField& field, IngressRule* out) {
   return "";
 }
 
+std::string DecodeTls(const JsonField& field, IngressTls* out) {
+  if (std::string e = field.ExpectObject(); !e.empty()) return e;
+  JsonField hosts = field.Member("hosts");
+  if (std::string e = hosts.ExpectList(); !e.empty()) return e;
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    std::string raw, host;
+    if (std::string e = hosts.Index(i).GetRequiredString(&raw); !e.empty()) return e;
+    if (std::string e = NormalizeIngressHost(raw, &host); !e.empty()) {
+      return hosts.Index(i).Error(e + ", got " + Quoted(raw));
+    }
+    out->hosts.push_back(std::move(host));
+  }
+  JsonField secret = field.Member("secretName");
+  if (std::string e = secret.GetString(&out->secret_name); !e.empty()) return e;
+  if (!out->secret_name.empty() && !IsDnsSubdomain(out->secret_name)) {
+    return secret.Error("must be a Secret name (DNS subdomain), got " + Quoted(out->secret_name));
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string DecodeIngress(const JsonField& object, Ingress* out) {
@@ -139,6 +159,13 @@ std::string DecodeIngress(const JsonField& object, Ingress* out) {
     IngressRule rule;
     if (std::string e = DecodeRule(rules.Index(i), &rule); !e.empty()) return e;
     out->rules.push_back(std::move(rule));
+  }
+  JsonField tls = spec.Member("tls");
+  if (std::string e = tls.ExpectList(); !e.empty()) return e;
+  for (size_t i = 0; i < tls.size(); ++i) {
+    IngressTls entry;
+    if (std::string e = DecodeTls(tls.Index(i), &entry); !e.empty()) return e;
+    out->tls.push_back(std::move(entry));
   }
   return "";
 }

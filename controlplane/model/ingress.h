@@ -33,10 +33,17 @@ struct IngressRule {
   std::vector<IngressPath> paths;
 };
 
+// One entry of spec.tls: hosts served over TLS with the Secret's certificate.
+struct IngressTls {
+  std::vector<std::string> hosts;  // lowercase; may start with "*."
+  std::string secret_name;         // "" when the entry names none (default certificate)
+};
+
 struct Ingress {
   ObjectMeta meta;
   std::optional<IngressBackend> default_backend;
   std::vector<IngressRule> rules;
+  std::vector<IngressTls> tls;
 };
 
 // Decodes the Ingress-specific fields of `object`. Returns "" or a precise

@@ -13,6 +13,7 @@ void TranslateRoute(const Route& route, v1::Route* out) {
   out->mutable_path()->set_path(route.path);
   out->set_cluster(route.cluster);
   out->set_source(route.source);
+  if (route.tls) out->mutable_tls();
 }
 
 void TranslateCluster(const Cluster& cluster, v1::Cluster* out) {
@@ -31,6 +32,12 @@ v1::Snapshot TranslateSnapshot(const CompileResult& result) {
   v1::Snapshot snapshot;
   for (const Route& route : result.routes) TranslateRoute(route, snapshot.add_routes());
   for (const Cluster& cluster : result.clusters) TranslateCluster(cluster, snapshot.add_clusters());
+  for (const Certificate& certificate : result.certificates) {
+    v1::Certificate* c = snapshot.add_certificates();
+    c->set_name(certificate.name);
+    c->set_cert_chain_pem(certificate.cert_chain_pem);
+    c->set_private_key_pem(certificate.private_key_pem);
+  }
   snapshot.set_version(SnapshotDigest(snapshot));
   return snapshot;
 }

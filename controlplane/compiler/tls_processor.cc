@@ -1,0 +1,88 @@
+#include "controlplane/compiler/tls_processor.h"
+
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "dataplane/tls/serving_certificate.h"
+
+namespace portico::controlplane {
+namespace {
+
+// A Secret checked once per compile, however many Ingresses refer to it.
+struct CheckedSecret {
+  std::string problem;  // "" when the certificate is good
+  std::string reason;   // SecretNotFound or InvalidCertificate
+};
+
+CheckedSecret Check(const ClusterState& state, const ObjectKey& key, int64_t now,
+                    std::map<std::string, Certificate>* certificates) {
+  auto it = state.secrets.find(key);
+  if (it == state.secrets.end()) return {"not found", "SecretNotFound"};
+  const Secret& secret = it->second;
+  auto crt = secret.data.find("tls.crt");
+  auto pem_key = secret.data.find("tls.key");
+  if (crt == secret.data.end() || crt->second.empty())
+    return {"has no tls.crt", "InvalidCertificate"};
+  if (pem_key == secret.data.end() || pem_key->second.empty()) {
+    return {"has no tls.key", "InvalidCertificate"};
+  }
+  dataplane::ServingCertificate parsed;
+  std::string problem = dataplane::ParseServingCertificate(crt->second, pem_key->second, &parsed);
+  if (problem.empty()) problem = dataplane::CheckValidityPeriod(parsed, now);
+  if (!problem.empty()) return {problem, "InvalidCertificate"};
+  certificates->emplace(key.str(), Certificate{.name = key.str(),
+                                               .cert_chain_pem = crt->second,
+                                               .private_key_pem = pem_key->second});
+  return {};
+}
+
+// Whether `tls_host` from spec.tls covers the route host `host`.
+bool Covers(const std::string& tls_host, const std::string& host) {
+  if (tls_host == host) return true;
+  if (!tls_host.starts_with("*.") || host.starts_with("*.")) return false;
+  size_t dot = host.find('.');
+  return dot != std::string::npos && host.compare(dot, std::string::npos, tls_host, 1) == 0;
+}
+
+}  // namespace
+
+void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* context) {
+  std::map<ObjectKey, CheckedSecret> checked;
+  std::map<std::string, Certificate> certificates;
+  std::map<std::string, std::vector<std::string>> tls_hosts;  // by route source
+  for (const auto& [key, ingress] : state.ingresses) {
+    const std::string source = "Ingress/" + key.str();
+    for (size_t i = 0; i < ingress.tls.size(); ++i) {
+      const IngressTls& entry = ingress.tls[i];
+      tls_hosts[source].insert(tls_hosts[source].end(), entry.hosts.begin(), entry.hosts.end());
+      if (entry.secret_name.empty()) continue;
+      ObjectKey secret_key{key.namespace_name, entry.secret_name};
+      auto it = checked.find(secret_key);
+      if (it == checked.end()) {
+        it = checked.emplace(secret_key, Check(state, secret_key, now_unix, &certificates)).first;
+      }
+      if (it->second.problem.empty()) continue;
+      context->AddDiagnostic({source, it->second.reason,
+                              "spec.tls[" + std::to_string(i) + "]: Secret " + secret_key.str() +
+                                  ": " + it->second.problem +
+                                  "; its certificate is left out (the default one is served)"});
+    }
+  }
+  for (RouteCandidate& candidate : context->candidates()) {
+    auto hosts = tls_hosts.find(candidate.route.source);
+    if (hosts == tls_hosts.end() || candidate.route.host.empty()) continue;
+    for (const std::string& tls_host : hosts->second) {
+      if (Covers(tls_host, candidate.route.host)) candidate.route.tls = true;
+    }
+  }
+  for (auto& [name, certificate] : certificates) {
+    context->certificates().push_back(std::move(certificate));
+  }
+}
+
+void RunTlsProcessor(const ClusterState& state, CompileContext* context) {
+  CompileTls(state, static_cast<int64_t>(time(nullptr)), context);
+}
+
+}  // namespace portico::controlplane
