@@ -11,7 +11,6 @@
 #include "controlplane/model/ingress.h"
 #include "controlplane/model/object_meta.h"
 #include "controlplane/model/secret.h"
-#include "controlplane/model/secret.h"
 #include "controlplane/model/service.h"
 #include "controlplane/source/source_object.h"
 
@@ -21,7 +20,6 @@ struct ClusterState {
   std::map<ObjectKey, Service> services;
   std::map<ObjectKey, EndpointSlice> endpoint_slices;
   std::map<ObjectKey, Ingress> ingresses;
-  std::map<ObjectKey, Secret> secrets;  // values are secret: never log them
   std::map<ObjectKey, Secret> secrets;  // values are secret: never log them
   crd::CrdObjects crds;  // IngressRoute, Middleware, ... (portico.dev and traefik.io)
 };

@@ -34,7 +34,6 @@ constexpr std::array kKinds = {
     KindEntry{"networking.k8s.io/v1", "Ingress",
               &DecodeInto<Ingress, &DecodeIngress, &ClusterState::ingresses>},
     KindEntry{"v1", "Secret", &DecodeInto<Secret, &DecodeSecret, &ClusterState::secrets>},
-    KindEntry{"v1", "Secret", &DecodeInto<Secret, &DecodeSecret, &ClusterState::secrets>},
     KindEntry{"portico.dev/v1alpha1", "IngressRoute",
               &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes>},
     KindEntry{"portico.dev/v1alpha1", "IngressRouteTCP",
