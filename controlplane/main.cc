@@ -87,8 +87,11 @@ struct Source {
     LogInfo("controller", "kubernetes: " + DescribeAuth(config));
     kube_client = std::make_unique<KubeApiClient>(loop, std::move(config));
     if (std::string e = kube_client->Start(); !e.empty()) return e;
-    kube = std::make_unique<KubeSource>(loop, kube_client.get(),
-                                        KubeSourceOptions{.namespaces = flags.namespaces}, apply);
+    // A named object: GCC 12 at -O3 misreports the temporary's strings as
+    // maybe uninitialized.
+    KubeSourceOptions options;
+    options.namespaces = flags.namespaces;
+    kube = std::make_unique<KubeSource>(loop, kube_client.get(), std::move(options), apply);
     kube->Start();
     return "";
   }

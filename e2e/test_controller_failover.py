@@ -7,21 +7,15 @@ replica still running.
     e2e/test_controller_failover.py --bin-dir build/bin
 """
 
-import argparse
-import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 
 from lib import manifests as k8s
-from lib.checks import CheckRunner
 from lib.http_client import HTTP_ERRORS, get_once
-from lib.manifests import ManifestDir
 from lib.polling import wait_until
-from lib.processes import ProcessSet
-from lib.stack import Controller, Launcher, Proxy
+from lib.scenario import run_scenario
+from lib.stack import Proxy
 from lib.traffic import BackgroundTraffic
 
 
@@ -87,30 +81,7 @@ def run(launcher, manifests, scale, runner):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin-dir", default="build/bin")
-    parser.add_argument("--time-scale", type=float,
-                        default=float(os.environ.get("PORTICO_E2E_TIME_SCALE", "1")))
-    args = parser.parse_args()
-    work_dir = tempfile.mkdtemp(prefix="portico-e2e-failover-")
-    print(f"e2e controller failover: logs in {work_dir}", flush=True)
-    runner = CheckRunner()
-    with ProcessSet(work_dir) as processes:
-        launcher = Launcher(processes, os.path.join(args.bin_dir, "portico-controller"),
-                            os.path.join(args.bin_dir, "portico-proxy"))
-        try:
-            run(launcher, ManifestDir(os.path.join(work_dir, "manifests")), args.time_scale,
-                runner)
-        except AssertionError as error:
-            runner.fail("setup", str(error))
-        if runner.failed:
-            processes.print_log_tails()
-    if runner.failed:
-        print(f"kept {work_dir}")
-    else:
-        shutil.rmtree(work_dir, ignore_errors=True)
-    print(runner.summary(), flush=True)
-    return 1 if runner.failed else 0
+    return run_scenario("e2e controller failover", "portico-e2e-failover-", run)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto config = portico::dataplane::RuntimeConfig::Build(snapshot, &error);
   if (config != nullptr) {
     for (const auto& route : snapshot.routes()) {
-      config->routes().Match(route.host(), route.path().path());
+      config->routes().Match({.host = route.host(), .path = route.path().path()});
     }
   } else if (error.empty()) {
     __builtin_trap();  // a refusal must say why

@@ -1,11 +1,15 @@
 // Portico's own routing model, the compiler's output: routes in match order,
-// the clusters they use, and a diagnostic for every object problem. Knows
-// nothing of protobuf (translate/ does that). Plain values.
+// the clusters they use, and a diagnostic for every object problem. Plain
+// values; the one protobuf inside is a compiled rule (controlplane/rules
+// produces it in that form), shared and immutable.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "portico/v1/match.pb.h"
 
 namespace portico::controlplane {
 
@@ -24,13 +28,27 @@ struct Cluster {
   bool operator==(const Cluster&) const = default;
 };
 
+// A compiled rule, shared between copies of a route. Equal when the trees
+// are (serialized bytes compared).
+struct RouteMatch {
+  std::shared_ptr<const v1::Matcher> tree;  // null: no rule (Ingress routes)
+  bool operator==(const RouteMatch& other) const {
+    if (tree == other.tree) return true;
+    return tree != nullptr && other.tree != nullptr &&
+           tree->SerializeAsString() == other.tree->SerializeAsString();
+  }
+};
+
 struct Route {
   std::string name;  // "<ns>/<ingress>/r<rule>/p<path>" or "<ns>/<ingress>/default"
   std::string host;  // lowercase exact host, "*.suffix", or "" for any host
   PathKind kind = PathKind::kPrefix;
   std::string path;     // Prefix paths carry no trailing '/' ("/" stays "/")
   std::string cluster;  // "" when the backend did not resolve: the proxy answers 503
-  std::string source;   // "Ingress/<namespace>/<name>"
+  std::string source;   // "Ingress/<namespace>/<name>" or "IngressRoute/<namespace>/<name>"
+  RouteMatch match;     // IngressRoute: the rule; `host` and `path` are then unused
+  std::vector<std::string> hosts;  // hosts every match requires; empty: any
+  int64_t priority = 0;            // routes sort by it, descending
   bool tls = false;     // serves TLS requests only (else plaintext only)
   bool operator==(const Route&) const = default;
 };

@@ -3,18 +3,25 @@
 // read: TlsProcessor leaves out certificates outside their validity period.
 //
 // Processors run in this order over the one state: IngressProcessor,
-// TlsProcessor (certificates, TLS-only routes). Then
+// IngressRouteProcessor, TlsProcessor (certificates, TLS-only routes). Then
 // conflicts are settled, unused clusters pruned and everything sorted.
 //
-// Route order, which proxies rely on (first match wins):
-//   1. host: exact hosts (lexical), then wildcard hosts "*.x" (lexical), then
-//      routes for any host ("");
-//   2. within a host: longer path first; at equal length Exact before Prefix;
-//   3. then by route name.
-// Of two routes with the same host, path kind and path, the one from an
-// explicit rule beats a default backend, then the lexically first
-// "<namespace>/<name>" wins; the other is dropped with a Conflict diagnostic.
-// Clusters are sorted by name; diagnostics by object, then message.
+// Route order, which proxies rely on (first match wins; docs/rules.md):
+//   1. priority, highest first. IngressRoute routes: the explicit priority,
+//      else the rule's length (Traefik's len(rule)). Ingress routes: the
+//      length of the rule Traefik would write for them,
+//      Host(`h`) && PathPrefix(`p`) (PathPrefix for Exact paths too, so
+//      that Exact wins the tie below), or PathPrefix(`p`) without a host;
+//      a default backend gets 0, below every rule;
+//   2. at equal priority: exact host, then wildcard host, then any host;
+//      Exact before Prefix;
+//   3. then the lexically first object (Ingress/... before IngressRoute/...,
+//      then namespace/name), then its rule and path index.
+// Of two routes with the same host, path kind and path (Ingress), or the
+// same compiled rule (IngressRoute), an explicit rule beats a default
+// backend, then the lexically first object wins; the other is dropped with
+// a Conflict diagnostic. Clusters are sorted by name; diagnostics by
+// object, then message.
 #pragma once
 
 #include "controlplane/compiler/compile_result.h"

@@ -5,6 +5,14 @@ namespace {
 
 std::string SourceName(const Ingress& ingress) { return "Ingress/" + ingress.meta.key().str(); }
 
+// The length of the rule Traefik writes for an Ingress path,
+// Host(`h`) && PathPrefix(`p`), as its default priority (compiler.h).
+int64_t IngressPriority(const std::string& host, const std::string& path) {
+  constexpr size_t kPathPrefix = sizeof("PathPrefix(``)") - 1;
+  constexpr size_t kHostAnd = sizeof("Host(``) && ") - 1;
+  return static_cast<int64_t>(kPathPrefix + path.size() + (host.empty() ? 0 : kHostAnd + host.size()));
+}
+
 // Kubernetes ignores a trailing '/' on Prefix paths ("/foo/" matches "/foo").
 std::string NormalizePrefix(std::string path) {
   while (path.size() > 1 && path.back() == '/') path.pop_back();
@@ -36,6 +44,8 @@ void CompileIngress(const Ingress& ingress, CompileContext* context) {
                   .kind = exact ? PathKind::kExact : PathKind::kPrefix,
                   .path = exact ? path.path : NormalizePrefix(path.path),
                   .source = source};
+      route.priority = IngressPriority(rule.host, path.path);
+      if (!rule.host.empty()) route.hosts = {rule.host};
       AddRoute(ingress, std::move(route), path.backend, {false, source, r, p}, context);
     }
   }

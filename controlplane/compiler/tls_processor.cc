@@ -69,7 +69,36 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
                                   "; its certificate is left out (the default one is served)"});
     }
   }
+  // IngressRoutes with a `tls` section serve every route over TLS only
+  // (Traefik's routers with tls), with the Secret's certificate if named.
+  std::set<std::string> tls_route_objects;
+  for (const auto& [key, object] : state.crds.ingress_routes) {
+    if (!object.spec.tls) continue;
+    const std::string source = "IngressRoute/" + key.str();
+    const crd::RouteTls& tls = *object.spec.tls;
+    tls_route_objects.insert(source);
+    if (tls.options || tls.store || !tls.cert_resolver.empty() || !tls.domains.empty()) {
+      context->AddDiagnostic({source, "Unsupported",
+                              "spec.tls: options, store, certResolver and domains are not applied "
+                              "yet; the routes serve TLS with the default options"});
+    }
+    if (tls.secret_name.empty()) continue;
+    ObjectKey secret_key{key.namespace_name, tls.secret_name};
+    auto it = checked.find(secret_key);
+    if (it == checked.end()) {
+      it = checked.emplace(secret_key, Check(state, secret_key, now_unix, &certificates)).first;
+    }
+    if (it->second.problem.empty()) continue;
+    context->AddDiagnostic({source, it->second.reason,
+                            "spec.tls.secretName: Secret " + secret_key.str() + ": " +
+                                it->second.problem +
+                                "; its certificate is left out (the default one is served)"});
+  }
   for (RouteCandidate& candidate : context->candidates()) {
+    if (tls_route_objects.contains(candidate.route.source)) {
+      candidate.route.tls = true;
+      continue;
+    }
     auto hosts = tls_hosts.find(candidate.route.source);
     if (hosts == tls_hosts.end() || candidate.route.host.empty()) continue;
     for (const std::string& tls_host : hosts->second) {

@@ -14,6 +14,12 @@ void TranslateRoute(const Route& route, v1::Route* out) {
   out->set_cluster(route.cluster);
   out->set_source(route.source);
   if (route.tls) out->mutable_tls();
+  if (route.match.tree != nullptr) {
+    *out->mutable_match() = *route.match.tree;
+    out->clear_path();
+  }
+  for (const std::string& host : route.hosts) out->add_hosts(host);
+  out->set_priority(route.priority);
 }
 
 void TranslateCluster(const Cluster& cluster, v1::Cluster* out) {

@@ -10,6 +10,14 @@ namespace {
 
 bool ValidHost(const std::string& host) {
   std::string_view h = host;
+  // Rules may name an IPv6 literal: "[2001:db8::1]".
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') {
+    for (char c : h.substr(1, h.size() - 2)) {
+      bool ok = (c >= 'a' && c <= 'f') || (c >= '0' && c <= '9') || c == ':' || c == '.';
+      if (!ok) return false;
+    }
+    return true;
+  }
   if (h.starts_with("*.")) h.remove_prefix(2);
   if (h.empty() || h.size() > 253) return false;
   for (char c : h) {
@@ -93,13 +101,33 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
       *error = absl::StrCat("route ", pr.name(), ": invalid host '", pr.host(), "'");
       return false;
     }
-    if (pr.path().path().empty() || pr.path().path()[0] != '/') {
-      *error = absl::StrCat("route ", pr.name(), ": path must start with '/'");
-      return false;
+    for (const std::string& host : pr.hosts()) {
+      if (!ValidHost(host)) {
+        *error = absl::StrCat("route ", pr.name(), ": invalid host '", host, "' in hosts");
+        return false;
+      }
+      route.hosts.push_back(host);
     }
-    route.kind = pr.path().kind() == v1::PathMatch::EXACT ? PathKind::kExact : PathKind::kPrefix;
-    route.path =
-        route.kind == PathKind::kExact ? pr.path().path() : NormalizePrefix(pr.path().path());
+    if (pr.has_match()) {
+      std::string why;
+      route.matcher = RouteMatcher::Build(pr.match(), &why);
+      if (route.matcher == nullptr) {
+        *error = absl::StrCat("route ", pr.name(), ": ", why);
+        return false;
+      }
+    }
+    // Rule routes may go without a path; every other route needs one.
+    route.has_path = pr.has_path() || !pr.has_match();
+    if (route.has_path) {
+      if (pr.path().path().empty() || pr.path().path()[0] != '/') {
+        *error = absl::StrCat("route ", pr.name(), ": path must start with '/'");
+        return false;
+      }
+      route.kind =
+          pr.path().kind() == v1::PathMatch::EXACT ? PathKind::kExact : PathKind::kPrefix;
+      route.path =
+          route.kind == PathKind::kExact ? pr.path().path() : NormalizePrefix(pr.path().path());
+    }
     if (!pr.cluster().empty()) {
       auto it = clusters_.find(pr.cluster());
       if (it == clusters_.end()) {

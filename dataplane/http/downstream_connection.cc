@@ -66,7 +66,7 @@ void DownstreamConnection::Accept(Worker* worker, EntrypointListener* entrypoint
       return;
     }
   }
-  sockaddr_storage peer{};
+  sockaddr_storage& peer = conn->peer_;
   int peer_len = sizeof peer;
   if (uv_tcp_getpeername(&conn->tcp_, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0) {
     conn->client_ip_ = PeerIp(peer);

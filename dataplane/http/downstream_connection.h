@@ -136,6 +136,7 @@ class DownstreamConnection {
   DeadlineTimer<&DownstreamConnection::OnTimer> timer_;
   int open_handles_ = 0;
   std::string client_ip_;
+  sockaddr_storage peer_{};  // AF_UNSPEC when unknown; ClientIP rules look at it
   bool trusted_peer_ = false;      // in the entrypoint's trusted IPs
   bool counted_ = false;           // holds one of the entrypoint's connection slots
   uint64_t last_activity_ms_ = 0;  // tunnel: loop time of the last byte either way

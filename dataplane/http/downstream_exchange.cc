@@ -19,9 +19,22 @@ void DownstreamConnection::StartRequest() {
   // A route with TLS serves only requests that came over TLS, and one
   // without only plaintext ones (Traefik's routers).
   const RouteTable& table = tls_ == nullptr ? ex_->config->routes() : ex_->config->tls_routes();
-  const Route* route = table.Match(ex_->request.host, ex_->request.path);
+  const RequestHead& request = ex_->request;
+  std::string_view target = request.target;
+  size_t question = target.find('?');
+  std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  query = query.substr(0, query.find('#'));
+  const Route* route = table.Match(MatchInput{
+      .method = request.method,
+      .host = request.host,
+      .path = request.path,
+      .query = query,
+      .headers = &request.headers,
+      .peer = peer_.ss_family == AF_UNSPEC ? nullptr : reinterpret_cast<const sockaddr*>(&peer_),
+      .alpn = {}});
   if (route == nullptr) {
-    RespondLocally(404, "no route matches this host and path\n");
+    RespondLocally(404, "no route matches this request\n");
     return;
   }
   if (route->cluster == nullptr) {

@@ -1,8 +1,27 @@
 #include "dataplane/route/route_table.h"
 
-#include <algorithm>
+#include <limits>
 
 namespace portico::dataplane {
+namespace {
+
+constexpr uint32_t kEnd = std::numeric_limits<uint32_t>::max();
+
+// Walks one bucket in order; kEnd once exhausted.
+struct Cursor {
+  const std::vector<uint32_t>* bucket = nullptr;
+  size_t next = 0;
+  uint32_t peek() const {
+    return bucket == nullptr || next >= bucket->size() ? kEnd : (*bucket)[next];
+  }
+};
+
+bool RouteMatches(const Route& route, const MatchInput& input) {
+  if (route.has_path && !PathMatches(route.kind, route.path, input.path)) return false;
+  return route.matcher == nullptr || route.matcher->Matches(input);
+}
+
+}  // namespace
 
 bool PathMatches(PathKind kind, std::string_view pattern, std::string_view path) {
   if (kind == PathKind::kExact) return path == pattern;
@@ -11,44 +30,45 @@ bool PathMatches(PathKind kind, std::string_view pattern, std::string_view path)
   return path.size() == pattern.size() || path[pattern.size()] == '/';
 }
 
-RouteTable::RouteTable(const std::vector<Route>& routes) {
-  for (const Route& route : routes) {
-    if (route.host.empty()) {
-      any_host_.push_back(&route);
-    } else if (route.host.starts_with("*.")) {
-      wildcard_[route.host.substr(1)].push_back(&route);
-    } else {
-      exact_[route.host].push_back(&route);
+RouteTable::RouteTable(const std::vector<Route>& routes) : routes_(routes) {
+  for (uint32_t i = 0; i < routes.size(); ++i) {
+    const Route& route = routes[i];
+    std::vector<std::string> hosts = route.hosts;
+    if (hosts.empty() && !route.host.empty()) hosts.push_back(route.host);
+    if (hosts.empty()) any_host_.push_back(i);
+    for (const std::string& host : hosts) {
+      Bucket& bucket = host.starts_with("*.") ? wildcard_[host.substr(1)] : exact_[host];
+      // A route listing a host twice is filed once.
+      if (bucket.empty() || bucket.back() != i) bucket.push_back(i);
     }
   }
-  auto order = [](const Route* a, const Route* b) {
-    if (a->path.size() != b->path.size()) return a->path.size() > b->path.size();
-    return a->kind == PathKind::kExact && b->kind != PathKind::kExact;
-  };
-  for (auto& [_, bucket] : exact_) std::stable_sort(bucket.begin(), bucket.end(), order);
-  for (auto& [_, bucket] : wildcard_) std::stable_sort(bucket.begin(), bucket.end(), order);
-  std::stable_sort(any_host_.begin(), any_host_.end(), order);
 }
 
-const Route* RouteTable::MatchBucket(const Bucket& bucket, std::string_view path) {
-  for (const Route* route : bucket) {
-    if (PathMatches(route->kind, route->path, path)) return route;
-  }
-  return nullptr;
-}
-
-const Route* RouteTable::Match(std::string_view host, std::string_view path) const {
+const Route* RouteTable::Match(const MatchInput& input) const {
+  std::string_view host = input.host;
+  Cursor cursors[3];
   if (auto it = exact_.find(absl::string_view(host.data(), host.size())); it != exact_.end()) {
-    if (const Route* r = MatchBucket(it->second, path)) return r;
+    cursors[0].bucket = &it->second;
   }
   // A wildcard covers exactly one label: "*.foo.com" matches "a.foo.com" only.
   if (size_t dot = host.find('.'); dot != std::string_view::npos && dot > 0) {
     if (auto it = wildcard_.find(absl::string_view(host.data() + dot, host.size() - dot));
         it != wildcard_.end()) {
-      if (const Route* r = MatchBucket(it->second, path)) return r;
+      cursors[1].bucket = &it->second;
     }
   }
-  return MatchBucket(any_host_, path);
+  cursors[2].bucket = &any_host_;
+  // Three sorted lists merged by index: the first match in snapshot order.
+  for (;;) {
+    Cursor* lowest = nullptr;
+    for (Cursor& c : cursors) {
+      if (c.peek() != kEnd && (lowest == nullptr || c.peek() < lowest->peek())) lowest = &c;
+    }
+    if (lowest == nullptr) return nullptr;
+    const Route& route = routes_[lowest->peek()];
+    ++lowest->next;
+    if (RouteMatches(route, input)) return &route;
+  }
 }
 
 }  // namespace portico::dataplane

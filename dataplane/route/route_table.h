@@ -1,12 +1,21 @@
-// RouteTable: finds the route for a request's host and path. Immutable once
-// built and shared by every worker of a RuntimeConfig; Match is thread-safe.
+// RouteTable: finds the route for a request. Immutable once built and shared
+// by every worker of a RuntimeConfig; Match is thread-safe.
+//
+// Routes keep the snapshot's order, which is the match order (the
+// controller sorts by priority, docs/rules.md). Each route is filed under
+// the hosts it requires (Ingress: its host; IngressRoute: the hosts its rule
+// requires), or under "any host". A request looks only at three lists, the
+// routes of its exact host, of its one-label wildcard and of any host,
+// merged in snapshot order, so the cost does not grow with unrelated routes.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "dataplane/route/matcher.h"
 
 namespace portico::dataplane {
 
@@ -17,27 +26,29 @@ enum class PathKind { kPrefix, kExact };
 struct Route {
   std::string name;
   std::string host;  // lowercase exact host, "*.suffix", or "" for any host
+  bool has_path = true;  // false for rule routes: the matcher decides
   PathKind kind = PathKind::kPrefix;
   std::string path;  // Prefix paths are stored without a trailing '/' ("/" stays "/")
+  std::shared_ptr<const RouteMatcher> matcher;  // IngressRoute's rule; null: none
+  std::vector<std::string> hosts;  // where the route is filed; empty: any host
   const Cluster* cluster = nullptr;  // null: the route exists but has no backend (503)
   std::string source;
 };
 
-// Host lookup is exact first, then the single-label wildcard, then routes
-// without a host; within a host the longest path wins and, at equal length,
-// Exact beats Prefix. The first route of that order that matches is taken.
 class RouteTable {
  public:
-  // `routes` must outlive the table.
+  // `routes` must outlive the table; their order is the match order.
   explicit RouteTable(const std::vector<Route>& routes);
 
-  // `host` lowercase without port; `path` the request path without query.
-  const Route* Match(std::string_view host, std::string_view path) const;
+  // The first route, in snapshot order, among those filed under the
+  // request's host, its wildcard or any host, whose path and matcher
+  // match. `input.host` lowercase without port; `input.path` without query.
+  const Route* Match(const MatchInput& input) const;
 
  private:
-  using Bucket = std::vector<const Route*>;
-  static const Route* MatchBucket(const Bucket& bucket, std::string_view path);
+  using Bucket = std::vector<uint32_t>;  // indices into routes_, ascending
 
+  const std::vector<Route>& routes_;
   absl::flat_hash_map<std::string, Bucket> exact_;
   absl::flat_hash_map<std::string, Bucket> wildcard_;  // keyed by ".suffix"
   Bucket any_host_;

@@ -13,7 +13,11 @@ using testing::StateFromYaml;
 
 std::string Compiled(const std::string& yaml) { return Describe(Compile(StateFromYaml(yaml))); }
 
-TEST_CASE("routes come in match order: exact hosts, wildcards, any host, longest path first",
+// Priority is the length of Traefik's rule for the path,
+// Host(`h`) && PathPrefix(`p`): 50 for shop.example.com /static/, 46 for both
+// /api routes (Exact first), 44 for api.example.com /v1, 43 for
+// shop.example.com /, 40 for the wildcard, 21 for /health without host.
+TEST_CASE("routes come in match order: by priority, exact hosts first at equal priority",
           "[compiler]") {
   std::string yaml = R"(
 apiVersion: v1
@@ -54,10 +58,10 @@ spec:
 )";
   CHECK(
       Compiled(yaml) ==
-      "route shop/site/r3/p0 api.example.com Prefix /v1 -> shop/web:http (Ingress/shop/site)\n"
       "route shop/site/r0/p3 shop.example.com Prefix /static -> shop/web:http (Ingress/shop/site)\n"
       "route shop/site/r0/p2 shop.example.com Exact /api -> shop/web:http (Ingress/shop/site)\n"
       "route shop/site/r0/p1 shop.example.com Prefix /api -> shop/web:http (Ingress/shop/site)\n"
+      "route shop/site/r3/p0 api.example.com Prefix /v1 -> shop/web:http (Ingress/shop/site)\n"
       "route shop/site/r0/p0 shop.example.com Prefix / -> shop/web:http (Ingress/shop/site)\n"
       "route shop/site/r1/p0 *.example.com Prefix / -> shop/web:http (Ingress/shop/site)\n"
       "route shop/site/r2/p0 * Exact /health -> shop/web:http (Ingress/shop/site)\n"

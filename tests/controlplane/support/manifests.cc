@@ -35,6 +35,15 @@ std::vector<std::string> DecodeIssues(std::string_view yaml) {
 std::string Describe(const CompileResult& result) {
   std::string out;
   for (const Route& r : result.routes) {
+    if (r.match.tree != nullptr) {
+      // Rule routes: priority, the hosts they are filed under, TLS.
+      std::string hosts;
+      for (const std::string& h : r.hosts) hosts += (hosts.empty() ? "" : ",") + h;
+      out += "route " + r.name + " priority " + std::to_string(r.priority) + " hosts " +
+             (hosts.empty() ? "*" : hosts) + (r.tls ? " tls" : "") + " -> " +
+             (r.cluster.empty() ? "503" : r.cluster) + " (" + r.source + ")\n";
+      continue;
+    }
     out += "route " + r.name + " " + (r.host.empty() ? "*" : r.host) + " " +
            (r.kind == PathKind::kExact ? "Exact " : "Prefix ") + r.path + " -> " +
            (r.cluster.empty() ? "503" : r.cluster) + " (" + r.source + ")\n";

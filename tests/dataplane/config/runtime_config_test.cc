@@ -31,7 +31,7 @@ TEST_CASE("a valid snapshot builds a routable config", "[config]") {
   REQUIRE(config != nullptr);
   CHECK(error.empty());
   CHECK(config->version() == "v1");
-  const Route* route = config->routes().Match("a.test", "/api");
+  const Route* route = config->routes().Match({.host = "a.test", .path = "/api"});
   REQUIRE(route != nullptr);  // "/api/" is stored as "/api"
   REQUIRE(route->cluster != nullptr);
   CHECK(route->cluster->ready.size() == 1);

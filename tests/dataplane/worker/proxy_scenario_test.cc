@@ -59,7 +59,7 @@ TEST_CASE("local answers: 404 no route, 503 no backend or endpoint, 502 refused"
   auto r = client.Read(1);
   REQUIRE(r.size() == 1);
   CHECK(r[0].status == 404);
-  CHECK(r[0].body == "no route matches this host and path\n");
+  CHECK(r[0].body == "no route matches this request\n");
   client.Send(Get("orphan.test"));
   r = client.Read(1);
   REQUIRE(r.size() == 1);
