@@ -9,7 +9,7 @@
 namespace portico::controlplane {
 
 const char kControllerUsage[] =
-    R"(usage: portico-controller --grpc-insecure [flags]
+    R"(usage: portico-controller (--grpc-cert=F --grpc-key=F --grpc-ca=F | --grpc-insecure) [flags]
 
   --source=kube|file:DIR     where objects come from: the Kubernetes API (default), or the
                              manifests (*.yaml, *.yml) in DIR, watched for changes
@@ -17,8 +17,12 @@ const char kControllerUsage[] =
                              $KUBECONFIG, else the pod's service account, else ~/.kube/config)
   --namespaces=NS[,NS...]    with --source=kube: watch only these namespaces (default all)
   --grpc-listen=HOST:PORT    snapshot service for proxies (default 0.0.0.0:18000)
-  --grpc-insecure            plaintext snapshot channel; meant for loopback (required until
-                             mutual TLS, --grpc-cert/--grpc-key/--grpc-ca, lands)
+  --grpc-cert=FILE           the controller's certificate (PEM, with its chain) for the
+                             mutually authenticated snapshot channel
+  --grpc-key=FILE            its private key (PEM)
+  --grpc-ca=FILE             CA certificates (PEM): only proxies with a certificate they
+                             signed may connect (snapshots carry TLS private keys)
+  --grpc-insecure            plaintext snapshot channel instead; meant for loopback
   --admin-listen=HOST:PORT   /ping /ready /metrics /snapshot (default 127.0.0.1:9000)
   --log-level=LEVEL          debug, info, warn or error (default info)
   --help                     this text
@@ -91,9 +95,21 @@ std::string SetLogLevel(const std::string& v, ControllerFlags* f) {
   return "";
 }
 
-std::string RefuseTls(const std::string&, ControllerFlags*) {
-  return "the mutually-authenticated TLS channel (--grpc-cert/--grpc-key/--grpc-ca) is not "
-         "available yet; pass --grpc-insecure explicitly (meant for loopback)";
+Setter Path(std::string ControllerFlags::*field) {
+  return [=](const std::string& v, ControllerFlags* f) -> std::string {
+    f->*field = v;
+    return "";
+  };
+}
+
+std::string CheckChannel(const ControllerFlags& f) {
+  bool any_tls = !f.grpc_cert.empty() || !f.grpc_key.empty() || !f.grpc_ca.empty();
+  if (f.grpc_insecure && any_tls) return "--grpc-insecure excludes --grpc-cert, --grpc-key and --grpc-ca";
+  if (!f.grpc_insecure && (f.grpc_cert.empty() || f.grpc_key.empty() || f.grpc_ca.empty())) {
+    return "the snapshot channel needs --grpc-cert, --grpc-key and --grpc-ca (mutual TLS), or "
+           "--grpc-insecure (plaintext, meant for loopback)";
+  }
+  return "";
 }
 
 const std::map<std::string, Setter>& ValueFlags() {
@@ -106,9 +122,9 @@ const std::map<std::string, Setter>& ValueFlags() {
       {"admin-listen",
        HostPort("admin-listen", &ControllerFlags::admin_host, &ControllerFlags::admin_port)},
       {"log-level", &SetLogLevel},
-      {"grpc-cert", &RefuseTls},
-      {"grpc-key", &RefuseTls},
-      {"grpc-ca", &RefuseTls},
+      {"grpc-cert", Path(&ControllerFlags::grpc_cert)},
+      {"grpc-key", Path(&ControllerFlags::grpc_key)},
+      {"grpc-ca", Path(&ControllerFlags::grpc_ca)},
   };
   return flags;
 }
@@ -160,7 +176,7 @@ std::string ParseControllerFlags(const std::vector<std::string>& args, Controlle
     return std::string("--") + (flags->kubeconfig.empty() ? "namespaces" : "kubeconfig") +
            " applies to --source=kube only";
   }
-  if (!flags->grpc_insecure) return RefuseTls("", flags);
+  if (std::string e = CheckChannel(*flags); !e.empty()) return e;
   return "";
 }
 

@@ -14,6 +14,8 @@ struct ControllerFlags {
   std::string grpc_host = "0.0.0.0";
   int grpc_port = 18000;
   bool grpc_insecure = false;
+  // Mutual TLS for proxies (all three, or --grpc-insecure).
+  std::string grpc_cert, grpc_key, grpc_ca;
   std::string admin_host = "127.0.0.1";
   int admin_port = 9000;
   std::string log_level = "info";

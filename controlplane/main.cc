@@ -2,6 +2,7 @@
 // into snapshots and streams those to proxies. Parses flags and wires the
 // components; everything but the gRPC server runs on one libuv loop.
 #include <signal.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <cstdio>
@@ -18,6 +19,7 @@
 #include "controlplane/server/snapshot_server.h"
 #include "controlplane/snapshot_pipeline.h"
 #include "controlplane/source/file_source.h"
+#include "dataplane/tls/channel_pem.h"
 
 namespace portico::controlplane {
 namespace {
@@ -29,6 +31,12 @@ struct Controller {
   AdminServer* admin = nullptr;
   std::function<void()> close_source;
 };
+
+std::string Hostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "controller";
+  return name;
+}
 
 std::string HostPort(const std::string& host, int port) {
   bool v6 = host.find(':') != std::string::npos;
@@ -111,12 +119,28 @@ int Run(const ControllerFlags& flags) {
   Source source;
   if (std::string e = source.Start(&c.loop, flags, &pipeline); !e.empty()) return Fail(2, e);
 
-  int grpc_port = 0;
-  if (std::string e = server.Start({.host = flags.grpc_host, .port = flags.grpc_port}, &grpc_port);
-      !e.empty()) {
-    return Fail(1, e);
+  SnapshotServerOptions server_options{.host = flags.grpc_host, .port = flags.grpc_port};
+  server_options.replica = Hostname() + ":" + std::to_string(getpid());
+  if (!flags.grpc_insecure) {
+    dataplane::ChannelPem pem;
+    if (std::string e = dataplane::LoadChannelPem(flags.grpc_cert, flags.grpc_key, flags.grpc_ca,
+                                                  &pem);
+        !e.empty()) {
+      return Fail(2, e);
+    }
+    server_options.tls = ServerTls{.certificate_chain = std::move(pem.certificate_chain),
+                                   .private_key = std::move(pem.private_key),
+                                   .client_ca = std::move(pem.ca)};
   }
-  LogWarn("controller", "the snapshot channel is plaintext (--grpc-insecure); keep it on loopback");
+  int grpc_port = 0;
+  if (std::string e = server.Start(server_options, &grpc_port); !e.empty()) return Fail(1, e);
+  if (flags.grpc_insecure) {
+    LogWarn("controller",
+            "the snapshot channel is plaintext (--grpc-insecure); keep it on loopback");
+  } else {
+    LogInfo("controller", "the snapshot channel is mutual TLS: proxies need a certificate "
+                          "signed by --grpc-ca");
+  }
   LogInfo("controller", "grpc listening on " + HostPort(flags.grpc_host, grpc_port));
 
   ControllerAdmin handler(&pipeline, &server);

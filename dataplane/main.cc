@@ -15,6 +15,7 @@
 #include "dataplane/admin/proxy_admin.h"
 #include "dataplane/config/config_publisher.h"
 #include "dataplane/config/snapshot_client.h"
+#include "dataplane/tls/channel_pem.h"
 #include "dataplane/net/reuseport_socket.h"
 #include "dataplane/proxy_flags.h"
 #include "dataplane/worker/worker.h"
@@ -107,10 +108,23 @@ int Run(Process& p) {
   std::vector<Worker*> worker_ptrs;
   for (auto& w : p.workers) worker_ptrs.push_back(w.get());
   p.publisher = std::make_unique<ConfigPublisher>(worker_ptrs);
-  p.client = std::make_unique<SnapshotClient>(
-      SnapshotClientOptions{
-          .controllers = p.flags.controllers, .node = p.flags.node, .build = kBuild},
-      p.publisher.get());
+  SnapshotClientOptions client_options{
+      .controllers = p.flags.controllers, .node = p.flags.node, .build = kBuild};
+  if (!p.flags.grpc_insecure) {
+    ChannelPem pem;
+    if (std::string e = LoadChannelPem(p.flags.grpc_cert, p.flags.grpc_key, p.flags.grpc_ca, &pem);
+        !e.empty()) {
+      std::fprintf(stderr, "portico-proxy: %s\n", e.c_str());
+      return 2;
+    }
+    client_options.tls = ClientTls{.certificate_chain = std::move(pem.certificate_chain),
+                                   .private_key = std::move(pem.private_key),
+                                   .server_ca = std::move(pem.ca),
+                                   .server_name = p.flags.grpc_server_name};
+  } else {
+    LogWarn("proxy", "the snapshot channel is plaintext (--grpc-insecure); keep it on loopback");
+  }
+  p.client = std::make_unique<SnapshotClient>(std::move(client_options), p.publisher.get());
   p.admin =
       std::make_unique<ProxyAdmin>(p.publisher.get(), p.client.get(), std::move(counter_views));
   p.admin->SetEjectionCounter([&p] {

@@ -10,13 +10,18 @@
 
 namespace portico::dataplane {
 
-const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT --grpc-insecure [flags]
+const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT (--grpc-cert=F --grpc-key=F --grpc-ca=F | --grpc-insecure) [flags]
 
   --controller=HOST:PORT[,...] portico-controller's snapshot (gRPC) address (required); with
                                several, a proxy whose stream ends moves on to the next (a DNS
                                name with several addresses is also tried address by address)
-  --grpc-insecure              plaintext snapshot channel; meant for loopback (required
-                               until mutual TLS lands)
+  --grpc-cert=FILE             this proxy's certificate (PEM, with its chain) for the mutually
+                               authenticated channel to the controller
+  --grpc-key=FILE              its private key (PEM)
+  --grpc-ca=FILE               CA certificates (PEM) the controller's certificate must chain to
+  --grpc-server-name=NAME      name the controller's certificate must hold (default: the host
+                               of --controller)
+  --grpc-insecure              plaintext snapshot channel instead; meant for loopback
   --entrypoint=NAME=HOST:PORT  a traffic listener; repeat for several (default web=0.0.0.0:8080)
   --admin-listen=HOST:PORT     /ping /ready /metrics /config (default 127.0.0.1:9001)
   --workers=N                  worker threads, each with its own event loop (default: CPUs)
@@ -184,6 +189,11 @@ const std::map<std::string, Setter>& Setters() {
          f->controller = v;
          return "";
        }},
+      {"grpc-cert", [](const std::string& v, ProxyFlags* f) { return (f->grpc_cert = v, ""); }},
+      {"grpc-key", [](const std::string& v, ProxyFlags* f) { return (f->grpc_key = v, ""); }},
+      {"grpc-ca", [](const std::string& v, ProxyFlags* f) { return (f->grpc_ca = v, ""); }},
+      {"grpc-server-name",
+       [](const std::string& v, ProxyFlags* f) { return (f->grpc_server_name = v, ""); }},
       {"entrypoint",
        [](const std::string& v, ProxyFlags* f) -> std::string {
          EntrypointSpec ep;
@@ -333,9 +343,15 @@ std::string ParseProxyFlags(const std::vector<std::string>& args, ProxyFlags* fl
   }
   if (flags->help) return "";
   if (flags->controller.empty()) return "--controller=HOST:PORT is required";
-  if (!flags->grpc_insecure) {
-    return "the mutually authenticated TLS channel to the controller is not available in this "
-           "build; pass --grpc-insecure explicitly (plaintext, meant for loopback)";
+  bool any_tls = !flags->grpc_cert.empty() || !flags->grpc_key.empty() ||
+                 !flags->grpc_ca.empty() || !flags->grpc_server_name.empty();
+  if (flags->grpc_insecure && any_tls) {
+    return "--grpc-insecure excludes --grpc-cert, --grpc-key, --grpc-ca and --grpc-server-name";
+  }
+  if (!flags->grpc_insecure &&
+      (flags->grpc_cert.empty() || flags->grpc_key.empty() || flags->grpc_ca.empty())) {
+    return "the channel to the controller needs --grpc-cert, --grpc-key and --grpc-ca (mutual "
+           "TLS), or --grpc-insecure (plaintext, meant for loopback)";
   }
   if (flags->entrypoints.empty()) flags->entrypoints.push_back({"web", "0.0.0.0", 8080});
   return ApplyEntrypointSettings(flags);

@@ -14,6 +14,9 @@ struct ProxyFlags {
   std::string controller;                // as given: one or more HOST:PORT, comma-separated
   std::vector<std::string> controllers;  // each HOST:PORT, tried in turn
   bool grpc_insecure = false;
+  // Mutual TLS to the controller (all three, or --grpc-insecure).
+  std::string grpc_cert, grpc_key, grpc_ca;
+  std::string grpc_server_name;  // name the controller's certificate must hold
   std::vector<EntrypointSpec> entrypoints;
   std::string admin_host = "127.0.0.1";
   int admin_port = 9001;

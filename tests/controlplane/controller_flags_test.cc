@@ -53,6 +53,16 @@ TEST_CASE("help needs nothing else", "[controller_flags]") {
   CHECK(f.help);
 }
 
+TEST_CASE("mutual TLS flags replace --grpc-insecure", "[controller_flags]") {
+  ControllerFlags f;
+  CHECK(Parse({"--source=file:d", "--grpc-cert=c.pem", "--grpc-key", "k.pem", "--grpc-ca=ca.pem"},
+              &f) == "");
+  CHECK(f.grpc_cert == "c.pem");
+  CHECK(f.grpc_key == "k.pem");
+  CHECK(f.grpc_ca == "ca.pem");
+  CHECK_FALSE(f.grpc_insecure);
+}
+
 TEST_CASE("every refusal is precise", "[controller_flags]") {
   struct Case {
     std::vector<std::string> args;
@@ -60,8 +70,8 @@ TEST_CASE("every refusal is precise", "[controller_flags]") {
   };
   for (const Case& c : {
            Case{{"--source=kube"},
-                "the mutually-authenticated TLS channel (--grpc-cert/--grpc-key/--grpc-ca) is not "
-                "available yet; pass --grpc-insecure explicitly (meant for loopback)"},
+                "the snapshot channel needs --grpc-cert, --grpc-key and --grpc-ca (mutual TLS), or "
+                "--grpc-insecure (plaintext, meant for loopback)"},
            Case{{"--grpc-insecure", "--kubeconfig="}, "--kubeconfig: PATH is missing"},
            Case{{"--grpc-insecure", "--namespaces=a,,b"},
                 "--namespaces: '' is not a namespace name (lowercase letters, digits and '-', at "
@@ -77,11 +87,13 @@ TEST_CASE("every refusal is precise", "[controller_flags]") {
            Case{{"--source=file:d", "--grpc-insecure", "--namespaces=a"},
                 "--namespaces applies to --source=kube only"},
            Case{{"--source=file:d"},
-                "the mutually-authenticated TLS channel (--grpc-cert/--grpc-key/--grpc-ca) is not "
-                "available yet; pass --grpc-insecure explicitly (meant for loopback)"},
+                "the snapshot channel needs --grpc-cert, --grpc-key and --grpc-ca (mutual TLS), or "
+                "--grpc-insecure (plaintext, meant for loopback)"},
            Case{{"--source=file:d", "--grpc-insecure", "--grpc-cert=c.pem"},
-                "the mutually-authenticated TLS channel (--grpc-cert/--grpc-key/--grpc-ca) is not "
-                "available yet; pass --grpc-insecure explicitly (meant for loopback)"},
+                "--grpc-insecure excludes --grpc-cert, --grpc-key and --grpc-ca"},
+           Case{{"--source=file:d", "--grpc-cert=c.pem", "--grpc-key=k.pem"},
+                "the snapshot channel needs --grpc-cert, --grpc-key and --grpc-ca (mutual TLS), or "
+                "--grpc-insecure (plaintext, meant for loopback)"},
            Case{{"--source=file:", "--grpc-insecure"}, "--source=file:DIR: DIR is missing"},
            Case{{"--source=/etc", "--grpc-insecure"},
                 "--source: expected kube or file:DIR, got '/etc'"},

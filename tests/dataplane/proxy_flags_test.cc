@@ -33,7 +33,16 @@ TEST_CASE("proxy flag errors are precise", "[flags]") {
     return ParseProxyFlags(args, &f);
   };
   CHECK(error({"--grpc-insecure"}) == "--controller=HOST:PORT is required");
-  CHECK(error({"--controller=x:1"}).starts_with("the mutually authenticated TLS channel"));
+  CHECK(error({"--controller=x:1"}) ==
+        "the channel to the controller needs --grpc-cert, --grpc-key and --grpc-ca (mutual TLS), "
+        "or --grpc-insecure (plaintext, meant for loopback)");
+  CHECK(error({"--controller=x:1", "--grpc-cert=c", "--grpc-key=k"}) ==
+        "the channel to the controller needs --grpc-cert, --grpc-key and --grpc-ca (mutual TLS), "
+        "or --grpc-insecure (plaintext, meant for loopback)");
+  CHECK(error({"--controller=x:1", "--grpc-insecure", "--grpc-ca=ca"}) ==
+        "--grpc-insecure excludes --grpc-cert, --grpc-key, --grpc-ca and --grpc-server-name");
+  CHECK(error({"--controller=x:1", "--grpc-cert=c", "--grpc-key=k", "--grpc-ca=ca",
+               "--grpc-server-name=controller.portico"}) == "");
   CHECK(error({"--controller=x:1", "--grpc-insecure", "--bogus=1"}) ==
         "unknown flag --bogus (see --help)");
   CHECK(error({"--controller=x:1", "--grpc-insecure", "--workers=0"}) ==

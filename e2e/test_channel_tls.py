@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""The controller ⇄ proxy channel over mutual TLS (--grpc-cert, --grpc-key,
+--grpc-ca on both sides): a proxy with a certificate from the CA gets its
+snapshot and serves; one whose certificate another CA signed is refused; a
+proxy that expects another controller name refuses the controller; a
+certificate whose key does not match stops the controller at start with a
+precise error. Certificates are made at test time with the openssl CLI.
+
+    e2e/test_channel_tls.py --bin-dir build/bin
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+from lib import manifests as k8s
+from lib.http_client import HTTP_ERRORS, get_once
+from lib.polling import wait_until
+from lib.scenario import run_scenario
+from lib.stack import Controller, Proxy
+
+SERVER_NAME = "controller.portico.test"
+
+
+class Pki:
+    """A CA and the certificates it signs, in one folder."""
+
+    def __init__(self, folder, name):
+        self.folder = folder
+        os.makedirs(folder, exist_ok=True)
+        self.ca_crt, self.ca_key = self._path(name + "-ca")
+        self._openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                      "-nodes", "-days", "2", "-subj", f"/CN={name} test CA",
+                      "-keyout", self.ca_key, "-out", self.ca_crt)
+
+    def issue(self, name, dns_name):
+        crt, key = self._path(name)
+        csr = os.path.join(self.folder, name + ".csr")
+        ext = os.path.join(self.folder, name + ".ext")
+        with open(ext, "w") as f:
+            f.write(f"subjectAltName=DNS:{dns_name}\n")
+        self._openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                      "-subj", f"/CN={dns_name}", "-keyout", key, "-out", csr)
+        self._openssl("x509", "-req", "-in", csr, "-CA", self.ca_crt, "-CAkey", self.ca_key,
+                      "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", crt)
+        return crt, key
+
+    def _path(self, name):
+        return os.path.join(self.folder, name + ".crt"), os.path.join(self.folder, name + ".key")
+
+    @staticmethod
+    def _openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def run(launcher, manifests, scale, runner):
+    pki = Pki(os.path.join(os.path.dirname(manifests.path), "pki"), "portico")
+    rogue = Pki(os.path.join(os.path.dirname(manifests.path), "rogue"), "rogue")
+    controller_crt, controller_key = pki.issue("controller", SERVER_NAME)
+    proxy_crt, proxy_key = pki.issue("proxy", "proxy.portico.test")
+    rogue_crt, rogue_key = rogue.issue("rogue-proxy", "proxy.portico.test")
+
+    backend = launcher.echo_backend("backend-2", "127.0.0.2")
+    manifests.write("app.yaml", k8s.service("app", port=80),
+                    k8s.endpoint_slice("app", ["127.0.0.2"], backend.port),
+                    k8s.ingress("app", k8s.rule("app.test", k8s.path("/", "app"))))
+    tls_args = [f"--grpc-cert={controller_crt}", f"--grpc-key={controller_key}",
+                f"--grpc-ca={pki.ca_crt}"]
+    process = launcher.processes.start("controller", [
+        launcher.controller_bin, f"--source=file:{manifests.path}", "--grpc-listen=127.0.0.1:0",
+        "--admin-listen=127.0.0.1:0", *tls_args])
+    _, grpc_port = process.wait_for_listening("controller: grpc listening on ", 10 * scale)
+    _, admin_port = process.wait_for_listening("controller: admin listening on ", 10 * scale)
+    controller = Controller(process, grpc_port, admin_port)
+
+    def start_proxy(name, crt, key, server_name=SERVER_NAME):
+        p = launcher.processes.start(name, [
+            launcher.proxy_bin, f"--controller={controller.grpc_address}",
+            f"--grpc-cert={crt}", f"--grpc-key={key}", f"--grpc-ca={pki.ca_crt}",
+            f"--grpc-server-name={server_name}", "--entrypoint=web=127.0.0.1:0",
+            "--admin-listen=127.0.0.1:0", "--workers=1"])
+        _, web = p.wait_for_listening("proxy: entrypoint web listening on ", 10 * scale)
+        _, admin = p.wait_for_listening("proxy: admin listening on ", 10 * scale)
+        return Proxy(p, web, admin)
+
+    def check_trusted_proxy():
+        proxy = start_proxy("proxy", proxy_crt, proxy_key)
+        proxy.wait_ready(10 * scale)
+
+        def served():
+            try:
+                return get_once("127.0.0.1", proxy.web_port, "/", "app.test").status == 200
+            except HTTP_ERRORS:
+                return False
+        wait_until(served, 5 * scale, "app.test served through the TLS channel")
+        return "connected over mutual TLS, snapshot applied, traffic served"
+
+    def check_rogue_proxy_refused():
+        proxy = start_proxy("rogue-proxy", rogue_crt, rogue_key)
+        time.sleep(1.0 * scale)  # long enough for several connection attempts
+        assert proxy.admin_get("/ready").status == 503, "a rogue proxy got a snapshot"
+        assert "connected to controller" not in proxy.process.log_text()
+        return "a certificate from another CA gets nothing"
+
+    def check_wrong_controller_name():
+        proxy = start_proxy("picky-proxy", proxy_crt, proxy_key, server_name="other.portico.test")
+        time.sleep(1.0 * scale)
+        assert proxy.admin_get("/ready").status == 503, "the proxy accepted a misnamed controller"
+        return "a controller without the expected name is not trusted"
+
+    def check_mismatched_key_refused():
+        bad = launcher.processes.start("bad-controller", [
+            launcher.controller_bin, f"--source=file:{manifests.path}",
+            "--grpc-listen=127.0.0.1:0", "--admin-listen=127.0.0.1:0",
+            f"--grpc-cert={controller_crt}", f"--grpc-key={proxy_key}", f"--grpc-ca={pki.ca_crt}"])
+        wait_until(lambda: bad.returncode() is not None, 5 * scale, "the controller exits")
+        assert bad.returncode() == 2, f"exit status {bad.returncode()}"
+        text = bad.log_text()
+        assert "--grpc-cert=" in text and "with --grpc-key" in text, text[-400:]
+        assert "PRIVATE KEY" not in text, "key material in the log"
+        return "exit 2: " + text.strip().splitlines()[-1][:120]
+
+    runner.run("a proxy with a certificate from the CA is served", check_trusted_proxy)
+    runner.run("a proxy with another CA's certificate is refused", check_rogue_proxy_refused)
+    runner.run("a proxy refuses a controller with another name", check_wrong_controller_name)
+    runner.run("a certificate and key that do not match stop the controller",
+               check_mismatched_key_refused)
+
+
+def main():
+    return run_scenario("e2e channel TLS", "portico-e2e-channel-tls-", run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
