@@ -23,10 +23,14 @@ const char kControllerUsage[] =
   --grpc-ca=FILE             CA certificates (PEM): only proxies with a certificate they
                              signed may connect (snapshots carry TLS private keys)
   --grpc-insecure            plaintext snapshot channel instead; meant for loopback
+  --traefik-compat           also read Traefik's traefik.io/v1alpha1 objects (IngressRoute,
+                             Middleware, ...) as if they were portico.dev ones
+  --allow-cross-namespace    IngressRoutes may use Services of other namespaces
   --admin-listen=HOST:PORT   /ping /ready /metrics /snapshot (default 127.0.0.1:9000)
   --log-level=LEVEL          debug, info, warn or error (default info)
   --help                     this text
 Port 0 picks a free port; the bound addresses are logged.
+`portico-controller validate --help` describes offline validation.
 )";
 
 namespace {
@@ -133,6 +137,10 @@ const std::map<std::string, Setter>& ValueFlags() {
 bool ApplySwitch(const std::string& name, ControllerFlags* flags) {
   if (name == "grpc-insecure")
     flags->grpc_insecure = true;
+  else if (name == "traefik-compat")
+    flags->compile.traefik_compat = true;
+  else if (name == "allow-cross-namespace")
+    flags->compile.compile.allow_cross_namespace = true;
   else
     return false;
   return true;

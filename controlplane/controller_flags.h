@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "controlplane/snapshot_pipeline.h"
+
 namespace portico::controlplane {
 
 struct ControllerFlags {
@@ -14,6 +16,7 @@ struct ControllerFlags {
   std::string grpc_host = "0.0.0.0";
   int grpc_port = 18000;
   bool grpc_insecure = false;
+  PipelineOptions compile;  // --traefik-compat, --allow-cross-namespace
   // Mutual TLS for proxies (all three, or --grpc-insecure).
   std::string grpc_cert, grpc_key, grpc_ca;
   std::string admin_host = "127.0.0.1";

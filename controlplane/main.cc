@@ -19,6 +19,7 @@
 #include "controlplane/server/snapshot_server.h"
 #include "controlplane/snapshot_pipeline.h"
 #include "controlplane/source/file_source.h"
+#include "controlplane/validate/validate_command.h"
 #include "dataplane/tls/channel_pem.h"
 
 namespace portico::controlplane {
@@ -115,7 +116,8 @@ int Run(const ControllerFlags& flags) {
   Controller c;
   uv_loop_init(&c.loop);
   SnapshotServer server;
-  SnapshotPipeline pipeline([&server](auto snapshot) { server.Publish(std::move(snapshot)); });
+  SnapshotPipeline pipeline([&server](auto snapshot) { server.Publish(std::move(snapshot)); },
+                            flags.compile);
   Source source;
   if (std::string e = source.Start(&c.loop, flags, &pipeline); !e.empty()) return Fail(2, e);
 
@@ -175,6 +177,9 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   ControllerFlags flags;
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "validate") {
+    return RunValidate({args.begin() + 1, args.end()}, stdin, stdout, stderr);
+  }
   if (std::string e = ParseControllerFlags(args, &flags); !e.empty()) {
     std::fprintf(stderr, "portico-controller: %s\n(see --help)\n", e.c_str());
     return 2;

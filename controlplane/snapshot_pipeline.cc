@@ -1,5 +1,8 @@
 #include "controlplane/snapshot_pipeline.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include "common/log.h"
 #include "controlplane/compiler/compiler.h"
 #include "controlplane/model/cluster_state.h"
@@ -13,13 +16,43 @@ void LogIssues(const std::vector<SourceIssue>& issues) {
     LogWarn("controller", issue.origin + ": " + issue.message);
 }
 
+bool IsTraefikObject(const SourceObject& object) {
+  if (!object.json.IsObject()) return false;
+  auto it = object.json.FindMember("apiVersion");
+  return it != object.json.MemberEnd() && it->value.IsString() &&
+         std::string_view(it->value.GetString()).starts_with("traefik.io/");
+}
+
 }  // namespace
 
+size_t FilterCompatObjects(const PipelineOptions& options, std::vector<SourceObject>* objects) {
+  if (options.traefik_compat) return 0;
+  size_t before = objects->size();
+  std::erase_if(*objects, IsTraefikObject);
+  return before - objects->size();
+}
+
 void SnapshotPipeline::Apply(const SourceLoad& load) {
-  ClusterStateBuild build = BuildClusterState(load.objects);
+  ClusterStateBuild build;
+  if (options_.traefik_compat ||
+      std::none_of(load.objects.begin(), load.objects.end(), IsTraefikObject)) {
+    build = BuildClusterState(load.objects);
+  } else {
+    // Only the copy pays: Traefik objects present without --traefik-compat.
+    std::vector<SourceObject> objects;
+    for (const SourceObject& object : load.objects) {
+      if (IsTraefikObject(object)) continue;
+      SourceObject copy{.origin = object.origin, .json = rapidjson::Document()};
+      copy.json.CopyFrom(object.json, copy.json.GetAllocator());
+      objects.push_back(std::move(copy));
+    }
+    LogDebug("controller", std::to_string(load.objects.size() - objects.size()) +
+                               " traefik.io objects ignored (no --traefik-compat)");
+    build = BuildClusterState(objects);
+  }
   LogIssues(load.issues);
   LogIssues(build.issues);
-  CompileResult result = Compile(build.state);
+  CompileResult result = Compile(build.state, options_.compile);
   for (const Diagnostic& d : result.diagnostics) {
     LogWarn("controller", d.object + ": " + d.reason + ": " + d.message);
   }

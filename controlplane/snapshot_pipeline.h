@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 
+#include "controlplane/compiler/compile_options.h"
 #include "controlplane/source/source_object.h"
 #include "portico/v1/snapshot.pb.h"
 
@@ -20,11 +21,23 @@ struct PipelineStats {
   uint64_t diagnostics = 0;          // compiler diagnostics of the last compile
 };
 
+struct PipelineOptions {
+  // --traefik-compat: objects of traefik.io/v1alpha1 are read like their
+  // portico.dev twins; without it they are ignored (and counted).
+  bool traefik_compat = false;
+  CompileOptions compile;
+};
+
+// Drops traefik.io objects unless `options.traefik_compat`; returns how many
+// were dropped. Shared with `portico-controller validate`.
+size_t FilterCompatObjects(const PipelineOptions& options, std::vector<SourceObject>* objects);
+
 class SnapshotPipeline {
  public:
   using Publisher = std::function<void(std::shared_ptr<const v1::Snapshot>)>;
 
-  explicit SnapshotPipeline(Publisher publish) : publish_(std::move(publish)) {}
+  explicit SnapshotPipeline(Publisher publish, PipelineOptions options = {})
+      : publish_(std::move(publish)), options_(options) {}
 
   // Compiles `load` and publishes the result unless its version is the one
   // published last.
@@ -36,6 +49,7 @@ class SnapshotPipeline {
 
  private:
   Publisher publish_;
+  PipelineOptions options_;
   std::shared_ptr<const v1::Snapshot> current_;
   PipelineStats stats_;
 };

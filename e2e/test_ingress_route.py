@@ -4,7 +4,8 @@ controller and proxy, echo backends on 127.0.0.2 and 127.0.0.3. Checks that
 rules route by host, path prefix, method, header and query, that priority
 decides between overlapping rules (explicit, then rule length), that a route
 whose middleware the proxy cannot run answers 503 instead of passing traffic,
-that a broken rule leaves the others serving, and that an edit is followed.
+that a broken rule leaves the others serving (in a traefik.io object, read
+with --traefik-compat), and that an edit is followed.
 
     e2e/test_ingress_route.py --bin-dir build/bin
 """
@@ -64,7 +65,7 @@ def run(launcher, manifests, scale, runner):
                     k8s.endpoint_slice("three", ["127.0.0.3"], port))
     with open(os.path.join(manifests.path, "routes.yaml"), "w") as f:
         f.write(ROUTES)
-    controller = launcher.controller(manifests.path)
+    controller = launcher.controller(manifests.path, extra_args=["--traefik-compat"])
     proxy = launcher.proxy(controller, workers=2)
     proxy.wait_ready(10 * scale)
     client = HttpClient("127.0.0.1", proxy.web_port, timeout_s=2.0 * scale)

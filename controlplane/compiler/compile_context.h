@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "controlplane/compiler/cluster_resolver.h"
+#include "controlplane/compiler/compile_options.h"
 #include "controlplane/compiler/compile_result.h"
 #include "controlplane/model/cluster_state.h"
 
@@ -24,7 +25,10 @@ struct RouteCandidate {
 
 class CompileContext {
  public:
-  explicit CompileContext(const ClusterState& state) : resolver_(state) {}
+  CompileContext(const ClusterState& state, const CompileOptions& options)
+      : resolver_(state), options_(options) {}
+
+  const CompileOptions& options() const { return options_; }
 
   ClusterResolver& resolver() { return resolver_; }
   void AddRoute(RouteCandidate candidate) { candidates_.push_back(std::move(candidate)); }
@@ -36,6 +40,7 @@ class CompileContext {
 
  private:
   ClusterResolver resolver_;
+  CompileOptions options_;
   std::vector<RouteCandidate> candidates_;
   std::vector<Diagnostic> diagnostics_;
   std::vector<Certificate> certificates_;

@@ -93,8 +93,8 @@ std::vector<Cluster> UsedClusters(const std::vector<Route>& routes,
 
 }  // namespace
 
-CompileResult Compile(const ClusterState& state) {
-  CompileContext context(state);
+CompileResult Compile(const ClusterState& state, const CompileOptions& options) {
+  CompileContext context(state, options);
   for (Processor processor : kProcessors) processor(state, &context);
   CompileResult result;
   result.diagnostics = std::move(context.diagnostics());

@@ -24,11 +24,12 @@
 // object, then message.
 #pragma once
 
+#include "controlplane/compiler/compile_options.h"
 #include "controlplane/compiler/compile_result.h"
 #include "controlplane/model/cluster_state.h"
 
 namespace portico::controlplane {
 
-CompileResult Compile(const ClusterState& state);
+CompileResult Compile(const ClusterState& state, const CompileOptions& options = {});
 
 }  // namespace portico::controlplane

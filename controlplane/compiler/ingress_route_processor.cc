@@ -110,10 +110,12 @@ void CompileRoute(const ClusterState& state, const crd::IngressRoute& object, si
         report("Unsupported", where + ": WeightedService backends are not served yet; the route "
                                       "answers 503");
       } else if (!service.namespace_name.empty() &&
-                 service.namespace_name != object.meta.namespace_name) {
+                 service.namespace_name != object.meta.namespace_name &&
+                 !context->options().allow_cross_namespace) {
         report("CrossNamespace", where + ".namespace: " + service.namespace_name +
                                      " is another namespace, refused (cross-namespace "
-                                     "references are off); the route answers 503");
+                                     "references are off, --allow-cross-namespace); the route "
+                                     "answers 503");
       } else if (!service.middlewares.empty()) {
         report("Unsupported", where + ".middlewares: service middlewares are not executed by "
                                       "the proxy yet; the route answers 503");
@@ -121,8 +123,9 @@ void CompileRoute(const ClusterState& state, const crd::IngressRoute& object, si
         IngressBackend backend{.service_name = service.name,
                                .port_number = service.port.number,
                                .port_name = service.port.name};
-        ClusterResolution resolved =
-            context->resolver().Resolve(object.meta.namespace_name, backend);
+        const std::string& service_namespace =
+            service.namespace_name.empty() ? object.meta.namespace_name : service.namespace_name;
+        ClusterResolution resolved = context->resolver().Resolve(service_namespace, backend);
         route.cluster = resolved.cluster;
         if (resolved.cluster.empty()) {
           report(resolved.reason, where + ": " + resolved.message + "; the route answers 503");

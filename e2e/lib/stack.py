@@ -102,11 +102,11 @@ class Launcher:
                     self.processes.discard(backend.process)
         raise AssertionError(f"no port was free on all of {hosts} in {attempts} attempts")
 
-    def controller(self, manifest_dir, grpc_port=0, name="controller"):
+    def controller(self, manifest_dir, grpc_port=0, name="controller", extra_args=()):
         process = self.processes.start(name, [
             self.controller_bin, f"--source=file:{manifest_dir}",
             f"--grpc-listen=127.0.0.1:{grpc_port}", "--grpc-insecure",
-            "--admin-listen=127.0.0.1:0", f"--log-level={self.log_level}",
+            "--admin-listen=127.0.0.1:0", f"--log-level={self.log_level}", *extra_args,
         ])
         _, grpc_port = process.wait_for_listening("controller: grpc listening on ", self.timeout_s)
         _, admin_port = process.wait_for_listening("controller: admin listening on ",

@@ -39,3 +39,41 @@ TEST_CASE("the pipeline publishes only when the version changes", "[snapshot_pip
 
 }  // namespace
 }  // namespace portico::controlplane
+
+namespace portico::controlplane {
+namespace {
+
+constexpr char kTraefikRoute[] = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: web}
+spec:
+  routes:
+  - {match: Host(`a.test`), services: [{name: web, port: 80}]}
+)";
+
+TEST_CASE("traefik.io objects count only with --traefik-compat", "[snapshot_pipeline]") {
+  std::shared_ptr<const v1::Snapshot> without, with;
+  SnapshotPipeline plain([&](auto s) { without = s; });
+  plain.Apply({.objects = testing::ObjectsFromYaml(kTraefikRoute)});
+  REQUIRE(without != nullptr);
+  CHECK(without->routes_size() == 0);
+
+  SnapshotPipeline compat([&](auto s) { with = s; }, {.traefik_compat = true});
+  compat.Apply({.objects = testing::ObjectsFromYaml(kTraefikRoute)});
+  REQUIRE(with != nullptr);
+  REQUIRE(with->routes_size() == 1);
+  CHECK(with->routes(0).source() == "IngressRoute/default/web");
+
+  std::vector<SourceObject> objects = testing::ObjectsFromYaml(kTraefikRoute);
+  CHECK(FilterCompatObjects({}, &objects) == 1);
+  CHECK(objects.size() == 1);
+}
+
+}  // namespace
+}  // namespace portico::controlplane

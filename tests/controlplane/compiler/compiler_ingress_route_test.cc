@@ -145,10 +145,27 @@ spec:
         "diagnostic IngressRoute/shop/site Unsupported: spec.routes[2].services: weighted round "
         "robin over 2 services is not served yet; the route answers 503\n"
         "diagnostic IngressRoute/shop/site CrossNamespace: spec.routes[3].services[0].namespace: "
-        "elsewhere is another namespace, refused (cross-namespace references are off); the route "
-        "answers 503\n"
+        "elsewhere is another namespace, refused (cross-namespace references are off, "
+        "--allow-cross-namespace); the route answers 503\n"
         "diagnostic IngressRoute/shop/site BackendNotFound: spec.routes[4].services[0]: "
         "Service shop/absent not found; the route answers 503\n");
+}
+
+TEST_CASE("--allow-cross-namespace lets a route use another namespace's Service", "[compiler]") {
+  std::string yaml = std::string(kBackend) + R"(
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: front, namespace: edge}
+spec:
+  routes:
+  - match: Host(`front.example.com`)
+    services: [{name: web, namespace: shop, port: 80}]
+)";
+  CHECK(Describe(Compile(StateFromYaml(yaml), {.allow_cross_namespace = true})) ==
+        "route edge/front/r0 priority 25 hosts front.example.com -> shop/web:http "
+        "(IngressRoute/edge/front)\n"
+        "cluster shop/web:http 10.0.0.1:8080\n");
 }
 
 TEST_CASE("IngressRoute tls: every route TLS-only, the Secret checked", "[compiler]") {

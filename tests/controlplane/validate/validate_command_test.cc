@@ -1,0 +1,136 @@
+#include "controlplane/validate/validate_command.h"
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+
+#include "tests/controlplane/support/temp_dir.h"
+
+namespace portico::controlplane {
+namespace {
+
+struct Run {
+  int status = 0;
+  std::string out, err;
+};
+
+std::string Drain(std::FILE* f) {
+  std::rewind(f);
+  std::string text;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, f)) > 0) text.append(buffer, n);
+  std::fclose(f);
+  return text;
+}
+
+Run Validate(const std::vector<std::string>& args, const std::string& stdin_text = "") {
+  std::FILE* in = std::tmpfile();
+  std::fputs(stdin_text.c_str(), in);
+  std::rewind(in);
+  std::FILE* out = std::tmpfile();
+  std::FILE* err = std::tmpfile();
+  Run r;
+  r.status = RunValidate(args, in, out, err);
+  std::fclose(in);
+  r.out = Drain(out);
+  r.err = Drain(err);
+  return r;
+}
+
+constexpr char kService[] = R"(apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {ports: [{name: http, port: 80}]}
+)";
+
+constexpr char kRoutes[] = R"(apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: site, namespace: shop}
+spec:
+  routes:
+  - {match: Host(`a.test`), services: [{name: web, port: 80}]}
+  - {match: "Host(`b.test`) ||", services: [{name: web, port: 80}]}
+)";
+
+TEST_CASE("validate: one line per object, errors with file and field", "[validate]") {
+  testing::TempDir dir;
+  dir.Write("repo/web.yaml", kService);
+  dir.Write("repo/routes/site.yaml", kRoutes);
+  Run r = Validate({dir.path() + "/repo"});
+  CHECK(r.status == 1);
+  std::string repo = dir.path() + "/repo/";
+  CHECK(r.out ==
+        "error   IngressRoute shop/site (" + repo +
+            "routes/site.yaml#0): InvalidRule: spec.routes[1].match: column 18: expected a "
+            "matcher, '!' or '(', got the end of the rule; the route is left out\n"
+            "ok      Service shop/web (" + repo + "web.yaml#0)\n"
+            "2 objects, 1 routes; errors found\n");
+}
+
+TEST_CASE("validate: a clean repository exits 0; stdin works", "[validate]") {
+  std::string fixed = kRoutes;
+  fixed.replace(fixed.find(" ||\""), 4, "\"");
+  Run r = Validate({"-"}, std::string(kService) + "---\n" + fixed);
+  CHECK(r.status == 0);
+  CHECK(r.out ==
+        "ok      Service shop/web (-#0)\n"
+        "ok      IngressRoute shop/site (-#1)\n"
+        "2 objects, 2 routes; no errors\n");
+}
+
+TEST_CASE("validate: compile flags as the controller's", "[validate]") {
+  std::string yaml = std::string(kService) + R"(---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: front, namespace: edge}
+spec:
+  routes:
+  - {match: Host(`f.test`), services: [{name: web, namespace: shop, port: 80}]}
+)";
+  Run plain = Validate({"-"}, yaml);
+  CHECK(plain.status == 0);
+  CHECK_THAT(plain.out, Catch::Contains("ignored IngressRoute edge/front (-#1): a traefik.io "
+                                        "object; pass --traefik-compat to read it\n"));
+  Run compat = Validate({"--traefik-compat", "-"}, yaml);
+  CHECK(compat.status == 1);
+  CHECK_THAT(compat.out, Catch::Contains("CrossNamespace: spec.routes[0].services[0].namespace"));
+  Run allowed = Validate({"--traefik-compat", "--allow-cross-namespace", "-"}, yaml);
+  CHECK(allowed.status == 0);
+}
+
+TEST_CASE("validate: broken files, unreadable paths and usage errors", "[validate]") {
+  testing::TempDir dir;
+  dir.Write("bad.yaml", "kind: [unclosed\n");
+  Run r = Validate({dir.path() + "/bad.yaml", dir.path() + "/missing.yaml"});
+  CHECK(r.status == 1);
+  CHECK_THAT(r.out, Catch::Contains("error   " + dir.path() + "/missing.yaml: cannot be read\n"));
+  CHECK_THAT(r.out, Catch::Contains("error   " + dir.path() + "/bad.yaml: "));
+
+  CHECK(Validate({}).status == 2);
+  CHECK(Validate({"--output=xml", "x"}).status == 2);
+  CHECK(Validate({"--bogus", "x"}).err ==
+        "portico-controller validate: unknown flag '--bogus'\n(see validate --help)\n");
+  CHECK(Validate({"--help"}).status == 0);
+}
+
+TEST_CASE("validate --output=json: objects, errors and the snapshot, keys redacted",
+          "[validate]") {
+  std::string yaml = std::string(kService) + R"(---
+apiVersion: v1
+kind: Secret
+type: kubernetes.io/tls
+metadata: {name: cert, namespace: shop}
+data: {tls.crt: bm90IGEgY2VydA==, tls.key: c2VjcmV0LWtleS1ieXRlcw==}
+)";
+  Run r = Validate({"--output=json", "-"}, yaml);
+  CHECK(r.status == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("{\"ok\":true,\"objects\":[{\"kind\":\"Service\","
+                                      "\"namespace\":\"shop\",\"name\":\"web\",\"origin\":\"-#0\","
+                                      "\"status\":\"ok\",\"errors\":[]}"));
+  CHECK_THAT(r.out, Catch::Contains("\"snapshot\":{"));
+  CHECK(r.out.find("c2VjcmV0") == std::string::npos);
+  CHECK(r.out.find("secret-key-bytes") == std::string::npos);
+}
+
+}  // namespace
+}  // namespace portico::controlplane
