@@ -4,7 +4,7 @@
 # data plane only, then
 #   1. the data-plane unit and scenario tests under ASan+UBSan, and
 #   2. bounded fuzzing of the client request path (fuzz_downstream, 30 s),
-#      the request-target and snapshot parsers (10 s each), on their
+#      the request-target, snapshot and rule parsers (10 s each), on their
 #      checked-in corpora; new inputs go to build-fuzz/corpus only.
 # A test failure, sanitizer report, crash, leak or hang fails the run.
 # `make fuzz` runs every fuzzer (the manifest one too) for longer.
@@ -22,7 +22,8 @@ fi
 # build-fuzz was configured differently before.
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DPORTICO_FUZZ=ON \
   -DPORTICO_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build-fuzz -j"$JOBS" dataplane_tests fuzz_downstream fuzz_request_target fuzz_snapshot
+ninja -C build-fuzz -j"$JOBS" dataplane_tests fuzz_downstream fuzz_request_target fuzz_snapshot \
+  fuzz_rules
 
 echo "test-sanitized: data-plane tests under address+undefined sanitizers"
 build-fuzz/bin/dataplane_tests
@@ -42,3 +43,4 @@ run() {
 run downstream "$SECONDS_DOWNSTREAM" "-dict=fuzz/downstream.dict"
 run request_target "$SECONDS_OTHERS"
 run snapshot "$SECONDS_OTHERS"
+run rules "$SECONDS_OTHERS"

@@ -183,7 +183,7 @@ void FileSource::ReadNow() {
   }
   last_error_.clear();
   if (last_ && last_->SameContent(folder)) return;
-  SourceLoad load = ParseManifests(folder, options_.folder);
+  SourceLoad load = parse_cache_.Parse(folder, options_.folder);
   last_ = std::move(folder);
   on_change_(std::move(load));
 }

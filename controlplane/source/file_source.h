@@ -80,6 +80,7 @@ class FileSource {
   Watch parent_watch_;                       // sees the root itself vanish and come back
   std::string root_name_;
   std::optional<ManifestFolder> last_;
+  ManifestParseCache parse_cache_;
   std::string last_error_;
 };
 

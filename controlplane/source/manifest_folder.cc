@@ -138,20 +138,60 @@ ManifestFolder ReadManifestFolder(const std::string& root, const ManifestFolderO
   return folder;
 }
 
+namespace {
+
+// Parses one file into objects, or sets *issue.
+void ParseFile(const ManifestFile& file, const ManifestFolderOptions& options,
+               std::vector<SourceObject>* objects, std::string* issue) {
+  std::vector<YamlDocument> documents;
+  YamlError error;
+  if (!YamlToJson(file.content, &documents, &error, options.yaml)) {
+    *issue = "not loaded: " + DescribeYamlError(error);
+    return;
+  }
+  for (YamlDocument& doc : documents) {
+    objects->push_back({file.path + "#" + std::to_string(doc.index), std::move(doc.json)});
+  }
+}
+
+SourceObject Copy(const SourceObject& object) {
+  SourceObject copy{.origin = object.origin, .json = rapidjson::Document()};
+  copy.json.CopyFrom(object.json, copy.json.GetAllocator());
+  return copy;
+}
+
+}  // namespace
+
 SourceLoad ParseManifests(const ManifestFolder& folder, const ManifestFolderOptions& options) {
   SourceLoad load;
   load.issues = folder.issues;
   for (const ManifestFile& file : folder.files) {
-    std::vector<YamlDocument> documents;
-    YamlError error;
-    if (!YamlToJson(file.content, &documents, &error, options.yaml)) {
-      load.issues.push_back({file.path, "not loaded: " + DescribeYamlError(error)});
-      continue;
-    }
-    for (YamlDocument& doc : documents) {
-      load.objects.push_back({file.path + "#" + std::to_string(doc.index), std::move(doc.json)});
-    }
+    std::string issue;
+    ParseFile(file, options, &load.objects, &issue);
+    if (!issue.empty()) load.issues.push_back({file.path, std::move(issue)});
   }
+  return load;
+}
+
+SourceLoad ManifestParseCache::Parse(const ManifestFolder& folder,
+                                     const ManifestFolderOptions& options) {
+  SourceLoad load;
+  load.issues = folder.issues;
+  std::map<std::string, Entry> entries;
+  for (const ManifestFile& file : folder.files) {
+    Entry entry;
+    auto cached = entries_.find(file.path);
+    if (cached != entries_.end() && cached->second.content == file.content) {
+      entry = std::move(cached->second);
+    } else {
+      entry.content = file.content;
+      ParseFile(file, options, &entry.objects, &entry.issue);
+    }
+    if (!entry.issue.empty()) load.issues.push_back({file.path, entry.issue});
+    for (const SourceObject& object : entry.objects) load.objects.push_back(Copy(object));
+    entries.emplace(file.path, std::move(entry));
+  }
+  entries_ = std::move(entries);  // files gone from the folder leave the cache
   return load;
 }
 

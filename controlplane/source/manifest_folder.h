@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,22 @@ ManifestFolder ReadManifestFolder(const std::string& root, const ManifestFolderO
 // Parses every file. A file that does not parse contributes no object at all
 // (not even its valid documents) and is reported as an issue.
 SourceLoad ParseManifests(const ManifestFolder& folder, const ManifestFolderOptions& options);
+
+// ParseManifests for a folder read again and again: a file whose path and
+// content are unchanged since the last Parse is not parsed again (YAML
+// parsing is most of a reload: ~1 s of CPU for 10 000 Ingresses), its
+// objects are copied from the previous parse. Not thread-safe.
+class ManifestParseCache {
+ public:
+  SourceLoad Parse(const ManifestFolder& folder, const ManifestFolderOptions& options);
+
+ private:
+  struct Entry {
+    std::string content;
+    std::vector<SourceObject> objects;  // empty when `issue` is set
+    std::string issue;
+  };
+  std::map<std::string, Entry> entries_;  // by file path
+};
 
 }  // namespace portico::controlplane

@@ -109,3 +109,40 @@ TEST_CASE("a missing root is an error of its own", "[manifest_folder]") {
 
 }  // namespace
 }  // namespace portico::controlplane
+
+namespace portico::controlplane {
+namespace {
+
+TEST_CASE("the parse cache gives what ParseManifests gives, parsing only changed files",
+          "[manifest_folder]") {
+  ManifestFolder folder;
+  folder.files = {{"a.yaml", "kind: A\n---\nkind: B\n"}, {"b.yaml", "kind: C\n"},
+                  {"bad.yaml", "kind: [\n"}};
+  ManifestParseCache cache;
+  auto same = [](const SourceLoad& x, const SourceLoad& y) {
+    if (x.objects.size() != y.objects.size() || x.issues.size() != y.issues.size()) return false;
+    for (size_t i = 0; i < x.objects.size(); ++i) {
+      if (x.objects[i].origin != y.objects[i].origin || x.objects[i].json != y.objects[i].json) {
+        return false;
+      }
+    }
+    for (size_t i = 0; i < x.issues.size(); ++i) {
+      if (x.issues[i].origin != y.issues[i].origin || x.issues[i].message != y.issues[i].message) {
+        return false;
+      }
+    }
+    return true;
+  };
+  CHECK(same(cache.Parse(folder, {}), ParseManifests(folder, {})));
+  CHECK(same(cache.Parse(folder, {}), ParseManifests(folder, {})));  // all from the cache
+  folder.files[1].content = "kind: D\n";
+  folder.files.erase(folder.files.begin() + 2);
+  SourceLoad changed = cache.Parse(folder, {});
+  CHECK(same(changed, ParseManifests(folder, {})));
+  REQUIRE(changed.objects.size() == 3);
+  CHECK(std::string(changed.objects[2].json["kind"].GetString()) == "D");
+  CHECK(changed.issues.empty());
+}
+
+}  // namespace
+}  // namespace portico::controlplane
