@@ -151,7 +151,7 @@ spec:
         "Service shop/absent not found; the route answers 503\n");
 }
 
-TEST_CASE("--allow-cross-namespace lets a route use another namespace's Service", "[compiler]") {
+TEST_CASE("with --allow-cross-namespace a route may use another namespace's Service", "[compiler]") {
   std::string yaml = std::string(kBackend) + R"(
 ---
 apiVersion: portico.dev/v1alpha1
