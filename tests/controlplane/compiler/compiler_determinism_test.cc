@@ -11,7 +11,7 @@
 namespace portico::controlplane {
 namespace {
 
-constexpr char kManifests[] = R"(
+constexpr char kManifests[] = R"yaml(
 apiVersion: v1
 kind: Service
 metadata: {name: web, namespace: shop}
@@ -52,7 +52,25 @@ spec:
     http:
       paths:
       - {path: /, pathType: Prefix, backend: {service: {name: missing, port: {number: 80}}}}
-)";
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: zenith, namespace: shop}
+spec:
+  routes:
+  - {match: Host(`api.example.com`) && PathPrefix(`/v1`), services: [{name: web, port: 80}]}
+  - {match: "Host(`api.example.com`) || Header(`X-Api`, `1`)", services: [{name: web, port: http}]}
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: yonder, namespace: shop}
+spec:
+  routes:
+  # The same rule as zenith's first route (a conflict yonder wins) and one of equal
+  # priority to zenith's second route (a tie broken by name).
+  - {match: Host(`api.example.com`) && PathPrefix(`/v1`), services: [{name: web, port: 81}]}
+  - {match: "Host(`api.example.com`) || Header(`X-Api`, `2`)", services: [{name: web, port: 80}]}
+)yaml";
 
 std::string SerializedSnapshot(const std::vector<SourceObject>& objects, std::string* version) {
   ClusterStateBuild build = BuildClusterState(objects);
