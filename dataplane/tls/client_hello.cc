@@ -90,6 +90,24 @@ bool ReadExtensions(Reader extensions, ClientHello* out) {
   return extensions.data.empty();
 }
 
+// A DNS host name: labels of [a-z0-9_-], none empty or over 63 bytes, at
+// most 253 bytes in all (the trailing dot is already gone). Anything else in
+// SNI is refused: it would only reach certificate lookup, routing and logs.
+bool ValidServerName(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  size_t label = 0;
+  for (char c : name) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    if (!ok || ++label > 63) return false;
+  }
+  return label > 0;
+}
+
 bool ReadHelloBody(std::string_view body, ClientHello* out, std::string* why) {
   Reader r{body};
   r.Number(2);  // legacy_version
@@ -105,6 +123,11 @@ bool ReadHelloBody(std::string_view body, ClientHello* out, std::string* why) {
   Reader extensions = r.Block(2);
   if (r.failed || !ReadExtensions(extensions, out)) {
     *why = "malformed ClientHello extensions";
+    return false;
+  }
+  if (!out->server_name.empty() && !ValidServerName(out->server_name)) {
+    *why = "the server name (SNI) is not a valid host name";
+    out->server_name.clear();
     return false;
   }
   return true;

@@ -54,6 +54,22 @@ TEST_CASE("a ClientHello split over two records is reassembled", "[tls]") {
   CHECK(hello.server_name == "split.test");
 }
 
+TEST_CASE("a server name must be a host name; one trailing dot is dropped", "[tls]") {
+  ClientHello hello;
+  std::string why;
+  REQUIRE(ParseClientHello(RealClientHello("Trailing.Test."), &hello, &why) ==
+          HelloStatus::kComplete);
+  CHECK(hello.server_name == "trailing.test");
+  // Found by fuzz_client_hello: two trailing dots left a name ending in '.'.
+  for (const char* bad : {"two.dots..", "a..b.test", "space in.test", "nul\x01.test"}) {
+    INFO(bad);
+    ClientHello refused;
+    CHECK(ParseClientHello(RealClientHello(bad), &refused, &why) == HelloStatus::kInvalid);
+    CHECK(why == "the server name (SNI) is not a valid host name");
+    CHECK(refused.server_name.empty());
+  }
+}
+
 TEST_CASE("garbage and malformed hellos are invalid, with a reason", "[tls]") {
   ClientHello hello;
   std::string why;
