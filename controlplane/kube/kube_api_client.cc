@@ -69,6 +69,12 @@ std::string KubeApiClient::Start() {
 }
 
 uint64_t KubeApiClient::Get(ApiRequest request, ApiHandlers handlers) {
+  request.method = "GET";
+  request.body.clear();
+  return Send(std::move(request), std::move(handlers));
+}
+
+uint64_t KubeApiClient::Send(ApiRequest request, ApiHandlers handlers) {
   uint64_t id = next_id_++;
   handlers_[id] = std::move(handlers);
   auto t = std::make_unique<Transfer>();
@@ -174,6 +180,18 @@ std::string KubeApiClient::Configure(Transfer* t) {
   if (!token_error.empty()) LogWarn("kube", token_error);
   if (!token.empty()) {
     t->headers = curl_slist_append(t->headers, ("Authorization: Bearer " + token).c_str());
+  }
+  const std::string& method = t->request.method;
+  if (method != "GET") {
+    const char* type = method == "PATCH" ? "Content-Type: application/merge-patch+json"
+                                         : "Content-Type: application/json";
+    t->headers = curl_slist_append(t->headers, type);
+    // No "Expect: 100-continue" round trip for bodies over 1 KiB.
+    t->headers = curl_slist_append(t->headers, "Expect:");
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(t->request.body.size()));
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->request.body.c_str());
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method.c_str());
   }
   std::string url = config_.server + t->request.path;
   curl_easy_setopt(e, CURLOPT_URL, url.c_str());

@@ -1,4 +1,5 @@
-// KubeApiClient: GET requests to the Kubernetes API over libcurl, on a
+// KubeApiClient: requests to the Kubernetes API over libcurl (GET, and
+// PUT/POST/merge-PATCH with a JSON body), on a
 // thread of its own that drives every transfer with one curl multi handle
 // (HTTP/2 over TLS multiplexes every watch on one connection; HTTP/1.1 uses
 // one connection per watch). Bodies are handed to the libuv loop piece by
@@ -32,6 +33,9 @@ struct ApiRequest {
   // A transfer that moves less than one byte per second for this long is
   // abandoned: for a watch, the server's timeoutSeconds plus a margin.
   uint64_t idle_timeout_s = 60;
+  // "GET" (default), "PUT", "POST" or "PATCH" (sent as a JSON merge patch).
+  std::string method = "GET";
+  std::string body;  // sent as application/json when the method is not GET
 };
 
 struct ApiResult {
@@ -68,6 +72,8 @@ class KubeApiClient {
   std::string Start();
   // Starts a GET; the id names it for Cancel.
   uint64_t Get(ApiRequest request, ApiHandlers handlers);
+  // Starts a request with request.method and request.body; otherwise as Get.
+  uint64_t Send(ApiRequest request, ApiHandlers handlers);
   // No handler of `id` runs after this; unknown or finished ids are ignored.
   void Cancel(uint64_t id);
   // Stops every transfer and the thread; no handler runs afterwards. The

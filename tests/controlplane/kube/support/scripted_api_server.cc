@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <strings.h>
 
@@ -34,6 +35,9 @@ std::string Chunk(const std::string& data) {
 const char* Reason(int status) {
   switch (status) {
     case 200: return "OK";
+    case 201: return "Created";
+    case 404: return "Not Found";
+    case 409: return "Conflict";
     case 401: return "Unauthorized";
     case 403: return "Forbidden";
     case 410: return "Gone";
@@ -57,6 +61,10 @@ RequestMatcher WatchOf(const std::string& path) {
   };
 }
 
+RequestMatcher Target(const std::string& target) {
+  return [target](const std::string& t) { return t == target; };
+}
+
 ScriptedApiServer::~ScriptedApiServer() { Stop(); }
 
 std::string ScriptedApiServer::Start() {
@@ -78,6 +86,12 @@ std::string ScriptedApiServer::Start() {
 void ScriptedApiServer::Expect(RequestMatcher matcher, ScriptedResponse response) {
   std::lock_guard lock(mu_);
   scripts_.push_back({std::move(matcher), std::move(response)});
+}
+
+void ScriptedApiServer::Expect(std::string method, RequestMatcher matcher,
+                               ScriptedResponse response) {
+  std::lock_guard lock(mu_);
+  scripts_.push_back({std::move(matcher), std::move(response), std::move(method)});
 }
 
 void ScriptedApiServer::Open(const std::string& gate) {
@@ -140,14 +154,28 @@ void ScriptedApiServer::Serve(int fd) {
   ReceivedRequest request{.at = std::chrono::steady_clock::now()};
   size_t sp1 = head.find(' '), sp2 = head.find(' ', sp1 + 1);
   if (sp1 != std::string::npos && sp2 != std::string::npos) {
+    request.method = head.substr(0, sp1);
     request.target = head.substr(sp1 + 1, sp2 - sp1 - 1);
   }
+  size_t content_length = 0;
   for (size_t pos = head.find("\r\n"); pos != std::string::npos;) {
     size_t end = head.find("\r\n", pos + 2);
     if (end == std::string::npos) break;
     std::string line = head.substr(pos + 2, end - pos - 2);
     if (strncasecmp(line.c_str(), "authorization: ", 15) == 0) request.authorization = line.substr(15);
+    if (strncasecmp(line.c_str(), "content-type: ", 14) == 0) request.content_type = line.substr(14);
+    if (strncasecmp(line.c_str(), "content-length: ", 16) == 0) {
+      content_length = std::strtoul(line.c_str() + 16, nullptr, 10);
+    }
     pos = end;
+  }
+  if (size_t end = head.find("\r\n\r\n"); end != std::string::npos) {
+    request.body = head.substr(end + 4);
+    while (request.body.size() < content_length) {
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      request.body.append(buf, static_cast<size_t>(n));
+    }
   }
   ScriptedResponse response;
   bool matched = false;
@@ -156,6 +184,7 @@ void ScriptedApiServer::Serve(int fd) {
     requests_.push_back(request);
     for (Script& s : scripts_) {
       if (s.used || !s.matcher(request.target)) continue;
+      if (!s.method.empty() && s.method != request.method) continue;
       s.used = true;
       response = s.response;
       matched = true;

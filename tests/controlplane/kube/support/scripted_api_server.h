@@ -4,7 +4,7 @@
 // they were scripted, streaming the body as chunks (optionally one byte per
 // chunk and write) and optionally holding the stream open afterwards, like a
 // watch. A request nothing matches is held open, unanswered, until Stop().
-// Every request is recorded. Thread-safe: one thread per connection.
+// Every request is recorded, with its method and body. Thread-safe: one thread per connection.
 #pragma once
 
 #include <chrono>
@@ -32,6 +32,9 @@ struct ScriptedResponse {
 struct ReceivedRequest {
   std::string target;         // path and query
   std::string authorization;  // the Authorization header
+  std::string method;         // "GET", "PUT", ...
+  std::string content_type;   // the Content-Type header
+  std::string body;           // read by Content-Length
   std::chrono::steady_clock::time_point at;
 };
 
@@ -41,6 +44,8 @@ using RequestMatcher = std::function<bool(const std::string& target)>;
 RequestMatcher ListOf(const std::string& path);
 // A watch of the collection at `path`.
 RequestMatcher WatchOf(const std::string& path);
+// Exactly `target` (path and query).
+RequestMatcher Target(const std::string& target);
 
 class ScriptedApiServer {
  public:
@@ -52,6 +57,8 @@ class ScriptedApiServer {
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   void Expect(RequestMatcher matcher, ScriptedResponse response);
+  // Only requests with `method` ("GET", "PUT", ...) match.
+  void Expect(std::string method, RequestMatcher matcher, ScriptedResponse response);
   void Open(const std::string& gate);
   std::vector<ReceivedRequest> requests() const;
   // Requests whose target contains `fragment`.
@@ -63,6 +70,7 @@ class ScriptedApiServer {
   struct Script {
     RequestMatcher matcher;
     ScriptedResponse response;
+    std::string method;  // empty: any
     bool used = false;
   };
 
