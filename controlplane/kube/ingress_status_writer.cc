@@ -1,0 +1,243 @@
+#include "controlplane/kube/ingress_status_writer.h"
+
+#include <arpa/inet.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cctype>
+
+#include "common/log.h"
+
+namespace portico::controlplane {
+namespace {
+
+std::string StringAt(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject()) return "";
+  auto it = v.FindMember(name);
+  return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
+}
+
+const rapidjson::Value* ObjectAt(const rapidjson::Value& v, const char* name) {
+  if (!v.IsObject()) return nullptr;
+  auto it = v.FindMember(name);
+  return it != v.MemberEnd() && it->value.IsObject() ? &it->value : nullptr;
+}
+
+// status.loadBalancer.ingress[] as stored (ports are not compared).
+std::vector<LoadBalancerAddress> StoredAddresses(const rapidjson::Value& ingress) {
+  std::vector<LoadBalancerAddress> out;
+  const rapidjson::Value* status = ObjectAt(ingress, "status");
+  const rapidjson::Value* lb = status ? ObjectAt(*status, "loadBalancer") : nullptr;
+  if (lb == nullptr) return out;
+  auto it = lb->FindMember("ingress");
+  if (it == lb->MemberEnd() || !it->value.IsArray()) return out;
+  for (const rapidjson::Value& item : it->value.GetArray()) {
+    out.push_back({.ip = StringAt(item, "ip"), .hostname = StringAt(item, "hostname")});
+  }
+  return out;
+}
+
+rapidjson::Value& MemberObject(rapidjson::Value& parent, const char* name,
+                               rapidjson::Document::AllocatorType& alloc) {
+  auto it = parent.FindMember(name);
+  if (it == parent.MemberEnd()) {
+    parent.AddMember(rapidjson::Value(name, alloc), rapidjson::Value(rapidjson::kObjectType),
+                     alloc);
+    it = parent.FindMember(name);
+  }
+  if (!it->value.IsObject()) it->value.SetObject();
+  return it->value;
+}
+
+bool IsHostname(std::string_view text) {
+  if (text.empty() || text.size() > 253 || text.front() == '.' || text.front() == '-') {
+    return false;
+  }
+  for (char c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ParsePublishAddresses(std::string_view text, std::vector<LoadBalancerAddress>* out) {
+  out->clear();
+  size_t index = 0;
+  while (!text.empty() || index == 0) {
+    size_t comma = text.find(',');
+    std::string entry(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    unsigned char buf[16];
+    if (inet_pton(AF_INET, entry.c_str(), buf) == 1 || inet_pton(AF_INET6, entry.c_str(), buf) == 1) {
+      out->push_back({.ip = entry});
+    } else if (IsHostname(entry)) {
+      std::string lower;
+      for (char c : entry) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      out->push_back({.hostname = lower});
+    } else {
+      return "--publish-address entry " + std::to_string(index + 1) + " (\"" + entry +
+             "\") is neither an IP address nor a hostname";
+    }
+    ++index;
+    if (comma == std::string_view::npos) break;
+  }
+  return "";
+}
+
+IngressStatusWriter::IngressStatusWriter(uv_loop_t* loop, KubeApiClient* client,
+                                         IngressStatusWriterOptions options)
+    : loop_(loop), client_(client), options_(std::move(options)) {}
+
+IngressStatusWriter::~IngressStatusWriter() { Close(); }
+
+std::string IngressStatusWriter::Path(const std::string& key) const {
+  size_t slash = key.find('/');
+  return "/apis/networking.k8s.io/v1/namespaces/" + key.substr(0, slash) + "/ingresses/" +
+         key.substr(slash + 1);
+}
+
+bool IngressStatusWriter::Desired(bool ours, const std::vector<LoadBalancerAddress>& current,
+                                  std::vector<LoadBalancerAddress>* desired) const {
+  if (ours) {
+    *desired = options_.addresses;
+    return true;
+  }
+  desired->clear();
+  return !current.empty() && current == options_.addresses;
+}
+
+void IngressStatusWriter::Observe(const std::vector<SourceObject>& objects,
+                                  const std::set<std::string>& ours) {
+  std::map<std::string, Wanted> next;
+  for (const SourceObject& object : objects) {
+    const rapidjson::Value& json = object.json;
+    if (StringAt(json, "kind") != "Ingress" ||
+        StringAt(json, "apiVersion") != "networking.k8s.io/v1") {
+      continue;
+    }
+    const rapidjson::Value* metadata = ObjectAt(json, "metadata");
+    if (metadata == nullptr) continue;
+    std::string key = StringAt(*metadata, "namespace") + "/" + StringAt(*metadata, "name");
+    next[key] = {.ours = ours.contains(key), .current = StoredAddresses(json)};
+  }
+  ingresses_ = std::move(next);
+  SetEnabled(enabled_);
+}
+
+void IngressStatusWriter::SetEnabled(bool enabled) {
+  enabled_ = enabled;
+  if (!enabled_ || closed_) {
+    queue_.clear();
+    queued_.clear();
+    again_.clear();
+    for (auto& [key, id] : in_flight_) client_->Cancel(id);
+    in_flight_.clear();
+    bodies_.clear();
+    return;
+  }
+  for (const auto& [key, wanted] : ingresses_) {
+    std::vector<LoadBalancerAddress> desired;
+    if (!Desired(wanted.ours, wanted.current, &desired) || desired == wanted.current) continue;
+    if (in_flight_.contains(key)) {
+      again_.insert(key);
+    } else if (queued_.insert(key).second) {
+      queue_.push_back(key);
+    }
+  }
+  Pump();
+}
+
+void IngressStatusWriter::Pump() {
+  while (enabled_ && !closed_ && in_flight_.size() < options_.max_in_flight && !queue_.empty()) {
+    std::string key = std::move(queue_.front());
+    queue_.pop_front();
+    queued_.erase(key);
+    Fetch(key, 1);
+  }
+}
+
+void IngressStatusWriter::Fetch(const std::string& key, int attempt) {
+  bodies_[key].clear();
+  in_flight_[key] = client_->Get(
+      {.path = Path(key), .idle_timeout_s = 30},
+      {.on_body = [this, key](int, std::string_view piece) { bodies_[key] += piece; },
+       .on_done = [this, key, attempt](const ApiResult& r) {
+         std::string body = std::move(bodies_[key]);
+         if (r.status == 0) LogWarn("status", "GET Ingress " + key + ": " + r.error);
+         OnFetched(key, attempt, r.status, body);
+       }});
+}
+
+void IngressStatusWriter::OnFetched(const std::string& key, int attempt, int status,
+                                    const std::string& body) {
+  auto finish = [this, key] {
+    in_flight_.erase(key);
+    bodies_.erase(key);
+    if (again_.erase(key) > 0 && queued_.insert(key).second) queue_.push_back(key);
+    Pump();
+  };
+  if (status == 404) {
+    finish();  // deleted meanwhile: nothing to publish
+    return;
+  }
+  rapidjson::Document doc;
+  if (status == 200) doc.Parse(body.data(), body.size());
+  if (status != 200 || doc.HasParseError() || !doc.IsObject()) {
+    stats_.errors++;
+    if (status != 0) LogWarn("status", "GET Ingress " + key + ": HTTP " + std::to_string(status));
+    finish();
+    return;
+  }
+  auto it = ingresses_.find(key);
+  bool ours = it != ingresses_.end() && it->second.ours;
+  std::vector<LoadBalancerAddress> current = StoredAddresses(doc), desired;
+  if (!Desired(ours, current, &desired) || desired == current) {
+    stats_.noops++;
+    finish();
+    return;
+  }
+  auto& alloc = doc.GetAllocator();
+  rapidjson::Value& lb = MemberObject(MemberObject(doc, "status", alloc), "loadBalancer", alloc);
+  rapidjson::Value list(rapidjson::kArrayType);
+  for (const LoadBalancerAddress& a : desired) {
+    rapidjson::Value item(rapidjson::kObjectType);
+    if (!a.ip.empty()) item.AddMember("ip", rapidjson::Value(a.ip.c_str(), alloc), alloc);
+    if (!a.hostname.empty()) {
+      item.AddMember("hostname", rapidjson::Value(a.hostname.c_str(), alloc), alloc);
+    }
+    list.PushBack(item, alloc);
+  }
+  if (lb.HasMember("ingress")) lb.RemoveMember("ingress");
+  if (!desired.empty()) lb.AddMember("ingress", list, alloc);
+  rapidjson::StringBuffer out;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(out);
+  doc.Accept(writer);
+  in_flight_[key] = client_->Send(
+      {.path = Path(key) + "/status", .idle_timeout_s = 30, .method = "PUT",
+       .body = out.GetString()},
+      {.on_done = [this, key, attempt, finish, cleared = desired.empty()](const ApiResult& r) {
+         if (r.status == 200) {
+           stats_.writes++;
+           LogInfo("status", std::string(cleared ? "cleared" : "published") +
+                                 " the address of Ingress " + key);
+         } else if (r.status == 409 && attempt < options_.max_attempts) {
+           stats_.conflicts++;
+           Fetch(key, attempt + 1);  // someone wrote first: read and compare again
+           return;
+         } else {
+           if (r.status == 409) stats_.conflicts++;
+           stats_.errors++;
+           LogWarn("status", "PUT Ingress " + key + "/status: " +
+                                 (r.status == 0 ? r.error : "HTTP " + std::to_string(r.status)));
+         }
+         finish();
+       }});
+}
+
+void IngressStatusWriter::Close() {
+  closed_ = true;
+  SetEnabled(false);
+}
+
+}  // namespace portico::controlplane
