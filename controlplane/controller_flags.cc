@@ -1,10 +1,12 @@
 #include "controlplane/controller_flags.h"
 
+#include <cctype>
 #include <functional>
 #include <map>
 
 #include "common/admin_server.h"
 #include "common/log.h"
+#include "controlplane/kube/ingress_status_writer.h"
 
 namespace portico::controlplane {
 
@@ -16,6 +18,11 @@ const char kControllerUsage[] =
   --kubeconfig=PATH          with --source=kube: API server and credentials (default
                              $KUBECONFIG, else the pod's service account, else ~/.kube/config)
   --namespaces=NS[,NS...]    with --source=kube: watch only these namespaces (default all)
+  --lease=NS/NAME            with --source=kube: the Lease that elects the one replica writing
+                             status (default portico-controller in $POD_NAMESPACE, else in
+                             portico-system)
+  --publish-address=A[,A...] with --source=kube: IPs or hostnames the leader publishes as
+                             Ingress status.loadBalancer.ingress (default none: no status)
   --grpc-listen=HOST:PORT    snapshot service for proxies (default 0.0.0.0:18000)
   --grpc-cert=FILE           the controller's certificate (PEM, with its chain) for the
                              mutually authenticated snapshot channel
@@ -74,6 +81,31 @@ bool IsNamespaceName(const std::string& name) {
   return true;
 }
 
+// "NS/NAME": NS a namespace name, NAME a DNS subdomain (a Lease's name).
+std::string SetLease(const std::string& v, ControllerFlags* f) {
+  size_t slash = v.find('/');
+  std::string ns = v.substr(0, slash);
+  std::string name = slash == std::string::npos ? "" : v.substr(slash + 1);
+  bool name_ok = !name.empty() && name.size() <= 253 &&
+                 std::isalnum(static_cast<unsigned char>(name.front())) &&
+                 std::isalnum(static_cast<unsigned char>(name.back()));
+  for (char c : name) name_ok = name_ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                            c == '-' || c == '.');
+  if (!IsNamespaceName(ns) || !name_ok) {
+    return "--lease: expected NAMESPACE/NAME (lowercase letters, digits, '-', '.'), got '" + v +
+           "'";
+  }
+  f->lease = v;
+  return "";
+}
+
+std::string SetPublishAddress(const std::string& v, ControllerFlags* f) {
+  std::vector<LoadBalancerAddress> addresses;
+  if (std::string e = ParsePublishAddresses(v, &addresses); !e.empty()) return e;
+  f->publish_address = v;
+  return "";
+}
+
 std::string SetNamespaces(const std::string& v, ControllerFlags* f) {
   f->namespaces.clear();
   size_t start = 0;
@@ -121,6 +153,8 @@ const std::map<std::string, Setter>& ValueFlags() {
       {"source", &SetSource},
       {"kubeconfig", &SetKubeconfig},
       {"namespaces", &SetNamespaces},
+      {"lease", &SetLease},
+      {"publish-address", &SetPublishAddress},
       {"grpc-listen",
        HostPort("grpc-listen", &ControllerFlags::grpc_host, &ControllerFlags::grpc_port)},
       {"admin-listen",
@@ -183,6 +217,9 @@ std::string ParseControllerFlags(const std::vector<std::string>& args, Controlle
   if (!flags->source_dir.empty() && (!flags->kubeconfig.empty() || !flags->namespaces.empty())) {
     return std::string("--") + (flags->kubeconfig.empty() ? "namespaces" : "kubeconfig") +
            " applies to --source=kube only";
+  }
+  if (!flags->source_dir.empty() && (!flags->lease.empty() || !flags->publish_address.empty())) {
+    return "--lease and --publish-address apply to --source=kube only";
   }
   if (std::string e = CheckChannel(*flags); !e.empty()) return e;
   return "";

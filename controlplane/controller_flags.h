@@ -13,6 +13,9 @@ struct ControllerFlags {
   std::string source_dir;  // from --source=file:DIR; empty: the Kubernetes API (--source=kube)
   std::string kubeconfig;  // --kubeconfig; empty: $KUBECONFIG, in cluster, ~/.kube/config
   std::vector<std::string> namespaces;  // --namespaces=a,b; empty: every namespace
+  // --lease=NS/NAME; empty: portico-controller in $POD_NAMESPACE, else in portico-system
+  std::string lease;
+  std::string publish_address;  // --publish-address=IP|HOST[,...]; empty: no Ingress status
   std::string grpc_host = "0.0.0.0";
   int grpc_port = 18000;
   bool grpc_insecure = false;

@@ -6,8 +6,10 @@
 #include <uv.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -15,7 +17,9 @@
 #include "common/log.h"
 #include "controlplane/admin/controller_admin.h"
 #include "controlplane/controller_flags.h"
+#include "controlplane/kube/ingress_status_writer.h"
 #include "controlplane/kube/kube_source.h"
+#include "controlplane/kube/leader_elector.h"
 #include "controlplane/server/snapshot_server.h"
 #include "controlplane/snapshot_pipeline.h"
 #include "controlplane/source/file_source.h"
@@ -72,16 +76,48 @@ std::string DescribeAuth(const KubeConfig& config) {
   return config.origin + ": " + config.server + " (" + auth + ")";
 }
 
+// The Ingresses ("namespace/name") that compiled into routes.
+std::set<std::string> IngressesWithRoutes(const v1::Snapshot* snapshot) {
+  std::set<std::string> out;
+  if (snapshot == nullptr) return out;
+  for (const v1::Route& route : snapshot->routes()) {
+    if (route.source().starts_with("Ingress/")) out.insert(route.source().substr(8));
+  }
+  return out;
+}
+
+// The Lease from --lease, else $POD_NAMESPACE (or portico-system) /
+// portico-controller. The identity is "hostname-pid": unique per replica
+// even with several on one host, and the pod name in a cluster.
+LeaderElectorOptions LeaseOptions(const ControllerFlags& flags) {
+  LeaderElectorOptions options;
+  options.identity = Hostname() + "-" + std::to_string(getpid());
+  if (!flags.lease.empty()) {
+    size_t slash = flags.lease.find('/');
+    options.lease_namespace = flags.lease.substr(0, slash);
+    options.lease_name = flags.lease.substr(slash + 1);
+  } else if (const char* ns = std::getenv("POD_NAMESPACE"); ns != nullptr && *ns != '\0') {
+    options.lease_namespace = ns;
+  }
+  return options;
+}
+
 // The objects' source: the Kubernetes API, or a folder of manifests. The
 // pipeline sees its first load only once every collection has listed, so
-// /ready (a compiled snapshot) also means "synced".
+// /ready (a compiled snapshot) also means "synced". With the API, replicas
+// elect a leader; only it writes Ingress status (--publish-address).
 struct Source {
   std::unique_ptr<KubeApiClient> kube_client;
   std::unique_ptr<KubeSource> kube;
+  std::unique_ptr<LeaderElector> elector;
+  std::unique_ptr<IngressStatusWriter> status;
   std::unique_ptr<FileSource> file;
 
   std::string Start(uv_loop_t* loop, const ControllerFlags& flags, SnapshotPipeline* pipeline) {
-    auto apply = [pipeline](SourceLoad load) { pipeline->Apply(load); };
+    auto apply = [this, pipeline](SourceLoad load) {
+      pipeline->Apply(load);
+      if (status) status->Observe(load.objects, IngressesWithRoutes(pipeline->current().get()));
+    };
     if (!flags.source_dir.empty()) {
       file = std::make_unique<FileSource>(
           loop, FileSourceOptions{.root = flags.source_dir}, apply,
@@ -96,6 +132,19 @@ struct Source {
     LogInfo("controller", "kubernetes: " + DescribeAuth(config));
     kube_client = std::make_unique<KubeApiClient>(loop, std::move(config));
     if (std::string e = kube_client->Start(); !e.empty()) return e;
+    if (!flags.publish_address.empty()) {
+      IngressStatusWriterOptions status_options;
+      ParsePublishAddresses(flags.publish_address, &status_options.addresses);  // checked by flags
+      status = std::make_unique<IngressStatusWriter>(loop, kube_client.get(), status_options);
+    }
+    LeaderElectorOptions lease = LeaseOptions(flags);
+    LogInfo("controller", "leader election: lease " + lease.lease_namespace + "/" +
+                              lease.lease_name + " as " + lease.identity);
+    elector = std::make_unique<LeaderElector>(
+        loop, kube_client.get(), std::move(lease),
+        LeaderCallbacks{.on_started_leading = [this] { if (status) status->SetEnabled(true); },
+                        .on_stopped_leading = [this] { if (status) status->SetEnabled(false); }});
+    elector->Start();
     // A named object: GCC 12 at -O3 misreports the temporary's strings as
     // maybe uninitialized.
     KubeSourceOptions options;
@@ -105,10 +154,20 @@ struct Source {
     return "";
   }
 
+  // Releases the lease (so another replica takes over at once) before the
+  // client closes; the loop ends once that write is done.
   void Close() {
     if (file) file->Close();
     if (kube) kube->Close();
-    if (kube_client) kube_client->Close();
+    if (status) status->Close();
+    if (!elector) {
+      if (kube_client) kube_client->Close();
+      return;
+    }
+    elector->Release([this] {
+      elector->Close();
+      kube_client->Close();
+    });
   }
 };
 

@@ -94,7 +94,10 @@ void LeaderElector::Schedule(std::chrono::milliseconds delay) {
 
 void LeaderElector::Tick() {
   if (stopped_) {
-    if (in_flight_ == 0 && release_done_) {
+    if (release_done_) {
+      // The release write ended, or took a whole retry period: give up on it.
+      if (in_flight_ != 0) client_->Cancel(in_flight_);
+      in_flight_ = 0;
       auto done = std::move(release_done_);
       release_done_ = nullptr;
       done();
@@ -301,6 +304,7 @@ void LeaderElector::Release(std::function<void()> done) {
   if (leading_ && !was_stopped && held_.exists) {
     LogInfo("leader", "releasing lease " + options_.lease_namespace + "/" + options_.lease_name);
     Write(held_, true);
+    Schedule(options_.retry_period);  // the longest the release may take
     return;
   }
   SetLeading(false);

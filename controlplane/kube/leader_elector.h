@@ -67,7 +67,7 @@ class LeaderElector {
   void Start();
   // Stops trying; when leading, writes the Lease free (one attempt) and calls
   // on_stopped_leading. `done` runs once that write ended (or at once, on the
-  // next loop turn, when not leading).
+  // next loop turn, when not leading), or after one retry period at most.
   void Release(std::function<void()> done);
   // Stops without releasing; no callback runs afterwards. The timer is freed
   // by the loop.
