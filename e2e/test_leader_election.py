@@ -8,20 +8,16 @@ replica takes over at once.
     e2e/test_leader_election.py --bin-dir build/bin
 """
 
-import argparse
 import os
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import time
 
 from kubeapi.client import start_kubeapi
 from lib import manifests as k8s
-from lib.checks import CheckRunner
 from lib.polling import wait_until
-from lib.processes import ProcessSet
+from lib.scenario import run_scenario
 
 LEASE = "/apis/coordination.k8s.io/v1/namespaces/default/leases/portico-controller"
 INGRESS = "/apis/networking.k8s.io/v1/namespaces/default/ingresses/web"
@@ -114,30 +110,12 @@ def run(processes, binary, work_dir, scale, runner):
                check_release_on_sigterm)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin-dir", default="build/bin")
-    parser.add_argument("--time-scale", type=float,
-                        default=float(os.environ.get("PORTICO_E2E_TIME_SCALE", "1")))
-    args = parser.parse_args()
-    work_dir = tempfile.mkdtemp(prefix="portico-e2e-lease-")
-    print(f"e2e leader election: logs in {work_dir}", flush=True)
-    runner = CheckRunner()
-    with ProcessSet(work_dir) as processes:
-        try:
-            run(processes, os.path.join(args.bin_dir, "portico-controller"), work_dir,
-                args.time_scale, runner)
-        except AssertionError as error:
-            runner.fail(runner.current, str(error))
-        if runner.failed:
-            processes.print_log_tails()
-    if runner.failed:
-        print(f"kept {work_dir}")
-    else:
-        shutil.rmtree(work_dir, ignore_errors=True)
-    print(runner.summary(), flush=True)
-    return 1 if runner.failed else 0
+def scenario(launcher, manifests, scale, runner):
+    # The manifests folder is unused (objects go to the API server); its
+    # parent is the run's work folder.
+    run(launcher.processes, launcher.controller_bin, os.path.dirname(manifests.path), scale,
+        runner)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_scenario("e2e leader election", "portico-e2e-lease-", scenario))
