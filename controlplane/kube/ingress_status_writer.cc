@@ -87,7 +87,11 @@ std::string ParsePublishAddresses(std::string_view text, std::vector<LoadBalance
 
 IngressStatusWriter::IngressStatusWriter(uv_loop_t* loop, KubeApiClient* client,
                                          IngressStatusWriterOptions options)
-    : loop_(loop), client_(client), options_(std::move(options)) {}
+    : loop_(loop), client_(client), options_(std::move(options)) {
+  timer_ = new uv_timer_t;
+  uv_timer_init(loop_, timer_);
+  timer_->data = this;
+}
 
 IngressStatusWriter::~IngressStatusWriter() { Close(); }
 
@@ -131,6 +135,8 @@ void IngressStatusWriter::SetEnabled(bool enabled) {
     queue_.clear();
     queued_.clear();
     again_.clear();
+    retry_.clear();
+    if (timer_ != nullptr) uv_timer_stop(timer_);
     for (auto& [key, id] : in_flight_) client_->Cancel(id);
     in_flight_.clear();
     bodies_.clear();
@@ -139,13 +145,32 @@ void IngressStatusWriter::SetEnabled(bool enabled) {
   for (const auto& [key, wanted] : ingresses_) {
     std::vector<LoadBalancerAddress> desired;
     if (!Desired(wanted.ours, wanted.current, &desired) || desired == wanted.current) continue;
-    if (in_flight_.contains(key)) {
-      again_.insert(key);
-    } else if (queued_.insert(key).second) {
-      queue_.push_back(key);
-    }
+    Enqueue(key);
   }
   Pump();
+}
+
+void IngressStatusWriter::Enqueue(const std::string& key) {
+  if (in_flight_.contains(key)) {
+    again_.insert(key);
+  } else if (queued_.insert(key).second) {
+    queue_.push_back(key);
+  }
+}
+
+void IngressStatusWriter::RetryLater(const std::string& key) {
+  retry_.insert(key);
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(timer_))) return;
+  uv_timer_start(
+      timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<IngressStatusWriter*>(t->data);
+        std::set<std::string> keys;
+        keys.swap(self->retry_);
+        for (const std::string& k : keys) self->Enqueue(k);
+        self->Pump();
+      },
+      options_.retry_delay_ms, 0);
 }
 
 void IngressStatusWriter::Pump() {
@@ -171,10 +196,14 @@ void IngressStatusWriter::Fetch(const std::string& key, int attempt) {
 
 void IngressStatusWriter::OnFetched(const std::string& key, int attempt, int status,
                                     const std::string& body) {
-  auto finish = [this, key] {
+  auto finish = [this, key](bool failed = false) {
     in_flight_.erase(key);
     bodies_.erase(key);
-    if (again_.erase(key) > 0 && queued_.insert(key).second) queue_.push_back(key);
+    if (again_.erase(key) > 0) {
+      Enqueue(key);
+    } else if (failed) {
+      RetryLater(key);
+    }
     Pump();
   };
   if (status == 404) {
@@ -186,7 +215,7 @@ void IngressStatusWriter::OnFetched(const std::string& key, int attempt, int sta
   if (status != 200 || doc.HasParseError() || !doc.IsObject()) {
     stats_.errors++;
     if (status != 0) LogWarn("status", "GET Ingress " + key + ": HTTP " + std::to_string(status));
-    finish();
+    finish(true);
     return;
   }
   auto it = ingresses_.find(key);
@@ -230,6 +259,8 @@ void IngressStatusWriter::OnFetched(const std::string& key, int attempt, int sta
            stats_.errors++;
            LogWarn("status", "PUT Ingress " + key + "/status: " +
                                  (r.status == 0 ? r.error : "HTTP " + std::to_string(r.status)));
+           finish(true);
+           return;
          }
          finish();
        }});
@@ -238,6 +269,11 @@ void IngressStatusWriter::OnFetched(const std::string& key, int attempt, int sta
 void IngressStatusWriter::Close() {
   closed_ = true;
   SetEnabled(false);
+  if (timer_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    timer_ = nullptr;
+  }
 }
 
 }  // namespace portico::controlplane

@@ -4,7 +4,8 @@
 // carry is exactly our address, so another controller's status is left
 // alone). Writes happen only while enabled (this replica leads). Each write
 // is GET → compare → PUT .../status with the read resourceVersion; a 409
-// reads again (up to max_attempts); equal content is a counted no-op.
+// reads again (up to max_attempts); equal content is a counted no-op; a
+// failed write is queued again after retry_delay_ms.
 // Threading: loop thread only.
 #pragma once
 
@@ -36,6 +37,7 @@ struct IngressStatusWriterOptions {
   std::vector<LoadBalancerAddress> addresses;
   size_t max_in_flight = 4;  // concurrent GET/PUT chains
   int max_attempts = 5;      // per write, counting 409 re-reads
+  uint64_t retry_delay_ms = 2'000;  // a failed write is queued again after this
 };
 
 struct IngressStatusStats {
@@ -59,7 +61,8 @@ class IngressStatusWriter {
   // true once this replica leads: every differing Ingress is written (the
   // previous leader may have left some stale). false drops queued writes.
   void SetEnabled(bool enabled);
-  // Cancels every request; no handler runs afterwards.
+  // Cancels every request; no handler runs afterwards. The timer is freed by
+  // the loop.
   void Close();
 
   const IngressStatusStats& stats() const { return stats_; }
@@ -72,6 +75,8 @@ class IngressStatusWriter {
   };
 
   void Pump();
+  void Enqueue(const std::string& key);
+  void RetryLater(const std::string& key);
   void Fetch(const std::string& key, int attempt);
   void OnFetched(const std::string& key, int attempt, int status, const std::string& body);
   std::string Path(const std::string& key) const;
@@ -91,6 +96,8 @@ class IngressStatusWriter {
   std::map<std::string, uint64_t> in_flight_;   // key → request id
   std::map<std::string, std::string> bodies_;   // key → response body so far
   std::set<std::string> again_;                 // changed while in flight: redo after
+  std::set<std::string> retry_;                 // failed: queued again when the timer fires
+  uv_timer_t* timer_ = nullptr;                 // owned; freed in its close callback
   IngressStatusStats stats_;
 };
 

@@ -40,7 +40,8 @@ struct Writer {
     std::vector<LoadBalancerAddress> addresses;
     REQUIRE(ParsePublishAddresses("10.0.0.1,lb.example.com", &addresses).empty());
     writer = std::make_unique<IngressStatusWriter>(
-        &h.loop, h.client.get(), IngressStatusWriterOptions{.addresses = addresses});
+        &h.loop, h.client.get(),
+        IngressStatusWriterOptions{.addresses = addresses, .retry_delay_ms = 50});
     h.before_close = [this] { writer->Close(); };
   }
   bool Idle() { return h.RunUntil([&] { return writer->pending() == 0; }); }
@@ -114,6 +115,23 @@ TEST_CASE("a 409 on the status write reads again and retries", "[kube][status]")
   rapidjson::Document put;
   put.Parse(requests[3].body.c_str());
   CHECK(std::string(put["metadata"]["resourceVersion"].GetString()) == "9");
+}
+
+TEST_CASE("a failed write is tried again after the retry delay", "[kube][status]") {
+  Writer w;
+  w.h.server.Expect("GET", Target(kWeb), {.status = 500, .parts = {"{}"}});
+  w.h.server.Expect("GET", Target(kWeb), {.parts = {IngressJson("web", "7", "")}});
+  w.h.server.Expect("PUT", Target(kWebStatus), {.status = 422, .parts = {"{}"}});
+  w.h.server.Expect("GET", Target(kWeb), {.parts = {IngressJson("web", "7", "")}});
+  w.h.server.Expect("PUT", Target(kWebStatus), {.parts = {IngressJson("web", "8", kOurs)}});
+  w.writer->Observe(Load({IngressJson("web", "6", "")}), {"default/web"});
+  w.writer->SetEnabled(true);
+  REQUIRE(w.h.RunUntil([&] { return w.writer->stats().writes == 1; }));
+  CHECK(w.writer->stats().errors == 2);
+  auto requests = w.h.server.requests();
+  REQUIRE(requests.size() == 5);
+  CHECK(requests[1].at - requests[0].at >= std::chrono::milliseconds(50));
+  CHECK(requests[3].at - requests[2].at >= std::chrono::milliseconds(50));
 }
 
 TEST_CASE("our address is cleared from an Ingress no longer ours, others are left alone",
