@@ -69,7 +69,8 @@ std::string ParsePublishAddresses(std::string_view text, std::vector<LoadBalance
     std::string entry(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     unsigned char buf[16];
-    if (inet_pton(AF_INET, entry.c_str(), buf) == 1 || inet_pton(AF_INET6, entry.c_str(), buf) == 1) {
+    if (inet_pton(AF_INET, entry.c_str(), buf) == 1 ||
+        inet_pton(AF_INET6, entry.c_str(), buf) == 1) {
       out->push_back({.ip = entry});
     } else if (IsHostname(entry)) {
       std::string lower;
@@ -184,14 +185,16 @@ void IngressStatusWriter::Pump() {
 
 void IngressStatusWriter::Fetch(const std::string& key, int attempt) {
   bodies_[key].clear();
-  in_flight_[key] = client_->Get(
-      {.path = Path(key), .idle_timeout_s = 30},
-      {.on_body = [this, key](int, std::string_view piece) { bodies_[key] += piece; },
-       .on_done = [this, key, attempt](const ApiResult& r) {
-         std::string body = std::move(bodies_[key]);
-         if (r.status == 0) LogWarn("status", "GET Ingress " + key + ": " + r.error);
-         OnFetched(key, attempt, r.status, body);
-       }});
+  in_flight_[key] =
+      client_->Get({.path = Path(key), .idle_timeout_s = 30},
+                   {.on_body = [this, key](int, std::string_view piece) { bodies_[key] += piece; },
+                    .on_done =
+                        [this, key, attempt](const ApiResult& r) {
+                          std::string body = std::move(bodies_[key]);
+                          if (r.status == 0)
+                            LogWarn("status", "GET Ingress " + key + ": " + r.error);
+                          OnFetched(key, attempt, r.status, body);
+                        }});
 }
 
 void IngressStatusWriter::OnFetched(const std::string& key, int attempt, int status,
@@ -243,27 +246,29 @@ void IngressStatusWriter::OnFetched(const std::string& key, int attempt, int sta
   rapidjson::Writer<rapidjson::StringBuffer> writer(out);
   doc.Accept(writer);
   in_flight_[key] = client_->Send(
-      {.path = Path(key) + "/status", .idle_timeout_s = 30, .method = "PUT",
+      {.path = Path(key) + "/status",
+       .idle_timeout_s = 30,
+       .method = "PUT",
        .body = out.GetString()},
       {.on_done = [this, key, attempt, finish, cleared = desired.empty()](const ApiResult& r) {
-         if (r.status == 200) {
-           stats_.writes++;
-           LogInfo("status", std::string(cleared ? "cleared" : "published") +
-                                 " the address of Ingress " + key);
-         } else if (r.status == 409 && attempt < options_.max_attempts) {
-           stats_.conflicts++;
-           Fetch(key, attempt + 1);  // someone wrote first: read and compare again
-           return;
-         } else {
-           if (r.status == 409) stats_.conflicts++;
-           stats_.errors++;
-           LogWarn("status", "PUT Ingress " + key + "/status: " +
-                                 (r.status == 0 ? r.error : "HTTP " + std::to_string(r.status)));
-           finish(true);
-           return;
-         }
-         finish();
-       }});
+        if (r.status == 200) {
+          stats_.writes++;
+          LogInfo("status", std::string(cleared ? "cleared" : "published") +
+                                " the address of Ingress " + key);
+        } else if (r.status == 409 && attempt < options_.max_attempts) {
+          stats_.conflicts++;
+          Fetch(key, attempt + 1);  // someone wrote first: read and compare again
+          return;
+        } else {
+          if (r.status == 409) stats_.conflicts++;
+          stats_.errors++;
+          LogWarn("status", "PUT Ingress " + key + "/status: " +
+                                (r.status == 0 ? r.error : "HTTP " + std::to_string(r.status)));
+          finish(true);
+          return;
+        }
+        finish();
+      }});
 }
 
 void IngressStatusWriter::Close() {

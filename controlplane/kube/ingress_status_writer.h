@@ -35,8 +35,8 @@ std::string ParsePublishAddresses(std::string_view text, std::vector<LoadBalance
 
 struct IngressStatusWriterOptions {
   std::vector<LoadBalancerAddress> addresses;
-  size_t max_in_flight = 4;  // concurrent GET/PUT chains
-  int max_attempts = 5;      // per write, counting 409 re-reads
+  size_t max_in_flight = 4;         // concurrent GET/PUT chains
+  int max_attempts = 5;             // per write, counting 409 re-reads
   uint64_t retry_delay_ms = 2'000;  // a failed write is queued again after this
 };
 
@@ -90,14 +90,14 @@ class IngressStatusWriter {
   const IngressStatusWriterOptions options_;
   bool enabled_ = false;
   bool closed_ = false;
-  std::map<std::string, Wanted> ingresses_;     // key "namespace/name"
-  std::deque<std::string> queue_;               // keys to write, each at most once
+  std::map<std::string, Wanted> ingresses_;  // key "namespace/name"
+  std::deque<std::string> queue_;            // keys to write, each at most once
   std::set<std::string> queued_;
-  std::map<std::string, uint64_t> in_flight_;   // key → request id
-  std::map<std::string, std::string> bodies_;   // key → response body so far
-  std::set<std::string> again_;                 // changed while in flight: redo after
-  std::set<std::string> retry_;                 // failed: queued again when the timer fires
-  uv_timer_t* timer_ = nullptr;                 // owned; freed in its close callback
+  std::map<std::string, uint64_t> in_flight_;  // key → request id
+  std::map<std::string, std::string> bodies_;  // key → response body so far
+  std::set<std::string> again_;                // changed while in flight: redo after
+  std::set<std::string> retry_;                // failed: queued again when the timer fires
+  uv_timer_t* timer_ = nullptr;                // owned; freed in its close callback
   IngressStatusStats stats_;
 };
 

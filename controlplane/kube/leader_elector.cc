@@ -68,7 +68,9 @@ bool ParseMicroTime(std::string_view text, SystemTime* t) {
 
 LeaderElector::LeaderElector(uv_loop_t* loop, KubeApiClient* client, LeaderElectorOptions options,
                              LeaderCallbacks callbacks)
-    : loop_(loop), client_(client), options_(std::move(options)),
+    : loop_(loop),
+      client_(client),
+      options_(std::move(options)),
       callbacks_(std::move(callbacks)) {}
 
 LeaderElector::~LeaderElector() { Close(); }
@@ -126,18 +128,18 @@ void LeaderElector::Read() {
   stats_.attempts++;
   body_.clear();
   in_flight_since_ = std::chrono::steady_clock::now();
-  in_flight_ = client_->Get(
-      {.path = lease_path(), .idle_timeout_s = 10},
-      {.on_body = [this](int, std::string_view piece) { body_ += piece; },
-       .on_done = [this](const ApiResult& r) {
-         in_flight_ = 0;
-         if (r.status == 0) {
-           stats_.errors++;
-           LogWarn("leader", "reading the lease: " + r.error);
-           return;
-         }
-         OnRead(r.status, body_);
-       }});
+  in_flight_ = client_->Get({.path = lease_path(), .idle_timeout_s = 10},
+                            {.on_body = [this](int, std::string_view piece) { body_ += piece; },
+                             .on_done =
+                                 [this](const ApiResult& r) {
+                                   in_flight_ = 0;
+                                   if (r.status == 0) {
+                                     stats_.errors++;
+                                     LogWarn("leader", "reading the lease: " + r.error);
+                                     return;
+                                   }
+                                   OnRead(r.status, body_);
+                                 }});
 }
 
 void LeaderElector::OnRead(int status, const std::string& body) {
@@ -171,9 +173,9 @@ void LeaderElector::OnRead(int status, const std::string& body) {
   seen.transitions = IntAt(s, "leaseTransitions");
   bool has_renew = ParseMicroTime(StringAt(s, "renewTime"), &seen.renew_time);
   ParseMicroTime(StringAt(s, "acquireTime"), &seen.acquire_time);
-  auto duration = seen.duration_s > 0 ? std::chrono::seconds(seen.duration_s)
-                                      : std::chrono::duration_cast<std::chrono::seconds>(
-                                            options_.lease_duration);
+  auto duration = seen.duration_s > 0
+                      ? std::chrono::seconds(seen.duration_s)
+                      : std::chrono::duration_cast<std::chrono::seconds>(options_.lease_duration);
   bool ours = seen.holder == options_.identity;
   bool expired = !has_renew || seen.renew_time + duration < options_.now();
   if (ours || seen.holder.empty() || expired) {
@@ -213,9 +215,9 @@ std::string LeaderElector::LeaseBody(const Lease& seen, bool release) const {
   w.String(release ? "" : options_.identity.c_str());
   w.Key("leaseDurationSeconds");
   // A released lease is free at once; client-go writes 1 s as well.
-  w.Int64(release ? 1
-                  : std::chrono::duration_cast<std::chrono::seconds>(options_.lease_duration)
-                        .count());
+  w.Int64(release
+              ? 1
+              : std::chrono::duration_cast<std::chrono::seconds>(options_.lease_duration).count());
   w.Key("acquireTime");
   w.String(FormatMicroTime(ours ? seen.acquire_time : now).c_str());
   w.Key("renewTime");
@@ -233,17 +235,18 @@ void LeaderElector::Write(const Lease& seen, bool release) {
                                        options_.lease_namespace + "/leases";
   body_.clear();
   in_flight_since_ = std::chrono::steady_clock::now();
-  in_flight_ = client_->Send(
-      {.path = path,
-       .idle_timeout_s = 10,
-       .method = seen.exists ? "PUT" : "POST",
-       .body = LeaseBody(seen, release)},
-      {.on_body = [this](int, std::string_view piece) { body_ += piece; },
-       .on_done = [this, release](const ApiResult& r) {
-         in_flight_ = 0;
-         if (r.status == 0) LogWarn("leader", "writing the lease: " + r.error);
-         OnWritten(r.status, release);
-       }});
+  in_flight_ = client_->Send({.path = path,
+                              .idle_timeout_s = 10,
+                              .method = seen.exists ? "PUT" : "POST",
+                              .body = LeaseBody(seen, release)},
+                             {.on_body = [this](int, std::string_view piece) { body_ += piece; },
+                              .on_done =
+                                  [this, release](const ApiResult& r) {
+                                    in_flight_ = 0;
+                                    if (r.status == 0)
+                                      LogWarn("leader", "writing the lease: " + r.error);
+                                    OnWritten(r.status, release);
+                                  }});
   held_ = seen;
 }
 

@@ -44,7 +44,9 @@ struct Writer {
         IngressStatusWriterOptions{.addresses = addresses, .retry_delay_ms = 50});
     h.before_close = [this] { writer->Close(); };
   }
-  bool Idle() { return h.RunUntil([&] { return writer->pending() == 0; }); }
+  bool Idle() {
+    return h.RunUntil([&] { return writer->pending() == 0; });
+  }
 };
 
 constexpr char kOurs[] = R"([{"ip":"10.0.0.1"},{"hostname":"lb.example.com"}])";
@@ -52,17 +54,15 @@ constexpr char kOurs[] = R"([{"ip":"10.0.0.1"},{"hostname":"lb.example.com"}])";
 TEST_CASE("publish addresses: IPs become ip, the rest hostname", "[kube][status]") {
   std::vector<LoadBalancerAddress> a;
   REQUIRE(ParsePublishAddresses("10.0.0.1,LB.Example.com,::1", &a).empty());
-  CHECK(a == std::vector<LoadBalancerAddress>{{.ip = "10.0.0.1"},
-                                              {.hostname = "lb.example.com"},
-                                              {.ip = "::1"}});
+  CHECK(a == std::vector<LoadBalancerAddress>{
+                 {.ip = "10.0.0.1"}, {.hostname = "lb.example.com"}, {.ip = "::1"}});
   CHECK(ParsePublishAddresses("10.0.0.1,bad host", &a) ==
         "--publish-address entry 2 (\"bad host\") is neither an IP address nor a hostname");
   CHECK_FALSE(ParsePublishAddresses("", &a).empty());
   CHECK_FALSE(ParsePublishAddresses("a,,b", &a).empty());
 }
 
-TEST_CASE("status is written only once enabled, with the read resourceVersion",
-          "[kube][status]") {
+TEST_CASE("status is written only once enabled, with the read resourceVersion", "[kube][status]") {
   Writer w;
   w.h.server.Expect("GET", Target(kWeb), {.parts = {IngressJson("web", "7", "")}});
   w.h.server.Expect("PUT", Target(kWebStatus), {.parts = {IngressJson("web", "8", kOurs)}});
@@ -140,9 +140,9 @@ TEST_CASE("our address is cleared from an Ingress no longer ours, others are lef
   w.h.server.Expect("GET", Target(kWeb), {.parts = {IngressJson("web", "7", kOurs)}});
   w.h.server.Expect("PUT", Target(kWebStatus), {.parts = {IngressJson("web", "8", "")}});
   w.writer->SetEnabled(true);
-  w.writer->Observe(Load({IngressJson("web", "6", kOurs),
-                          IngressJson("theirs", "3", R"([{"ip":"192.0.2.9"}])")}),
-                    {});
+  w.writer->Observe(
+      Load({IngressJson("web", "6", kOurs), IngressJson("theirs", "3", R"([{"ip":"192.0.2.9"}])")}),
+      {});
   REQUIRE(w.Idle());
   CHECK(w.writer->stats().writes == 1);
   auto requests = w.h.server.requests();

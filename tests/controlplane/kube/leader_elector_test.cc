@@ -18,8 +18,9 @@ constexpr char kLeases[] = "/apis/coordination.k8s.io/v1/namespaces/ns/leases";
 std::string LeaseJson(const std::string& rv, const std::string& holder,
                       std::chrono::system_clock::time_point renew, int transitions = 0) {
   return R"({"kind":"Lease","apiVersion":"coordination.k8s.io/v1","metadata":{"name":"ctl",)"
-         R"("namespace":"ns","resourceVersion":")" + rv + R"("},"spec":{"holderIdentity":")" +
-         holder + R"(","leaseDurationSeconds":15,"renewTime":")" + FormatMicroTime(renew) +
+         R"("namespace":"ns","resourceVersion":")" +
+         rv + R"("},"spec":{"holderIdentity":")" + holder +
+         R"(","leaseDurationSeconds":15,"renewTime":")" + FormatMicroTime(renew) +
          R"(","leaseTransitions":)" + std::to_string(transitions) + "}}";
 }
 
@@ -71,8 +72,9 @@ TEST_CASE("MicroTime round-trips and rejects malformed text", "[kube][leader]") 
 TEST_CASE("an absent lease is created and this replica leads", "[kube][leader]") {
   Elected e;
   e.h.server.Expect("GET", Target(kLease), {.status = 404, .parts = {"{}"}});
-  e.h.server.Expect("POST", Target(kLeases),
-                    {.status = 201, .parts = {LeaseJson("1", "me", std::chrono::system_clock::now())}});
+  e.h.server.Expect(
+      "POST", Target(kLeases),
+      {.status = 201, .parts = {LeaseJson("1", "me", std::chrono::system_clock::now())}});
   e.Start();
   REQUIRE(e.h.RunUntil([&] { return e.elector->leading(); }));
   CHECK(e.started == 1);
@@ -102,8 +104,7 @@ TEST_CASE("our own lease is renewed with the resourceVersion just read", "[kube]
   CHECK(Parse(writes[1].body)["spec"]["leaseTransitions"].GetInt() == 0);
 }
 
-TEST_CASE("a 409 on renewal re-reads at once and steps down for the new holder",
-          "[kube][leader]") {
+TEST_CASE("a 409 on renewal re-reads at once and steps down for the new holder", "[kube][leader]") {
   Elected e;
   auto now = std::chrono::system_clock::now();
   e.h.server.Expect("GET", Target(kLease), {.parts = {LeaseJson("5", "me", now)}});
@@ -139,8 +140,8 @@ TEST_CASE("a live lease of another replica is left alone", "[kube][leader]") {
     e.h.server.Expect("GET", Target(kLease), {.parts = {LeaseJson("5", "other", now)}});
   }
   e.Start();
-  REQUIRE(e.h.RunUntil([&] { return e.elector->stats().attempts >= 3 &&
-                                    e.h.server.requests().size() >= 3; }));
+  REQUIRE(e.h.RunUntil(
+      [&] { return e.elector->stats().attempts >= 3 && e.h.server.requests().size() >= 3; }));
   CHECK(e.Writes().empty());
   CHECK_FALSE(e.elector->leading());
   CHECK(e.started == 0);
