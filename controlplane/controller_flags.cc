@@ -7,6 +7,7 @@
 #include "common/admin_server.h"
 #include "common/log.h"
 #include "controlplane/kube/ingress_status_writer.h"
+#include "controlplane/model/dns_names.h"
 
 namespace portico::controlplane {
 
@@ -33,6 +34,8 @@ const char kControllerUsage[] =
   --traefik-compat           also read Traefik's traefik.io/v1alpha1 objects (IngressRoute,
                              Middleware, ...) as if they were portico.dev ones
   --allow-cross-namespace    IngressRoutes may use Services of other namespaces
+  --ingress-class=NAME       serve the Ingresses and IngressRoutes of this class (default
+                             portico; rules in docs/controller.md, "Ingress classes")
   --admin-listen=HOST:PORT   /ping /ready /metrics /snapshot (default 127.0.0.1:9000)
   --log-level=LEVEL          debug, info, warn or error (default info)
   --help                     this text
@@ -131,6 +134,12 @@ std::string SetLogLevel(const std::string& v, ControllerFlags* f) {
   return "";
 }
 
+std::string SetIngressClass(const std::string& v, ControllerFlags* f) {
+  if (std::string e = CheckIngressClassName(v); !e.empty()) return "--ingress-class: " + e;
+  f->compile.compile.ingress_class = v;
+  return "";
+}
+
 Setter Path(std::string ControllerFlags::*field) {
   return [=](const std::string& v, ControllerFlags* f) -> std::string {
     f->*field = v;
@@ -160,6 +169,7 @@ const std::map<std::string, Setter>& ValueFlags() {
       {"admin-listen",
        HostPort("admin-listen", &ControllerFlags::admin_host, &ControllerFlags::admin_port)},
       {"log-level", &SetLogLevel},
+      {"ingress-class", &SetIngressClass},
       {"grpc-cert", Path(&ControllerFlags::grpc_cert)},
       {"grpc-key", Path(&ControllerFlags::grpc_key)},
       {"grpc-ca", Path(&ControllerFlags::grpc_ca)},
@@ -181,6 +191,11 @@ bool ApplySwitch(const std::string& name, ControllerFlags* flags) {
 }
 
 }  // namespace
+
+std::string CheckIngressClassName(const std::string& name) {
+  if (IsDnsSubdomain(name)) return "";
+  return "'" + name + "' is not an IngressClass name (lowercase letters, digits, '-' and '.')";
+}
 
 std::string ParseControllerFlags(const std::vector<std::string>& args, ControllerFlags* flags) {
   for (const std::string& arg : args) {

@@ -19,7 +19,7 @@ struct ControllerFlags {
   std::string grpc_host = "0.0.0.0";
   int grpc_port = 18000;
   bool grpc_insecure = false;
-  PipelineOptions compile;  // --traefik-compat, --allow-cross-namespace
+  PipelineOptions compile;  // --traefik-compat, --allow-cross-namespace, --ingress-class
   // Mutual TLS for proxies (all three, or --grpc-insecure).
   std::string grpc_cert, grpc_key, grpc_ca;
   std::string admin_host = "127.0.0.1";
@@ -32,6 +32,10 @@ struct ControllerFlags {
 // Returns "" or the error (the caller exits with status 2). With --help set
 // the rest is not validated.
 std::string ParseControllerFlags(const std::vector<std::string>& args, ControllerFlags* flags);
+
+// "" when `name` can be an IngressClass name (a DNS subdomain), else why
+// not; shared by the controller's and validate's --ingress-class.
+std::string CheckIngressClassName(const std::string& name);
 
 extern const char kControllerUsage[];
 

@@ -1,5 +1,7 @@
 #include "controlplane/compiler/ingress_processor.h"
 
+#include "controlplane/compiler/ingress_class_selection.h"
+
 namespace portico::controlplane {
 namespace {
 
@@ -62,7 +64,9 @@ void CompileIngress(const Ingress& ingress, CompileContext* context) {
 }  // namespace
 
 void RunIngressProcessor(const ClusterState& state, CompileContext* context) {
-  for (const auto& [key, ingress] : state.ingresses) CompileIngress(ingress, context);
+  for (const auto& [key, ingress] : state.ingresses) {
+    if (ClassSelects(state, ingress, context->options())) CompileIngress(ingress, context);
+  }
 }
 
 }  // namespace portico::controlplane

@@ -1,5 +1,6 @@
 #include "controlplane/compiler/ingress_route_processor.h"
 
+#include "controlplane/compiler/ingress_class_selection.h"
 #include "controlplane/rules/compile.h"
 
 namespace portico::controlplane {
@@ -142,6 +143,7 @@ void CompileRoute(const ClusterState& state, const crd::IngressRoute& object, si
 
 void RunIngressRouteProcessor(const ClusterState& state, CompileContext* context) {
   for (const auto& [key, object] : state.crds.ingress_routes) {
+    if (!ClassSelects(object, context->options())) continue;
     for (size_t i = 0; i < object.spec.routes.size(); ++i) CompileRoute(state, object, i, context);
   }
 }

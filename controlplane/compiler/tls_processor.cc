@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "controlplane/compiler/ingress_class_selection.h"
 #include "dataplane/tls/serving_certificate.h"
 
 namespace portico::controlplane {
@@ -52,6 +53,7 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
   std::map<std::string, Certificate> certificates;
   std::map<std::string, std::vector<std::string>> tls_hosts;  // by route source
   for (const auto& [key, ingress] : state.ingresses) {
+    if (!ClassSelects(state, ingress, context->options())) continue;
     const std::string source = "Ingress/" + key.str();
     for (size_t i = 0; i < ingress.tls.size(); ++i) {
       const IngressTls& entry = ingress.tls[i];
@@ -73,7 +75,7 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
   // (Traefik's routers with tls), with the Secret's certificate if named.
   std::set<std::string> tls_route_objects;
   for (const auto& [key, object] : state.crds.ingress_routes) {
-    if (!object.spec.tls) continue;
+    if (!object.spec.tls || !ClassSelects(object, context->options())) continue;
     const std::string source = "IngressRoute/" + key.str();
     const crd::RouteTls& tls = *object.spec.tls;
     tls_route_objects.insert(source);

@@ -9,6 +9,7 @@
 #include "controlplane/crd/crd_objects.h"
 #include "controlplane/model/endpoint_slice.h"
 #include "controlplane/model/ingress.h"
+#include "controlplane/model/ingress_class.h"
 #include "controlplane/model/object_meta.h"
 #include "controlplane/model/secret.h"
 #include "controlplane/model/service.h"
@@ -20,6 +21,7 @@ struct ClusterState {
   std::map<ObjectKey, Service> services;
   std::map<ObjectKey, EndpointSlice> endpoint_slices;
   std::map<ObjectKey, Ingress> ingresses;
+  std::map<ObjectKey, IngressClass> ingress_classes;  // cluster-scoped: keys {"", name}
   std::map<ObjectKey, Secret> secrets;  // values are secret: never log them
   crd::CrdObjects crds;  // IngressRoute, Middleware, ... (portico.dev and traefik.io)
 };

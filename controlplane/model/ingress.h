@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "controlplane/model/ingress_class.h"
 #include "controlplane/model/json_field.h"
 #include "controlplane/model/object_meta.h"
 
@@ -41,6 +42,7 @@ struct IngressTls {
 
 struct Ingress {
   ObjectMeta meta;
+  IngressClassRef class_ref;  // decoded by kind_registry.cc
   std::optional<IngressBackend> default_backend;
   std::vector<IngressRule> rules;
   std::vector<IngressTls> tls;

@@ -27,12 +27,29 @@ std::string DecodeInto(const JsonField& object, ObjectMeta meta, ClusterState* s
   return "";
 }
 
+// An Ingress's class fields are read next to its spec so that the class
+// rule (ingress_class.h) has them.
+std::string DecodeIngressAndClass(const JsonField& object, Ingress* out) {
+  if (std::string e = DecodeIngress(object, out); !e.empty()) return e;
+  return DecodeIngressClassRef(object, &out->class_ref);
+}
+
+// IngressClass is cluster-scoped: a namespace in its manifest is ignored,
+// as the API server does.
+std::string DecodeIngressClassInto(const JsonField& object, ObjectMeta meta, ClusterState* state,
+                                   std::string* first_origin) {
+  meta.namespace_name.clear();
+  return DecodeInto<IngressClass, &DecodeIngressClass, &ClusterState::ingress_classes>(
+      object, std::move(meta), state, first_origin);
+}
+
 constexpr std::array kKinds = {
     KindEntry{"v1", "Service", &DecodeInto<Service, &DecodeService, &ClusterState::services>},
     KindEntry{"discovery.k8s.io/v1", "EndpointSlice",
               &DecodeInto<EndpointSlice, &DecodeEndpointSlice, &ClusterState::endpoint_slices>},
     KindEntry{"networking.k8s.io/v1", "Ingress",
-              &DecodeInto<Ingress, &DecodeIngress, &ClusterState::ingresses>},
+              &DecodeInto<Ingress, &DecodeIngressAndClass, &ClusterState::ingresses>},
+    KindEntry{"networking.k8s.io/v1", "IngressClass", &DecodeIngressClassInto},
     KindEntry{"v1", "Secret", &DecodeInto<Secret, &DecodeSecret, &ClusterState::secrets>},
     KindEntry{"portico.dev/v1alpha1", "IngressRoute",
               &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes>},

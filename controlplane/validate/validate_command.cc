@@ -8,6 +8,7 @@
 
 #include "controlplane/admin/controller_admin.h"
 #include "controlplane/compiler/compiler.h"
+#include "controlplane/controller_flags.h"
 #include "controlplane/model/cluster_state.h"
 #include "controlplane/model/kind_registry.h"
 #include "controlplane/snapshot_pipeline.h"
@@ -28,6 +29,8 @@ prints one line per object. Exit status: 0 all ok, 1 any error, 2 usage.
 
   --traefik-compat           read traefik.io/v1alpha1 objects too (as the controller flag)
   --allow-cross-namespace    IngressRoutes may use Services of other namespaces
+  --ingress-class=NAME       the class the controller serves (default portico); Ingresses
+                             and IngressRoutes of other classes are listed as ignored
   --output=text|json         json: every object with its errors, and the compiled snapshot
                              (private keys redacted)
   --help                     this text
@@ -50,6 +53,10 @@ std::string ParseFlags(const std::vector<std::string>& args, ValidateFlags* flag
       flags->options.traefik_compat = true;
     } else if (arg == "--allow-cross-namespace") {
       flags->options.compile.allow_cross_namespace = true;
+    } else if (arg.starts_with("--ingress-class=")) {
+      std::string name = arg.substr(sizeof("--ingress-class=") - 1);
+      if (std::string e = CheckIngressClassName(name); !e.empty()) return "--ingress-class: " + e;
+      flags->options.compile.ingress_class = name;
     } else if (arg == "--output=json" || arg == "--output=text") {
       flags->json = arg == "--output=json";
     } else if (arg.starts_with("--output")) {
@@ -117,6 +124,7 @@ struct ObjectReport {
   std::string kind, namespace_name, name, origin;
   bool known = true;    // a kind the controller reads
   bool ignored = false;  // a traefik.io object without --traefik-compat
+  std::string other_class;  // why an Ingress or IngressRoute is another class's
   std::vector<std::string> errors;
 };
 
@@ -140,7 +148,8 @@ void WriteJson(const std::vector<ObjectReport>& objects, const std::vector<std::
     w.Key("origin");
     w.String(o.origin);
     w.Key("status");
-    w.String(!o.errors.empty() ? "error" : o.ignored ? "ignored" : !o.known ? "unknown-kind" : "ok");
+    bool ignored = o.ignored || !o.other_class.empty();
+    w.String(!o.errors.empty() ? "error" : ignored ? "ignored" : !o.known ? "unknown-kind" : "ok");
     w.Key("errors");
     w.StartArray();
     for (const std::string& e : o.errors) w.String(e);
@@ -163,6 +172,25 @@ void WriteJson(const std::vector<ObjectReport>& objects, const std::vector<std::
   json.pop_back();  // the closing brace
   json += ",\"snapshot\":" + (snapshot_json.empty() ? std::string("null") : snapshot_json) + "}\n";
   std::fputs(json.c_str(), out);
+}
+
+// Marks the Ingresses and IngressRoutes the controller would leave to
+// another controller, with the reason ("class nginx, not portico").
+void NoteOtherClasses(const ClusterState& state, const CompileOptions& options,
+                      const std::map<std::string, size_t>& by_key,
+                      std::vector<ObjectReport>* reports) {
+  auto note = [&](const std::string& key, std::string reason) {
+    auto it = by_key.find(key);
+    if (!reason.empty() && it != by_key.end()) (*reports)[it->second].other_class = std::move(reason);
+  };
+  for (const auto& [key, ingress] : state.ingresses) {
+    note("Ingress/" + key.str(),
+         IngressClassMismatch(ingress.class_ref, state.ingress_classes, options.ingress_class));
+  }
+  for (const auto& [key, route] : state.crds.ingress_routes) {
+    note("IngressRoute/" + key.str(),
+         IngressRouteClassMismatch(route.spec.ingress_class_name, options.ingress_class));
+  }
 }
 
 }  // namespace
@@ -218,6 +246,7 @@ int RunValidate(const std::vector<std::string>& args, std::FILE* in, std::FILE* 
       reports[it->second].errors.push_back(issue.message);
     }
   }
+  NoteOtherClasses(build.state, flags.options.compile, by_key, &reports);
   CompileResult result = Compile(build.state, flags.options.compile);
   for (const Diagnostic& d : result.diagnostics) {
     auto it = by_key.find(d.object);
@@ -242,6 +271,8 @@ int RunValidate(const std::vector<std::string>& args, std::FILE* in, std::FILE* 
     } else if (r.ignored) {
       std::fprintf(out, "ignored %s: a traefik.io object; pass --traefik-compat to read it\n",
                    what.c_str());
+    } else if (!r.other_class.empty()) {
+      std::fprintf(out, "ignored %s: %s\n", what.c_str(), r.other_class.c_str());
     } else if (!r.known) {
       std::fprintf(out, "ignored %s: not a kind portico reads\n", what.c_str());
     } else {

@@ -63,6 +63,15 @@ TEST_CASE("mutual TLS flags replace --grpc-insecure", "[controller_flags]") {
   CHECK_FALSE(f.grpc_insecure);
 }
 
+TEST_CASE("--ingress-class picks the class to serve", "[controller_flags]") {
+  ControllerFlags f;
+  CHECK(Parse({"--grpc-insecure"}, &f) == "");
+  CHECK(f.compile.compile.ingress_class == "portico");
+  ControllerFlags g;
+  CHECK(Parse({"--grpc-insecure", "--ingress-class", "internal.example"}, &g) == "");
+  CHECK(g.compile.compile.ingress_class == "internal.example");
+}
+
 TEST_CASE("every refusal is precise", "[controller_flags]") {
   struct Case {
     std::vector<std::string> args;
@@ -105,6 +114,12 @@ TEST_CASE("every refusal is precise", "[controller_flags]") {
                 "--log-level: expected debug, info, warn or error, got 'loud'"},
            Case{{"--source=file:d", "--grpc-insecure", "--log-level"},
                 "--log-level: missing value"},
+           Case{{"--source=file:d", "--grpc-insecure", "--ingress-class="},
+                "--ingress-class: '' is not an IngressClass name (lowercase letters, digits, '-' "
+                "and '.')"},
+           Case{{"--source=file:d", "--grpc-insecure", "--ingress-class=Portico"},
+                "--ingress-class: 'Portico' is not an IngressClass name (lowercase letters, "
+                "digits, '-' and '.')"},
            Case{{"--source=file:d", "--grpc-insecure=yes"}, "--grpc-insecure takes no value"},
            Case{{"--source=file:d", "--grpc-insecure", "--workers=2"},
                 "unknown flag '--workers=2' (see --help)"},

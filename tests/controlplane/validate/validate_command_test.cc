@@ -98,6 +98,40 @@ spec:
   CHECK(allowed.status == 0);
 }
 
+TEST_CASE("validate: objects of another class are listed as ignored, with the reason",
+          "[validate]") {
+  std::string yaml = std::string(kService) + R"(---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: legacy, namespace: shop, annotations: {kubernetes.io/ingress.class: nginx}}
+spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: other, namespace: shop}
+spec:
+  ingressClassName: internal
+  routes:
+  - {match: Host(`a.test`), services: [{name: web, port: 80}]}
+)";
+  Run r = Validate({"-"}, yaml);
+  CHECK(r.status == 0);
+  CHECK(r.out ==
+        "ok      Service shop/web (-#0)\n"
+        "ignored Ingress shop/legacy (-#1): class nginx, not portico\n"
+        "ignored IngressRoute shop/other (-#2): class internal, not portico\n"
+        "3 objects, 0 routes; no errors\n");
+  Run internal = Validate({"--ingress-class=internal", "-"}, yaml);
+  CHECK_THAT(internal.out, Catch::Contains("ok      IngressRoute shop/other (-#2)\n"));
+  CHECK_THAT(internal.out, Catch::Contains("class nginx, not internal\n"));
+  Run json = Validate({"--output=json", "-"}, yaml);
+  CHECK_THAT(json.out, Catch::Contains("\"name\":\"legacy\",\"origin\":\"-#1\","
+                                       "\"status\":\"ignored\""));
+  CHECK(Validate({"--ingress-class=Bad_Name", "-"}, yaml).err ==
+        "portico-controller validate: --ingress-class: 'Bad_Name' is not an IngressClass name "
+        "(lowercase letters, digits, '-' and '.')\n(see validate --help)\n");
+}
+
 TEST_CASE("validate: broken files, unreadable paths and usage errors", "[validate]") {
   testing::TempDir dir;
   dir.Write("bad.yaml", "kind: [unclosed\n");
