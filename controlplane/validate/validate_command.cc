@@ -122,8 +122,8 @@ std::string StringMember(const rapidjson::Value& object, const char* name) {
 
 struct ObjectReport {
   std::string kind, namespace_name, name, origin;
-  bool known = true;    // a kind the controller reads
-  bool ignored = false;  // a traefik.io object without --traefik-compat
+  bool known = true;        // a kind the controller reads
+  bool ignored = false;     // a traefik.io object without --traefik-compat
   std::string other_class;  // why an Ingress or IngressRoute is another class's
   std::vector<std::string> errors;
 };
@@ -181,7 +181,8 @@ void NoteOtherClasses(const ClusterState& state, const CompileOptions& options,
                       std::vector<ObjectReport>* reports) {
   auto note = [&](const std::string& key, std::string reason) {
     auto it = by_key.find(key);
-    if (!reason.empty() && it != by_key.end()) (*reports)[it->second].other_class = std::move(reason);
+    if (reason.empty() || it == by_key.end()) return;
+    (*reports)[it->second].other_class = std::move(reason);
   };
   for (const auto& [key, ingress] : state.ingresses) {
     note("Ingress/" + key.str(),
@@ -227,6 +228,7 @@ int RunValidate(const std::vector<std::string>& args, std::FILE* in, std::FILE* 
       r.namespace_name = StringMember(object.json["metadata"], "namespace");
     }
     if (r.namespace_name.empty()) r.namespace_name = "default";
+    if (r.kind == "IngressClass") r.namespace_name.clear();  // cluster-scoped
     r.known = FindKind(api_version, r.kind) != nullptr || r.kind == "List";
     r.ignored = !flags.options.traefik_compat && api_version.starts_with("traefik.io/");
     by_origin[r.origin] = reports.size();
@@ -265,7 +267,8 @@ int RunValidate(const std::vector<std::string>& args, std::FILE* in, std::FILE* 
     return ok ? 0 : 1;
   }
   for (const ObjectReport& r : reports) {
-    std::string what = r.kind + " " + r.namespace_name + "/" + r.name + " (" + r.origin + ")";
+    std::string name = r.namespace_name.empty() ? r.name : r.namespace_name + "/" + r.name;
+    std::string what = r.kind + " " + name + " (" + r.origin + ")";
     if (!r.errors.empty()) {
       for (const std::string& e : r.errors) std::fprintf(out, "error   %s: %s\n", what.c_str(), e.c_str());
     } else if (r.ignored) {

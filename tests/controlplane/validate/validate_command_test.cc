@@ -102,6 +102,11 @@ TEST_CASE("validate: objects of another class are listed as ignored, with the re
           "[validate]") {
   std::string yaml = std::string(kService) + R"(---
 apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: portico}
+spec: {controller: portico.dev/ingress-controller}
+---
+apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: legacy, namespace: shop, annotations: {kubernetes.io/ingress.class: nginx}}
 spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}
@@ -118,14 +123,15 @@ spec:
   CHECK(r.status == 0);
   CHECK(r.out ==
         "ok      Service shop/web (-#0)\n"
-        "ignored Ingress shop/legacy (-#1): class nginx, not portico\n"
-        "ignored IngressRoute shop/other (-#2): class internal, not portico\n"
-        "3 objects, 0 routes; no errors\n");
+        "ok      IngressClass portico (-#1)\n"
+        "ignored Ingress shop/legacy (-#2): class nginx, not portico\n"
+        "ignored IngressRoute shop/other (-#3): class internal, not portico\n"
+        "4 objects, 0 routes; no errors\n");
   Run internal = Validate({"--ingress-class=internal", "-"}, yaml);
-  CHECK_THAT(internal.out, Catch::Contains("ok      IngressRoute shop/other (-#2)\n"));
+  CHECK_THAT(internal.out, Catch::Contains("ok      IngressRoute shop/other (-#3)\n"));
   CHECK_THAT(internal.out, Catch::Contains("class nginx, not internal\n"));
   Run json = Validate({"--output=json", "-"}, yaml);
-  CHECK_THAT(json.out, Catch::Contains("\"name\":\"legacy\",\"origin\":\"-#1\","
+  CHECK_THAT(json.out, Catch::Contains("\"name\":\"legacy\",\"origin\":\"-#2\","
                                        "\"status\":\"ignored\""));
   CHECK(Validate({"--ingress-class=Bad_Name", "-"}, yaml).err ==
         "portico-controller validate: --ingress-class: 'Bad_Name' is not an IngressClass name "
