@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Leader election end to end: two portico-controller --source=kube replicas share
 one Lease on the stand-in API server. Exactly one holds it and writes Ingress
-status; killed (SIGKILL, by PID) the other takes over within 20 s and puts a
-stale status right; a clean stop (SIGTERM) releases the lease so a third
-replica takes over at once.
+status; killed (SIGKILL, by PID) the other takes over within 20 s, puts a
+stale status right and clears it once the Ingress moves to another class; a
+clean stop (SIGTERM) releases the lease so a third replica takes over at once.
 
     e2e/test_leader_election.py --bin-dir build/bin
 """
@@ -92,6 +92,15 @@ def run(processes, binary, work_dir, scale, runner):
         state["leader"] = follower
         return f"{follower.name} leads {took:.1f} s after the kill; status right again"
 
+    def check_cleared_when_not_ours():
+        # Another class: no routes from it any more, so our address goes.
+        response = client.patch(INGRESS, {"spec": {"ingressClassName": "nginx"}})
+        assert response.status == 200, f"PATCH: {response.status} {response.body}"
+        wait_until(lambda: status() is None, 5 * scale, "the leader clears our address")
+        state["leader"].wait_for_log("status: cleared the address of Ingress default/web",
+                                     5 * scale)
+        return "cleared"
+
     def check_release_on_sigterm():
         leader = state["leader"]
         third = start_replica(processes, binary, api.kubeconfig, "replica-c", 10 * scale)
@@ -106,6 +115,7 @@ def run(processes, binary, work_dir, scale, runner):
 
     runner.run("exactly one replica leads and writes status", check_one_leader)
     runner.run("SIGKILL the leader: the other takes over within 20 s", check_takeover_after_kill)
+    runner.run("an Ingress of another class loses our address", check_cleared_when_not_ours)
     runner.run("SIGTERM releases the lease: the next replica takes over at once",
                check_release_on_sigterm)
 
