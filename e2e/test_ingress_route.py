@@ -2,7 +2,8 @@
 """IngressRoute end to end: manifests with Traefik rules in a folder, the real
 controller and proxy, echo backends on 127.0.0.2 and 127.0.0.3. Checks that
 rules route by host, path prefix, method, header and query, that priority
-decides between overlapping rules (explicit, then rule length), that a route
+decides between overlapping rules (explicit, then rule length), that
+entryPoints keep a route to its listener, that a route
 whose middleware the proxy cannot run answers 503 instead of passing traffic,
 that a broken rule leaves the others serving (in a traefik.io object, read
 with --traefik-compat), and that an edit is followed.
@@ -39,6 +40,15 @@ spec:
     services: [{name: two, port: 80}]
 ---
 apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: internal, namespace: default}
+spec:
+  entryPoints: [internal]
+  routes:
+  - match: Host(`shop.test`) && PathPrefix(`/internal`)
+    services: [{name: three, port: 80}]
+---
+apiVersion: portico.dev/v1alpha1
 kind: Middleware
 metadata: {name: auth, namespace: default}
 spec:
@@ -66,9 +76,13 @@ def run(launcher, manifests, scale, runner):
     with open(os.path.join(manifests.path, "routes.yaml"), "w") as f:
         f.write(ROUTES)
     controller = launcher.controller(manifests.path, extra_args=["--traefik-compat"])
-    proxy = launcher.proxy(controller, workers=2)
+    proxy = launcher.proxy(controller, workers=2,
+                           extra_args=["--entrypoint=internal=127.0.0.1:0"])
+    _, internal_port = proxy.process.wait_for_listening("proxy: entrypoint internal listening on ",
+                                                       10 * scale)
     proxy.wait_ready(10 * scale)
     client = HttpClient("127.0.0.1", proxy.web_port, timeout_s=2.0 * scale)
+    internal_client = HttpClient("127.0.0.1", internal_port, timeout_s=2.0 * scale)
 
     def backend_of(method, path, host, headers=None):
         try:
@@ -95,6 +109,15 @@ def run(launcher, manifests, scale, runner):
             assert got == expected, f"{args}: expected {expected}, got {got}"
         return f"{len(cases)} requests routed as the rules say"
 
+    def check_entrypoints():
+        on_web = backend_of("GET", "/internal/x", "shop.test")
+        assert on_web == "backend-3", f"/internal on web: expected shop's catch-all, got {on_web}"
+        response = internal_client.get("/internal/x", host="shop.test")
+        assert response.status == 200 and response.backend == "backend-3", response.status
+        response = internal_client.get("/api/orders", host="shop.test")
+        assert response.backend == "backend-2", "routes without entryPoints serve everywhere"
+        return "an entryPoints route serves on its entrypoint only"
+
     def check_unservable_middleware():
         got = backend_of("GET", "/", "guarded.test")
         assert got == 503, f"guarded.test: expected 503, got {got}"
@@ -120,10 +143,12 @@ def run(launcher, manifests, scale, runner):
 
     runner.run("rules route by host, path prefix, method, header, query and priority",
                check_rules)
+    runner.run("entryPoints: a route serves on its listeners only", check_entrypoints)
     runner.run("unservable middleware: 503, never a bypass", check_unservable_middleware)
     runner.run("a broken rule does not take down other routes", check_broken_rule_isolated)
     runner.run("edits are followed", check_edit_followed)
     client.close()
+    internal_client.close()
 
 
 def main():

@@ -49,6 +49,7 @@ struct Route {
   RouteMatch match;     // IngressRoute: the rule; `host` and `path` are then unused
   std::vector<std::string> hosts;  // hosts every match requires; empty: any
   int64_t priority = 0;            // routes sort by it, descending
+  std::vector<std::string> entrypoints;  // serves only there; empty: everywhere
   bool tls = false;     // serves TLS requests only (else plaintext only)
   bool operator==(const Route&) const = default;
 };

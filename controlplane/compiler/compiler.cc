@@ -50,7 +50,8 @@ std::vector<RouteCandidate> SettleConflicts(std::vector<RouteCandidate>& candida
   // Routes with equal rules, or equal host, kind and path, claim the same
   // requests (a TLS route and a plaintext one never do).
   auto match_key = [](const Route& r) {
-    return std::make_tuple(std::cref(r.host), r.kind, std::cref(r.path), r.tls, RuleBytes(r));
+    return std::make_tuple(std::cref(r.host), r.kind, std::cref(r.path), r.tls, RuleBytes(r),
+                           std::cref(r.entrypoints));
   };
   std::sort(candidates.begin(), candidates.end(),
             [&](const RouteCandidate& a, const RouteCandidate& b) {

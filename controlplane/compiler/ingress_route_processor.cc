@@ -1,5 +1,7 @@
 #include "controlplane/compiler/ingress_route_processor.h"
 
+#include <algorithm>
+
 #include "controlplane/compiler/ingress_class_selection.h"
 #include "controlplane/rules/compile.h"
 
@@ -76,6 +78,10 @@ void CompileRoute(const ClusterState& state, const crd::IngressRoute& object, si
   route.match.tree = std::make_shared<const v1::Matcher>(std::move(rule.rule->match));
   route.hosts = std::move(rule.rule->hosts);
   route.priority = rules::EffectivePriority(spec.priority, *rule.rule);
+  route.entrypoints = object.spec.entry_points;
+  std::sort(route.entrypoints.begin(), route.entrypoints.end());
+  route.entrypoints.erase(std::unique(route.entrypoints.begin(), route.entrypoints.end()),
+                          route.entrypoints.end());
 
   // The route stays in the snapshot whatever happens below, answering 503
   // when it cannot be served as written: leaving it out would hand its

@@ -20,6 +20,7 @@ void TranslateRoute(const Route& route, v1::Route* out) {
   }
   for (const std::string& host : route.hosts) out->add_hosts(host);
   out->set_priority(route.priority);
+  for (const std::string& entrypoint : route.entrypoints) out->add_entrypoints(entrypoint);
 }
 
 void TranslateCluster(const Cluster& cluster, v1::Cluster* out) {

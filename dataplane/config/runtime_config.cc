@@ -116,6 +116,7 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
         return false;
       }
     }
+    route.entrypoints.assign(pr.entrypoints().begin(), pr.entrypoints().end());
     // Rule routes may go without a path; every other route needs one.
     route.has_path = pr.has_path() || !pr.has_match();
     if (route.has_path) {

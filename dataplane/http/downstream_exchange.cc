@@ -32,7 +32,8 @@ void DownstreamConnection::StartRequest() {
       .query = query,
       .headers = &request.headers,
       .peer = peer_.ss_family == AF_UNSPEC ? nullptr : reinterpret_cast<const sockaddr*>(&peer_),
-      .alpn = {}});
+      .alpn = {}},
+      entrypoint_->spec.name);
   if (route == nullptr) {
     RespondLocally(404, "no route matches this request\n");
     return;

@@ -1,5 +1,6 @@
 #include "dataplane/route/route_table.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace portico::dataplane {
@@ -16,7 +17,12 @@ struct Cursor {
   }
 };
 
-bool RouteMatches(const Route& route, const MatchInput& input) {
+bool RouteMatches(const Route& route, const MatchInput& input, std::string_view entrypoint) {
+  if (!route.entrypoints.empty() &&
+      std::find(route.entrypoints.begin(), route.entrypoints.end(), entrypoint) ==
+          route.entrypoints.end()) {
+    return false;
+  }
   if (route.has_path && !PathMatches(route.kind, route.path, input.path)) return false;
   return route.matcher == nullptr || route.matcher->Matches(input);
 }
@@ -44,7 +50,7 @@ RouteTable::RouteTable(const std::vector<Route>& routes) : routes_(routes) {
   }
 }
 
-const Route* RouteTable::Match(const MatchInput& input) const {
+const Route* RouteTable::Match(const MatchInput& input, std::string_view entrypoint) const {
   std::string_view host = input.host;
   Cursor cursors[3];
   if (auto it = exact_.find(absl::string_view(host.data(), host.size())); it != exact_.end()) {
@@ -67,7 +73,7 @@ const Route* RouteTable::Match(const MatchInput& input) const {
     if (lowest == nullptr) return nullptr;
     const Route& route = routes_[lowest->peek()];
     ++lowest->next;
-    if (RouteMatches(route, input)) return &route;
+    if (RouteMatches(route, input, entrypoint)) return &route;
   }
 }
 

@@ -31,6 +31,7 @@ struct Route {
   std::string path;  // Prefix paths are stored without a trailing '/' ("/" stays "/")
   std::shared_ptr<const RouteMatcher> matcher;  // IngressRoute's rule; null: none
   std::vector<std::string> hosts;  // where the route is filed; empty: any host
+  std::vector<std::string> entrypoints;  // serves only on these; empty: on every one
   const Cluster* cluster = nullptr;  // null: the route exists but has no backend (503)
   std::string source;
 };
@@ -43,7 +44,8 @@ class RouteTable {
   // The first route, in snapshot order, among those filed under the
   // request's host, its wildcard or any host, whose path and matcher
   // match. `input.host` lowercase without port; `input.path` without query.
-  const Route* Match(const MatchInput& input) const;
+  // `entrypoint` names the listener the request came in on.
+  const Route* Match(const MatchInput& input, std::string_view entrypoint = {}) const;
 
  private:
   using Bucket = std::vector<uint32_t>;  // indices into routes_, ascending

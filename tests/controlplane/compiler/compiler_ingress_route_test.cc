@@ -168,6 +168,33 @@ spec:
         "cluster shop/web:http 10.0.0.1:8080\n");
 }
 
+TEST_CASE("entryPoints restrict where routes serve; the same rule elsewhere is no conflict",
+          "[compiler]") {
+  std::string yaml = std::string(kBackend) + R"(
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: internal, namespace: shop}
+spec:
+  entryPoints: [internal, admin, internal]
+  routes:
+  - {match: Host(`a.example.com`), services: [{name: web, port: 80}]}
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: public, namespace: shop}
+spec:
+  routes:
+  - {match: Host(`a.example.com`), services: [{name: web, port: 80}]}
+)";
+  CHECK(Compiled(yaml) ==
+        "route shop/internal/r0 priority 21 hosts a.example.com on admin,internal -> "
+        "shop/web:http (IngressRoute/shop/internal)\n"
+        "route shop/public/r0 priority 21 hosts a.example.com -> shop/web:http "
+        "(IngressRoute/shop/public)\n"
+        "cluster shop/web:http 10.0.0.1:8080\n");
+}
+
 TEST_CASE("IngressRoute tls: every route TLS-only, the Secret checked", "[compiler]") {
   std::string yaml = std::string(kBackend) + R"(
 ---

@@ -5,6 +5,15 @@
 #include "controlplane/source/yaml_to_json.h"
 
 namespace portico::controlplane::testing {
+namespace {
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ",") + item;
+  return out;
+}
+
+}  // namespace
 
 std::vector<SourceObject> ObjectsFromYaml(std::string_view yaml) {
   std::vector<YamlDocument> documents;
@@ -40,7 +49,8 @@ std::string Describe(const CompileResult& result) {
       std::string hosts;
       for (const std::string& h : r.hosts) hosts += (hosts.empty() ? "" : ",") + h;
       out += "route " + r.name + " priority " + std::to_string(r.priority) + " hosts " +
-             (hosts.empty() ? "*" : hosts) + (r.tls ? " tls" : "") + " -> " +
+             (hosts.empty() ? "*" : hosts) + (r.tls ? " tls" : "") +
+             (r.entrypoints.empty() ? "" : " on " + Join(r.entrypoints)) + " -> " +
              (r.cluster.empty() ? "503" : r.cluster) + " (" + r.source + ")\n";
       continue;
     }

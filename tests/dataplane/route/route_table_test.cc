@@ -116,3 +116,24 @@ TEST_CASE("unrelated hosts' routes are never evaluated", "[route]") {
 
 }  // namespace
 }  // namespace portico::dataplane
+
+namespace portico::dataplane {
+namespace {
+
+TEST_CASE("routes with entrypoints serve only there", "[route]") {
+  Route internal = R("internal", "a.test", PathKind::kPrefix, "/");
+  internal.entrypoints = {"admin", "internal"};
+  std::vector<Route> routes = {internal, R("public", "a.test", PathKind::kPrefix, "/")};
+  RouteTable table(routes);
+  auto on = [&](std::string_view entrypoint) {
+    const Route* r = table.Match({.method = "GET", .host = "a.test", .path = "/"}, entrypoint);
+    return r ? r->name : "none";
+  };
+  CHECK(on("internal") == "internal");
+  CHECK(on("admin") == "internal");
+  CHECK(on("web") == "public");
+  CHECK(on("") == "public");
+}
+
+}  // namespace
+}  // namespace portico::dataplane
