@@ -7,7 +7,7 @@
 
 namespace portico::dataplane {
 
-std::string ConfigPublisher::Apply(const v1::Snapshot& snapshot) {
+std::string ConfigPublisher::Apply(v1::Snapshot snapshot) {
   auto started = std::chrono::steady_clock::now();
   std::string error;
   std::shared_ptr<const RuntimeConfig> config = RuntimeConfig::Build(snapshot, &error);
@@ -16,16 +16,17 @@ std::string ConfigPublisher::Apply(const v1::Snapshot& snapshot) {
     return error;
   }
   for (Worker* worker : workers_) worker->PostConfig(config);
+  std::string version = snapshot.version();
   {
     std::lock_guard lock(mu_);
-    snapshot_ = std::make_shared<const v1::Snapshot>(snapshot);
+    snapshot_ = std::make_shared<const v1::Snapshot>(std::move(snapshot));
   }
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   last_apply_duration_.store(took.count());
   last_apply_unix_.store(
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   applies_.fetch_add(1);
-  LogInfo("proxy", absl::StrCat("applied snapshot ", snapshot.version().substr(0, 12), " routes=",
+  LogInfo("proxy", absl::StrCat("applied snapshot ", version.substr(0, 12), " routes=",
                                 config->route_count(), " clusters=", config->cluster_count()));
   return "";
 }

@@ -22,8 +22,9 @@ class ConfigPublisher {
   explicit ConfigPublisher(std::vector<Worker*> workers) : workers_(std::move(workers)) {}
 
   // Validates and applies; returns "" on success, else why it was refused
-  // (the last good config keeps serving).
-  std::string Apply(const v1::Snapshot& snapshot);
+  // (the last good config keeps serving). Takes the snapshot by value: a
+  // caller that moves it in saves a copy (tens of ms at 10 000 routes).
+  std::string Apply(v1::Snapshot snapshot);
 
   bool applied_any() const { return applies_.load() > 0; }
   std::string version() const;

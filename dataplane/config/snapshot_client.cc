@@ -51,7 +51,7 @@ Verdict ApplyTransfer(const v1::SnapshotBegin& begin, const std::string& payload
       return {v1::SnapshotAck::BASE_MISMATCH, e};
     }
   }
-  std::string error = publisher->Apply(snapshot);
+  std::string error = publisher->Apply(std::move(snapshot));
   if (!error.empty()) return {v1::SnapshotAck::VALIDATION, error};
   return {};
 }
