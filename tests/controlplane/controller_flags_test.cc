@@ -133,3 +133,29 @@ TEST_CASE("every refusal is precise", "[controller_flags]") {
 
 }  // namespace
 }  // namespace portico::controlplane
+
+namespace portico::controlplane {
+namespace {
+
+TEST_CASE("--lease and --publish-address", "[controller_flags]") {
+  ControllerFlags f;
+  CHECK(ParseControllerFlags({"--grpc-insecure", "--lease=portico-system/portico-controller",
+                              "--publish-address=203.0.113.7,lb.example.com"},
+                             &f) == "");
+  CHECK(f.lease == "portico-system/portico-controller");
+  CHECK(f.publish_address == "203.0.113.7,lb.example.com");
+  for (const char* bad : {"--lease=nonamespace", "--lease=Ns/name", "--lease=ns/", "--lease=ns/-x"}) {
+    INFO(bad);
+    ControllerFlags g;
+    CHECK_THAT(ParseControllerFlags({"--grpc-insecure", bad}, &g),
+               Catch::StartsWith("--lease: expected NAMESPACE/NAME"));
+  }
+  ControllerFlags h;
+  CHECK(ParseControllerFlags({"--grpc-insecure", "--source=file:d", "--lease=a/b"}, &h) ==
+        "--lease and --publish-address apply to --source=kube only");
+  ControllerFlags i;
+  CHECK_FALSE(ParseControllerFlags({"--grpc-insecure", "--publish-address=bad address"}, &i).empty());
+}
+
+}  // namespace
+}  // namespace portico::controlplane
