@@ -63,7 +63,7 @@ TEST_CASE("mutual TLS flags replace --grpc-insecure", "[controller_flags]") {
   CHECK_FALSE(f.grpc_insecure);
 }
 
-TEST_CASE("--ingress-class picks the class to serve", "[controller_flags]") {
+TEST_CASE("the --ingress-class flag picks the class to serve", "[controller_flags]") {
   ControllerFlags f;
   CHECK(Parse({"--grpc-insecure"}, &f) == "");
   CHECK(f.compile.compile.ingress_class == "portico");
@@ -137,7 +137,7 @@ TEST_CASE("every refusal is precise", "[controller_flags]") {
 namespace portico::controlplane {
 namespace {
 
-TEST_CASE("--lease and --publish-address", "[controller_flags]") {
+TEST_CASE("the --lease and --publish-address flags", "[controller_flags]") {
   ControllerFlags f;
   CHECK(ParseControllerFlags({"--grpc-insecure", "--lease=portico-system/portico-controller",
                               "--publish-address=203.0.113.7,lb.example.com"},
