@@ -16,21 +16,14 @@ request).
     e2e/test_backend_failures.py --bin-dir build/bin
 """
 
-import argparse
-import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 
 from lib import manifests as k8s
-from lib.checks import CheckRunner
 from lib.http_client import HTTP_ERRORS, get_once
-from lib.manifests import ManifestDir
 from lib.polling import wait_until
-from lib.processes import ProcessSet
-from lib.stack import Launcher
+from lib.scenario import run_scenario
 from lib.traffic import BackgroundTraffic
 
 HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5")
@@ -145,43 +138,22 @@ class Scenario:
         return f"{', '.join(steps)}: 0 failures"
 
 
+def run(launcher, manifests, scale, runner):
+    scenario = Scenario(launcher, manifests, scale)
+    scenario.traffic.start()
+    try:
+        runner.run("a backend killed under load: failures stop at once", scenario.check_kill)
+        runner.run("the killed backend comes back: traffic again after its ejection",
+                   scenario.check_comes_back)
+        runner.run("rolling replacement of every endpoint: no failed request",
+                   scenario.check_rolling_replacement)
+    finally:
+        scenario.traffic.stop()
+    print(f"traffic: {scenario.traffic.counts}", flush=True)
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin-dir", default="build/bin")
-    parser.add_argument("--time-scale", type=float,
-                        default=float(os.environ.get("PORTICO_E2E_TIME_SCALE", "1")))
-    args = parser.parse_args()
-    work_dir = tempfile.mkdtemp(prefix="portico-e2e-failures-")
-    print(f"e2e backend failures: logs in {work_dir}", flush=True)
-    runner = CheckRunner()
-    with ProcessSet(work_dir) as processes:
-        launcher = Launcher(processes, os.path.join(args.bin_dir, "portico-controller"),
-                            os.path.join(args.bin_dir, "portico-proxy"))
-        try:
-            scenario = Scenario(launcher, ManifestDir(os.path.join(work_dir, "manifests")),
-                                args.time_scale)
-        except AssertionError as error:
-            runner.fail("setup", str(error))
-        else:
-            scenario.traffic.start()
-            try:
-                runner.run("a backend killed under load: failures stop at once",
-                           scenario.check_kill)
-                runner.run("the killed backend comes back: traffic again after its ejection",
-                           scenario.check_comes_back)
-                runner.run("rolling replacement of every endpoint: no failed request",
-                           scenario.check_rolling_replacement)
-            finally:
-                scenario.traffic.stop()
-            print(f"traffic: {scenario.traffic.counts}", flush=True)
-        if runner.failed:
-            processes.print_log_tails()
-    if runner.failed:
-        print(f"kept {work_dir}")
-    else:
-        shutil.rmtree(work_dir, ignore_errors=True)
-    print(runner.summary(), flush=True)
-    return 1 if runner.failed else 0
+    return run_scenario("e2e backend failures", "portico-e2e-failures-", run)
 
 
 if __name__ == "__main__":

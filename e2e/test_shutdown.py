@@ -7,22 +7,15 @@ is cut; an idle keep-alive connection is closed; the process exits 0.
     e2e/test_shutdown.py --bin-dir build/bin
 """
 
-import argparse
-import os
-import shutil
 import socket
 import sys
-import tempfile
 import threading
 import time
 
 from lib import manifests as k8s
-from lib.checks import CheckRunner
 from lib.http_client import HTTP_ERRORS, HttpClient, get_once
-from lib.manifests import ManifestDir
 from lib.polling import wait_until
-from lib.processes import ProcessSet
-from lib.stack import Launcher
+from lib.scenario import run_scenario
 
 DRAIN_DELAY_S = 0.8
 GRACE_PERIOD_S = 2.5
@@ -151,31 +144,7 @@ def run_shutdown(launcher, manifests, scale, runner):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bin-dir", default="build/bin")
-    parser.add_argument("--time-scale", type=float,
-                        default=float(os.environ.get("PORTICO_E2E_TIME_SCALE", "1")))
-    args = parser.parse_args()
-    controller_bin = os.path.join(args.bin_dir, "portico-controller")
-    proxy_bin = os.path.join(args.bin_dir, "portico-proxy")
-    work_dir = tempfile.mkdtemp(prefix="portico-e2e-shutdown-")
-    print(f"e2e shutdown: logs in {work_dir}", flush=True)
-    runner = CheckRunner()
-    with ProcessSet(work_dir) as processes:
-        launcher = Launcher(processes, controller_bin, proxy_bin)
-        try:
-            run_shutdown(launcher, ManifestDir(os.path.join(work_dir, "manifests")),
-                         args.time_scale, runner)
-        except AssertionError as error:
-            runner.fail("setup", str(error))
-        if runner.failed:
-            processes.print_log_tails()
-    if runner.failed:
-        print(f"kept {work_dir}")
-    else:
-        shutil.rmtree(work_dir, ignore_errors=True)
-    print(runner.summary(), flush=True)
-    return 1 if runner.failed else 0
+    return run_scenario("e2e shutdown", "portico-e2e-shutdown-", run_shutdown)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <span>
 
 namespace portico::dataplane {
 namespace {
@@ -39,8 +40,9 @@ bool PathMatches(PathKind kind, std::string_view pattern, std::string_view path)
 RouteTable::RouteTable(const std::vector<Route>& routes) : routes_(routes) {
   for (uint32_t i = 0; i < routes.size(); ++i) {
     const Route& route = routes[i];
-    std::vector<std::string> hosts = route.hosts;
-    if (hosts.empty() && !route.host.empty()) hosts.push_back(route.host);
+    // Rule routes list their hosts; Ingress routes have the one host.
+    std::span<const std::string> hosts = route.hosts;
+    if (hosts.empty() && !route.host.empty()) hosts = {&route.host, 1};
     if (hosts.empty()) any_host_.push_back(i);
     for (const std::string& host : hosts) {
       Bucket& bucket = host.starts_with("*.") ? wildcard_[host.substr(1)] : exact_[host];

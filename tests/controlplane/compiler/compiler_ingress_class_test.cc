@@ -12,18 +12,7 @@ namespace {
 using testing::Describe;
 using testing::StateFromYaml;
 
-constexpr char kBackend[] = R"(apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec: {ports: [{name: http, port: 80}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-ports: [{name: http, port: 8080}]
-endpoints: [{addresses: [10.0.0.1]}]
-)";
+constexpr auto& kBackend = testing::kShopWebBackend;
 
 // An IngressClass manifest, written out in full.
 std::string ClassYaml(const std::string& name, const std::string& controller, bool is_default) {

@@ -13,19 +13,7 @@ using testing::StateFromYaml;
 
 std::string Compiled(const std::string& yaml) { return Describe(Compile(StateFromYaml(yaml))); }
 
-const char kBackend[] = R"(
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop}
-spec: {ports: [{name: http, port: 80}]}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
-addressType: IPv4
-ports: [{name: http, port: 8080}]
-endpoints: [{addresses: [10.0.0.1]}]
-)";
+constexpr auto& kBackend = testing::kShopWebBackend;
 
 TEST_CASE("IngressRoute routes: rule hosts, default and explicit priority, order", "[compiler]") {
   std::string yaml = std::string(kBackend) + R"(

@@ -13,6 +13,22 @@
 
 namespace portico::controlplane::testing {
 
+// Service shop/web (port "http", 80) with one ready endpoint 10.0.0.1:8080:
+// the backend most compiler tests route to. Ends with a newline; append
+// "---" and further documents.
+inline constexpr char kShopWebBackend[] = R"(apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints: [{addresses: [10.0.0.1]}]
+)";
+
 // Every document of `yaml` as a SourceObject with origin "test.yaml#N".
 // Fails the test when the YAML does not parse.
 std::vector<SourceObject> ObjectsFromYaml(std::string_view yaml);
