@@ -1,9 +1,7 @@
-// Endpoint picking cost: nanoseconds per request at 1 000 endpoints. First
-// the RoundRobinPicker the worker uses today (rotation alone, and with
-// passive health having ejected endpoints), then EndpointPicker with every
-// algorithm of PickerFactory, each measured as Pick + End (what a request
-// costs: End finishes the request in flight that p2c and least requests
-// follow). Times are the thread's CPU time. Run from `make bench`; a
+// Endpoint picking cost: nanoseconds per request at 1 000 endpoints, for
+// the EndpointPicker every worker uses, with every algorithm of
+// PickerFactory, each measured as Pick + End (what a request costs: End
+// finishes the request in flight that p2c and least requests follow). Times are the thread's CPU time. Run from `make bench`; a
 // Release build.
 //
 //   build-bench/bin/pick_bench [picks]
@@ -16,7 +14,6 @@
 #include <vector>
 
 #include "dataplane/upstream/endpoint_picker.h"
-#include "dataplane/upstream/round_robin.h"
 #include "dataplane/upstream/sticky_cookie.h"
 
 namespace {
@@ -54,10 +51,6 @@ double NsPer(long picks, PickOnce pick_once) {
   double ns = ThreadCpuNs() - start;
   if (sink == 1) std::puts("");  // keeps the loop
   return ns / static_cast<double>(picks);
-}
-
-double NsPerPick(RoundRobinPicker& picker, const Cluster& cluster, long picks) {
-  return NsPer(picks, [&](long) { return reinterpret_cast<uintptr_t>(picker.Pick(cluster, 1)); });
 }
 
 // Requests with a header or a cookie drawn from a fixed set of 4 096 values.
@@ -170,20 +163,6 @@ void BenchAlgorithms(long picks) {
 
 int main(int argc, char** argv) {
   long picks = argc > 1 ? std::atol(argv[1]) : 20'000'000;
-  Cluster cluster = MakeCluster("bench/app:80", kEndpoints);
-
-  RoundRobinPicker plain;
-  double rotation = NsPerPick(plain, cluster, picks);
-
-  RoundRobinPicker with_ejections({.consecutive_failures = 1,
-                                   .base_ejection_ms = 1'000'000'000,
-                                   .max_ejection_ms = 1'000'000'000,
-                                   .max_ejected_percent = 50});
-  for (int i = 0; i < 1000; i += 10) with_ejections.ReportFailure(cluster, cluster.ready[i].key, 0);
-  double ejected = NsPerPick(with_ejections, cluster, picks);
-
-  std::printf("round robin, 1000 endpoints: %.1f ns per pick\n", rotation);
-  std::printf("round robin, 1000 endpoints, 100 ejected: %.1f ns per pick\n", ejected);
   std::printf("EndpointPicker, 1000 endpoints, Pick + End:\n");
   BenchAlgorithms(picks / 4);
   return 0;

@@ -10,7 +10,13 @@ namespace portico::dataplane {
 std::string ConfigPublisher::Apply(v1::Snapshot snapshot) {
   auto started = std::chrono::steady_clock::now();
   std::string error;
-  std::shared_ptr<const RuntimeConfig> config = RuntimeConfig::Build(snapshot, &error);
+  std::shared_ptr<const RuntimeConfig> previous;
+  {
+    std::lock_guard lock(mu_);
+    previous = config_;
+  }
+  std::shared_ptr<const RuntimeConfig> config =
+      RuntimeConfig::Build(snapshot, &error, previous.get());
   if (config == nullptr) {
     rejections_.fetch_add(1);
     return error;
@@ -20,7 +26,9 @@ std::string ConfigPublisher::Apply(v1::Snapshot snapshot) {
   {
     std::lock_guard lock(mu_);
     snapshot_ = std::make_shared<const v1::Snapshot>(std::move(snapshot));
+    config_ = config;
   }
+  for (const std::string& warning : config->services().warnings()) LogWarn("proxy", warning);
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   last_apply_duration_.store(took.count());
   last_apply_unix_.store(

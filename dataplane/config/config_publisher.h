@@ -15,6 +15,7 @@
 
 namespace portico::dataplane {
 
+class RuntimeConfig;
 class Worker;
 
 class ConfigPublisher {
@@ -38,6 +39,7 @@ class ConfigPublisher {
   std::vector<Worker*> workers_;
   mutable std::mutex mu_;
   std::shared_ptr<const v1::Snapshot> snapshot_;  // guarded by mu_
+  std::shared_ptr<const RuntimeConfig> config_;    // guarded by mu_; the one applied last
   std::atomic<uint64_t> applies_{0};
   std::atomic<uint64_t> rejections_{0};
   std::atomic<double> last_apply_unix_{0};

@@ -54,14 +54,18 @@ bool ParseEndpointAddress(const std::string& ip, uint32_t port, sockaddr_storage
 }
 
 std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& snapshot,
-                                                          std::string* error) {
+                                                          std::string* error,
+                                                          const RuntimeConfig* previous) {
   std::shared_ptr<RuntimeConfig> config(new RuntimeConfig());
   config->version_ = snapshot.version();
   if (config->version_.empty()) {
     *error = "snapshot has no version";
     return nullptr;
   }
-  if (!config->AddClusters(snapshot, error) || !config->AddRoutes(snapshot, error) ||
+  if (!config->AddClusters(snapshot, error) ||
+      !config->services_.Build(snapshot, config->clusters_,
+                               previous == nullptr ? nullptr : &previous->services_, error) ||
+      !config->AddRoutes(snapshot, error) ||
       !config->AddTls(snapshot, error)) {
     return nullptr;
   }
@@ -93,7 +97,76 @@ bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, std::string* error
   return true;
 }
 
+const RouteAction* RuntimeConfig::ActionFor(
+    const v1::Route& pr, const absl::flat_hash_map<std::string, const v1::Middleware*>& middlewares,
+    std::string* error) {
+  RouteAction action;
+  std::string key;
+  if (!pr.service().empty()) {
+    action.backend = services_.Service(pr.service());
+    if (action.backend == nullptr) {
+      *error = absl::StrCat("route ", pr.name(), ": unknown service ", pr.service());
+      return nullptr;
+    }
+    action.refusal = services_.Unsupported(pr.service());
+    key = absl::StrCat("s", pr.service());
+  } else if (!pr.cluster().empty()) {
+    action.backend = services_.ForCluster(pr.cluster());
+    if (action.backend == nullptr) {
+      *error = absl::StrCat("route ", pr.name(), ": unknown cluster ", pr.cluster());
+      return nullptr;
+    }
+    key = absl::StrCat("c", pr.cluster());
+  } else {
+    action.refusal = "the route's backend service is not available";
+  }
+  for (const std::string& name : pr.middlewares()) {
+    auto it = middlewares.find(name);
+    if (it == middlewares.end()) {
+      *error = absl::StrCat("route ", pr.name(), ": unknown middleware ", name);
+      return nullptr;
+    }
+    const v1::Middleware& m = *it->second;
+    if (m.config_case() == v1::Middleware::kRetry) {
+      const v1::RetryPolicy& r = m.retry();
+      if (r.attempts() == 0 || r.attempts() > 100) {
+        *error = absl::StrCat("middleware ", name, ": retry.attempts ", r.attempts(),
+                              " is not in [1, 100]");
+        return nullptr;
+      }
+      action.retry = RetrySpec{.attempts = r.attempts(),
+                               .initial_interval_ms = r.initial_interval_ms(),
+                               .retry_non_idempotent = r.retry_non_idempotent(),
+                               .disable_on_network_error = r.disable_on_network_error()};
+    } else if (action.refusal.empty()) {
+      // Never pass traffic without a middleware the route asks for.
+      action.refusal = absl::StrCat("middleware ", name, " (", m.type().empty() ? "?" : m.type(),
+                                    ") is not run by this proxy");
+    }
+    absl::StrAppend(&key, "|m", name);
+  }
+  const v1::RouteTimeouts& t = pr.timeouts();
+  action.connect_timeout_ms = t.connect_ms();
+  action.response_header_timeout_ms = t.response_header_ms();
+  action.total_timeout_ms = t.total_ms();
+  absl::StrAppend(&key, "|t", t.connect_ms(), ",", t.response_header_ms(), ",", t.total_ms());
+  if (!action.refusal.empty()) absl::StrAppend(&key, "|r", action.refusal);
+  auto [it, inserted] = action_by_key_.try_emplace(key, nullptr);
+  if (inserted) {
+    actions_.push_back(std::make_unique<RouteAction>(std::move(action)));
+    it->second = actions_.back().get();
+  }
+  return it->second;
+}
+
 bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) {
+  absl::flat_hash_map<std::string, const v1::Middleware*> middlewares;
+  for (const v1::Middleware& m : snapshot.middlewares()) {
+    if (!middlewares.emplace(m.name(), &m).second) {
+      *error = absl::StrCat("duplicate middleware ", m.name());
+      return false;
+    }
+  }
   routes_.reserve(snapshot.routes_size());
   for (const v1::Route& pr : snapshot.routes()) {
     Route route{.name = pr.name(), .host = pr.host(), .source = pr.source()};
@@ -129,14 +202,8 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
       route.path =
           route.kind == PathKind::kExact ? pr.path().path() : NormalizePrefix(pr.path().path());
     }
-    if (!pr.cluster().empty()) {
-      auto it = clusters_.find(pr.cluster());
-      if (it == clusters_.end()) {
-        *error = absl::StrCat("route ", pr.name(), ": unknown cluster ", pr.cluster());
-        return false;
-      }
-      route.cluster = it->second.get();
-    }
+    route.action = ActionFor(pr, middlewares, error);
+    if (route.action == nullptr) return false;
     (pr.has_tls() ? tls_routes_ : routes_).push_back(std::move(route));
   }
   return true;

@@ -179,6 +179,9 @@ void DownstreamConnection::OnTimer(uv_timer_t* timer) {
     case TimerRole::kWriteStall:
       self->Close();  // the client has not read for a whole idle timeout
       break;
+    case TimerRole::kExchange:
+      self->OnExchangeTimer();
+      break;
     case TimerRole::kNone:
       break;
   }
@@ -249,6 +252,7 @@ void DownstreamConnection::Close() {
     upstream_->Close();  // mid-exchange: the connection's state is unknown
     upstream_ = nullptr;
   }
+  if (ex_ != nullptr) EndAttempt(ex_->verdict);
   worker_->exchanges().Give(std::move(ex_));
   if (worker_->client_out_holder() == this) {
     worker_->client_out_holder() = nullptr;

@@ -59,7 +59,7 @@ class DownstreamConnection {
   void Uncork();
 
  private:
-  enum class TimerRole { kNone, kHead, kResume, kLinger, kTunnelIdle, kWriteStall };
+  enum class TimerRole { kNone, kHead, kResume, kLinger, kTunnelIdle, kWriteStall, kExchange };
   enum class Phase {
     kIdle,         // waiting for a request (keep-alive)
     kReadingHead,  // some bytes of a head have arrived
@@ -95,6 +95,13 @@ class DownstreamConnection {
   void SetNoDelay();
   void StartRequest();
   bool ConnectUpstream();
+  // Reports the current attempt's outcome to the picker (once).
+  void EndAttempt(PickOutcome outcome);
+  // Whether a failed attempt may be tried again elsewhere; *backoff_ms: after how long.
+  bool RetryAllowed(UpstreamError error, bool stale, uint64_t* backoff_ms);
+  void Retry();
+  void ArmExchangeTimer();
+  void OnExchangeTimer();
   void SendBodyToUpstream(const char* data, size_t len);
   void FinishRequestBody();
   void RespondLocally(int status, std::string_view body);

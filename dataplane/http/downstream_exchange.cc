@@ -38,14 +38,22 @@ void DownstreamConnection::StartRequest() {
     RespondLocally(404, "no route matches this request\n");
     return;
   }
-  if (route->cluster == nullptr) {
-    RespondLocally(503, "the route's backend service is not available\n");
+  const RouteAction* action = route->action;
+  if (action == nullptr || action->backend == nullptr || !action->refusal.empty()) {
+    std::string why = action == nullptr || action->refusal.empty()
+                          ? std::string("the route's backend service is not available")
+                          : action->refusal;
+    RespondLocally(503, why + "\n");
     return;
   }
-  ex_->cluster = route->cluster;
-  ex_->connect_attempts = 0;
+  ex_->action = action;
+  ex_->attempts = 0;
   ex_->replay.clear();
   ex_->replayable = true;
+  if (action->total_timeout_ms != 0) {
+    ex_->deadline_ms = uv_now(worker_->loop()) + action->total_timeout_ms;
+    ArmExchangeTimer();
+  }
   phase_ = Phase::kProxying;
   if (!ConnectUpstream()) return;
   std::string& out = worker_->upstream_out();
@@ -57,7 +65,10 @@ ForwardingInfo DownstreamConnection::Forwarding() const {
   return {.client_ip = client_ip_,
           .proto = tls_ == nullptr ? "http" : "https",
           .entrypoint_port = entrypoint_->port_text,
-          .trusted_peer = trusted_peer_};
+          .trusted_peer = trusted_peer_,
+          .host_override = ex_ != nullptr && ex_->picked.rewrite_host && ex_->picked.endpoint != nullptr
+                               ? std::string_view(ex_->picked.endpoint->key)
+                               : std::string_view()};
 }
 
 void DownstreamConnection::FlushUpstream() {
@@ -69,22 +80,50 @@ void DownstreamConnection::FlushUpstream() {
   }
 }
 
+namespace {
+
+// The request's headers, as pickers read them (hash keys, sticky cookies).
+class RequestHeaderLookup final : public HeaderLookup {
+ public:
+  explicit RequestHeaderLookup(const HeaderList& headers) : headers_(headers) {}
+  std::string_view Get(std::string_view lower_name) const override {
+    const std::string* value = FindHeader(headers_, lower_name);
+    return value == nullptr ? std::string_view() : std::string_view(*value);
+  }
+
+ private:
+  const HeaderList& headers_;
+};
+
+}  // namespace
+
 bool DownstreamConnection::ConnectUpstream() {
-  const Endpoint* endpoint = worker_->picker().Pick(*ex_->cluster, uv_now(worker_->loop()));
-  if (endpoint == nullptr) {
+  const RouteAction& action = *ex_->action;
+  RequestHeaderLookup headers(ex_->request.headers);
+  ex_->picked = worker_->picker().Pick(*action.backend,
+                                       PickRequest{.now_ms = uv_now(worker_->loop()),
+                                                   .client_ip = client_ip_,
+                                                   .path = ex_->request.path,
+                                                   .headers = &headers});
+  if (ex_->picked.endpoint == nullptr) {
     RespondLocally(503, "no endpoint available for this service\n");
     return false;
   }
-  ++ex_->connect_attempts;
-  ex_->endpoint = endpoint;
-  upstream_ = worker_->pool().Take(endpoint->key);
+  ++ex_->attempts;
+  const Endpoint& endpoint = *ex_->picked.endpoint;
+  upstream_ = worker_->pool().Take(endpoint.key);
   if (upstream_ != nullptr) {
     upstream_->Attach(this);
   } else {
-    upstream_ = UpstreamConnection::Connect(worker_, *endpoint, this);
+    upstream_ = UpstreamConnection::Connect(worker_, endpoint, this, action.connect_timeout_ms);
   }
-  upstream_->ExpectResponse(ex_->request.method == "HEAD", ex_->request.upgrade);
+  upstream_->ExpectResponse(ex_->request.method == "HEAD", ex_->request.upgrade,
+                            action.response_header_timeout_ms);
   return true;
+}
+
+void DownstreamConnection::EndAttempt(PickOutcome outcome) {
+  if (ex_ != nullptr) worker_->EndPick(ex_->picked, outcome);
 }
 
 void DownstreamConnection::SendBodyToUpstream(std::string_view framing_before,
@@ -114,26 +153,23 @@ void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
   upstream_ = nullptr;
   // A pooled connection the backend closed while idle says nothing about
   // the backend's health; anything else counts against the endpoint.
-  if (!(error == UpstreamError::kReset && reused) && ex_ != nullptr && ex_->endpoint != nullptr) {
-    worker_->ReportEndpointFailure(*ex_->cluster, ex_->endpoint->key);
-  }
+  bool stale = error == UpstreamError::kReset && reused;
+  EndAttempt(stale ? PickOutcome::kUnjudged : PickOutcome::kFailure);
   if (response_status_ != 0) {
     Close();  // part of the response is already with the client
     return;
   }
-  bool retry =
-      ex_->replayable &&
-      ((error == UpstreamError::kConnectFailed && ex_->connect_attempts < kMaxConnectAttempts &&
-        static_cast<size_t>(ex_->connect_attempts) < ex_->cluster->active().size() + 1) ||
-       (error == UpstreamError::kReset && reused));
-  if (retry && ConnectUpstream()) {
-    std::string again;
-    SerializeUpstreamRequest(ex_->request, Forwarding(), &again);
-    again.append(ex_->replay);
-    upstream_->Write(again);
+  if (phase_ != Phase::kProxying) return;
+  uint64_t backoff_ms = 0;
+  if (RetryAllowed(error, stale, &backoff_ms)) {
+    if (backoff_ms == 0) {
+      Retry();
+    } else {
+      ex_->retry_at_ms = uv_now(worker_->loop()) + backoff_ms;
+      ArmExchangeTimer();
+    }
     return;
   }
-  if (upstream_ != nullptr || phase_ != Phase::kProxying) return;  // answered by ConnectUpstream
   int status = error == UpstreamError::kResponseTimeout ? 504 : 502;
   std::string_view why =
       error == UpstreamError::kConnectFailed     ? "cannot connect to the backend\n"
@@ -141,6 +177,78 @@ void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
       : error == UpstreamError::kBadResponse     ? "the backend sent an invalid response\n"
                                                  : "the backend closed the connection\n";
   RespondLocally(status, why);
+}
+
+// Retries go to a freshly picked endpoint and only when they are safe: the
+// whole request so far can be replayed, and either nothing reached the
+// backend (a failed connect) or the method is idempotent (or the route's
+// retry middleware allows any method). Without a retry middleware, only
+// failed connects and stale pooled connections are retried, at once.
+bool DownstreamConnection::RetryAllowed(UpstreamError error, bool stale, uint64_t* backoff_ms) {
+  if (!ex_->replayable) return false;
+  const std::optional<RetrySpec>& policy = ex_->action->retry;
+  int max_attempts = policy ? static_cast<int>(policy->attempts) : kMaxConnectAttempts;
+  if (stale) return ex_->attempts <= max_attempts;  // not the backend's fault: one more
+  if (ex_->attempts >= max_attempts) return false;
+  if (!policy) return error == UpstreamError::kConnectFailed;
+  if (policy->disable_on_network_error) return false;
+  if (error != UpstreamError::kConnectFailed && !policy->retry_non_idempotent &&
+      !IsIdempotent(ex_->request.method)) {
+    return false;
+  }
+  // Exponential backoff from the initial interval, within the deadline.
+  uint64_t backoff = policy->initial_interval_ms;
+  for (int i = 1; i < ex_->attempts && backoff != 0 && backoff < kMaxRetryBackoffMs; ++i) {
+    backoff *= 2;
+  }
+  backoff = std::min(backoff, kMaxRetryBackoffMs);
+  if (ex_->deadline_ms != 0 && uv_now(worker_->loop()) + backoff >= ex_->deadline_ms) return false;
+  *backoff_ms = backoff;
+  return true;
+}
+
+void DownstreamConnection::Retry() {
+  ex_->retry_at_ms = 0;
+  if (!ConnectUpstream()) return;
+  std::string again;
+  SerializeUpstreamRequest(ex_->request, Forwarding(), &again);
+  again.append(ex_->replay);
+  upstream_->Write(again);
+}
+
+// One timer serves the exchange's deadline (total timeout, until the
+// response head) and a retry's backoff: it is set for the earlier.
+void DownstreamConnection::ArmExchangeTimer() {
+  uint64_t next = ex_->deadline_ms;
+  if (ex_->retry_at_ms != 0 && (next == 0 || ex_->retry_at_ms < next)) next = ex_->retry_at_ms;
+  if (next == 0) {
+    if (timer_role_ == TimerRole::kExchange) {
+      timer_.Disarm();
+      timer_role_ = TimerRole::kNone;
+    }
+    return;
+  }
+  uint64_t now = uv_now(worker_->loop());
+  ArmTimer(TimerRole::kExchange, next > now ? next - now : 0);
+}
+
+void DownstreamConnection::OnExchangeTimer() {
+  timer_role_ = TimerRole::kNone;
+  if (ex_ == nullptr || phase_ != Phase::kProxying || response_status_ != 0) return;
+  uint64_t now = uv_now(worker_->loop());
+  if (ex_->deadline_ms != 0 && now >= ex_->deadline_ms) {
+    ex_->retry_at_ms = 0;
+    ex_->deadline_ms = 0;
+    if (upstream_ != nullptr) {
+      upstream_->Close();  // mid-request: its state is unknown
+      upstream_ = nullptr;
+    }
+    EndAttempt(PickOutcome::kFailure);
+    RespondLocally(504, "the backend did not answer in time\n");
+    return;
+  }
+  if (ex_->retry_at_ms != 0 && now >= ex_->retry_at_ms) Retry();
+  if (ex_ != nullptr && phase_ == Phase::kProxying) ArmExchangeTimer();
 }
 
 void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
@@ -152,6 +260,8 @@ void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
     // The upstream connection accepts a 101 only for an upgrade request.
     response_status_ = 101;
     Count(101);
+    ex_->deadline_ms = 0;
+    ArmExchangeTimer();
     std::string switching;
     SerializeClientResponse(head, ResponseFraming::kAsIs, true, 1, &switching);
     WriteToClient(switching);
@@ -159,11 +269,11 @@ void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
   }
   response_status_ = head.status;
   Count(head.status);
-  if (head.status >= 500) {
-    worker_->ReportEndpointFailure(*ex_->cluster, ex_->endpoint->key);
-  } else {
-    worker_->ReportEndpointSuccess(*ex_->cluster, ex_->endpoint->key);
-  }
+  // Judged now, reported when the response ends (requests in flight count
+  // until then for least requests).
+  ex_->verdict = head.status >= 500 ? PickOutcome::kFailure : PickOutcome::kSuccess;
+  ex_->deadline_ms = 0;
+  ArmExchangeTimer();
   bool bodyless = ex_->request.method == "HEAD" || head.status == 204 || head.status == 304;
   ResponseFraming framing = ResponseFraming::kAsIs;
   if (!bodyless && (head.chunked || !head.has_content_length)) {
@@ -177,7 +287,8 @@ void DownstreamConnection::OnUpstreamHead(const ResponseHead& head) {
   response_chunked_ = framing == ResponseFraming::kChunked;
   response_keep_alive_ = ex_->request.keep_alive && !close_after_response_ && !worker_->draining();
   SerializeClientResponse(head, framing, response_keep_alive_, ex_->request.http_minor,
-                          ClientOut());
+                          ClientOut(),
+                          ex_->picked.set_cookies.empty() ? nullptr : &ex_->picked.set_cookies);
   ClientOutDone();
 }
 
@@ -207,6 +318,7 @@ void DownstreamConnection::OnUpstreamUpgraded() {
     return;
   }
   phase_ = Phase::kTunnel;
+  EndAttempt(PickOutcome::kSuccess);
   worker_->exchanges().Give(std::move(ex_));
   last_activity_ms_ = uv_now(worker_->loop());
   ArmTimer(TimerRole::kTunnelIdle, worker_->limits().tunnel_idle_timeout_ms);
@@ -252,6 +364,7 @@ void DownstreamConnection::OnUpstreamComplete(bool reusable, const HeaderList& t
     ClientOutDone();
   }
   response_complete_ = true;
+  EndAttempt(ex_->verdict);
   UpstreamConnection* upstream = upstream_;
   upstream_ = nullptr;
   upstream->Release(reusable && request_complete_);
@@ -288,6 +401,7 @@ void DownstreamConnection::RespondLocally(int status, std::string_view body) {
 }
 
 void DownstreamConnection::FinishExchange(bool keep_alive) {
+  EndAttempt(ex_->verdict);
   ex_->config.reset();
   if (!keep_alive || close_after_response_ || worker_->draining()) {
     CloseAfterWrites();

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "dataplane/tls/tls_connection.h"
 
@@ -28,7 +29,16 @@ inline constexpr uint64_t kLingerMs = 2000;
 inline constexpr size_t kGatherBytes = 4096;
 // Pipelined bytes buffered while a response is pending; reading pauses above.
 inline constexpr size_t kMaxPipelinedBytes = 64 * 1024;
+// Tries of one request (failed connects) when its route has no retry middleware.
 inline constexpr int kMaxConnectAttempts = 3;
+// A retry middleware's backoff never waits longer than this.
+inline constexpr uint64_t kMaxRetryBackoffMs = 10'000;
+
+// RFC 9110 9.2.2: a request that may be repeated with the same effect.
+inline bool IsIdempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+         method == "PUT" || method == "DELETE";
+}
 
 inline DownstreamConnection* Self(llhttp_t* p) {
   return static_cast<DownstreamConnection*>(p->data);

@@ -14,6 +14,7 @@
 #include "dataplane/config/runtime_config.h"
 #include "dataplane/http/header_collector.h"
 #include "dataplane/http/message.h"
+#include "dataplane/upstream/endpoint_picker.h"
 
 namespace portico::dataplane {
 
@@ -21,10 +22,15 @@ struct Exchange {
   RequestHead request;
   HeaderCollector headers;  // llhttp's header callbacks → request.headers, then trailers
   std::shared_ptr<const RuntimeConfig> config;  // snapped at routing, kept to the end
-  const Cluster* cluster = nullptr;             // owned by `config`
-  const Endpoint* endpoint = nullptr;           // of the current attempt; owned by `config`
-  size_t head_bytes = 0;                        // request line and headers so far
-  int connect_attempts = 0;
+  const RouteAction* action = nullptr;          // owned by `config`
+  // The current attempt's endpoint (owned by `config`); its state is
+  // cleared once the attempt's outcome is reported (Worker::EndPick).
+  Picked picked;
+  PickOutcome verdict = PickOutcome::kUnjudged;  // from the response head
+  size_t head_bytes = 0;                         // request line and headers so far
+  int attempts = 0;                              // endpoints tried
+  uint64_t deadline_ms = 0;  // loop time the response head is due (total timeout); 0: none
+  uint64_t retry_at_ms = 0;  // loop time of a retry waiting out its backoff; 0: none
   std::string replay;  // request bytes sent so far, for a retry on a fresh connection
   bool replayable = true;
 };
@@ -42,10 +48,13 @@ class ExchangePool {
     e->config.reset();  // never keep a configuration alive from the pool
     if (spare_.size() >= kMaxSpare) return;
     e->request.Clear();
-    e->cluster = nullptr;
-    e->endpoint = nullptr;
+    e->action = nullptr;
+    e->picked = Picked{};
+    e->verdict = PickOutcome::kUnjudged;
     e->head_bytes = 0;
-    e->connect_attempts = 0;
+    e->attempts = 0;
+    e->deadline_ms = 0;
+    e->retry_at_ms = 0;
     e->replay.clear();
     e->replayable = true;
     spare_.push_back(std::move(e));

@@ -137,9 +137,13 @@ void SerializeUpstreamRequest(const RequestHead& request, const ForwardingInfo& 
         continue;
       }
     }
-    if (HeaderNameEquals(h.name, "host")) host = &h.value;
+    if (HeaderNameEquals(h.name, "host")) {
+      host = &h.value;
+      if (!fwd.host_override.empty()) continue;
+    }
     AppendHeader(&out, h.name, h.value);
   }
+  if (!fwd.host_override.empty()) AppendHeader(&out, "Host", fwd.host_override);
   if (request.chunked) AppendHeader(&out, "Transfer-Encoding", "chunked");
   if (request.upgrade) AppendHeader(&out, "Connection", "Upgrade");
   if (kept[kFor]) {
@@ -155,7 +159,8 @@ void SerializeUpstreamRequest(const RequestHead& request, const ForwardingInfo& 
 }
 
 void SerializeClientResponse(const ResponseHead& response, ResponseFraming framing,
-                             bool keep_alive, int client_http_minor, std::string* out_ptr) {
+                             bool keep_alive, int client_http_minor, std::string* out_ptr,
+                             const std::vector<std::string>* set_cookies) {
   std::string& out = *out_ptr;
   char status[8];
   int status_len = std::snprintf(status, sizeof status, "%d", response.status);
@@ -169,6 +174,9 @@ void SerializeClientResponse(const ResponseHead& response, ResponseFraming frami
       if (!switching || !NameIs(h.name, "upgrade")) continue;
     }
     AppendHeader(&out, h.name, h.value);
+  }
+  if (set_cookies != nullptr) {
+    for (const std::string& cookie : *set_cookies) AppendHeader(&out, "Set-Cookie", cookie);
   }
   if (framing == ResponseFraming::kChunked) AppendHeader(&out, "Transfer-Encoding", "chunked");
   if (switching) {

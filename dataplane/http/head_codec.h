@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dataplane/http/message.h"
 
@@ -17,6 +18,9 @@ struct ForwardingInfo {
   // The peer is in the entrypoint's trusted IPs: its forwarding headers are
   // kept (X-Forwarded-For is appended to), not replaced.
   bool trusted_peer = false;
+  // Set: the Host sent upstream (the endpoint's address, for a service with
+  // passHostHeader false); the client's Host goes in X-Forwarded-Host.
+  std::string_view host_override;
 };
 
 // True for headers that describe one connection only (RFC 9110 7.6.1), plus
@@ -46,8 +50,10 @@ enum class ResponseFraming {
 
 // The response as sent downstream. A 101 keeps Upgrade and says
 // "Connection: Upgrade".
+// `set_cookies` are added as Set-Cookie fields (sticky sessions).
 void SerializeClientResponse(const ResponseHead& response, ResponseFraming framing,
-                             bool keep_alive, int client_http_minor, std::string* out);
+                             bool keep_alive, int client_http_minor, std::string* out,
+                             const std::vector<std::string>* set_cookies = nullptr);
 inline std::string SerializeClientResponse(const ResponseHead& response, ResponseFraming framing,
                                            bool keep_alive, int client_http_minor) {
   std::string out;

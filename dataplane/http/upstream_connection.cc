@@ -42,7 +42,8 @@ UpstreamConnection::UpstreamConnection(Worker* worker, const Endpoint& endpoint)
 }
 
 UpstreamConnection* UpstreamConnection::Connect(Worker* worker, const Endpoint& endpoint,
-                                                DownstreamConnection* owner) {
+                                                DownstreamConnection* owner,
+                                                uint64_t connect_timeout_ms) {
   auto* conn = new UpstreamConnection(worker, endpoint);
   conn->owner_ = owner;
   conn->connect_req_.data = conn;
@@ -54,7 +55,9 @@ UpstreamConnection* UpstreamConnection::Connect(Worker* worker, const Endpoint& 
     conn->StartTimer(TimerRole::kConnect, 0);
     return conn;
   }
-  conn->StartTimer(TimerRole::kConnect, worker->limits().connect_timeout_ms);
+  conn->StartTimer(TimerRole::kConnect, connect_timeout_ms != 0
+                                             ? connect_timeout_ms
+                                             : worker->limits().connect_timeout_ms);
   return conn;
 }
 
@@ -88,7 +91,7 @@ void UpstreamConnection::OnConnect(uv_connect_t* req, int status) {
     return;
   }
   self->connected_ = true;
-  self->StartTimer(TimerRole::kResponse, self->worker_->limits().response_timeout_ms);
+  self->StartTimer(TimerRole::kResponse, self->response_timeout_ms_);
   uv_read_start(
       reinterpret_cast<uv_stream_t*>(&self->tcp_),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
@@ -106,7 +109,10 @@ void UpstreamConnection::Attach(DownstreamConnection* owner) {
   timer_role_ = TimerRole::kNone;
 }
 
-void UpstreamConnection::ExpectResponse(bool head_request, bool upgrade) {
+void UpstreamConnection::ExpectResponse(bool head_request, bool upgrade,
+                                        uint64_t response_timeout_ms) {
+  response_timeout_ms_ =
+      response_timeout_ms != 0 ? response_timeout_ms : worker_->limits().response_timeout_ms;
   head_request_ = head_request;
   upgrade_allowed_ = upgrade;
   response_started_ = false;
@@ -115,7 +121,7 @@ void UpstreamConnection::ExpectResponse(bool head_request, bool upgrade) {
   scanner_.Reset();
   llhttp_init(&parser_, HTTP_RESPONSE, &Settings());
   parser_.data = this;
-  if (connected_) StartTimer(TimerRole::kResponse, worker_->limits().response_timeout_ms);
+  if (connected_) StartTimer(TimerRole::kResponse, response_timeout_ms_);
 }
 
 void UpstreamConnection::Write(std::string_view data) {
@@ -382,7 +388,7 @@ int UpstreamConnection::OnMessageComplete(llhttp_t* p) {
     self->response_started_ = false;
     self->informational_ = true;
     self->scanner_.Reset();
-    self->StartTimer(TimerRole::kResponse, self->worker_->limits().response_timeout_ms);
+    self->StartTimer(TimerRole::kResponse, self->response_timeout_ms_);
     return HPE_PAUSED;
   }
   bool reusable = llhttp_should_keep_alive(p) != 0;

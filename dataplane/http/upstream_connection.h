@@ -10,6 +10,7 @@
 #include <llhttp.h>
 #include <uv.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -34,14 +35,17 @@ struct Endpoint;
 class UpstreamConnection {
  public:
   // Starts connecting; the owner hears OnUpstreamFailed on failure.
+  // `connect_timeout_ms` 0: the worker's default.
   static UpstreamConnection* Connect(Worker* worker, const Endpoint& endpoint,
-                                     DownstreamConnection* owner);
+                                     DownstreamConnection* owner, uint64_t connect_timeout_ms = 0);
 
   // Binds a pooled connection to a new owner.
   void Attach(DownstreamConnection* owner);
   // Prepares the parser for the response to the next request; `upgrade`
-  // allows a 101 (the request asked to switch protocols).
-  void ExpectResponse(bool head_request, bool upgrade);
+  // allows a 101 (the request asked to switch protocols). The response
+  // head must begin within `response_timeout_ms` of the request (0: the
+  // worker's default).
+  void ExpectResponse(bool head_request, bool upgrade, uint64_t response_timeout_ms = 0);
   // Sends bytes to the backend: what the socket does not take at once (or
   // everything, before the connection is up) is copied and queued.
   void Write(std::string_view data);
@@ -106,6 +110,7 @@ class UpstreamConnection {
   bool response_started_ = false;
   bool reading_paused_ = false;
   TimerRole timer_role_ = TimerRole::kNone;
+  uint64_t response_timeout_ms_ = 0;
   std::string pending_;  // bytes written before the connection was up
   uv_shutdown_t shutdown_req_{};
 };

@@ -19,7 +19,7 @@
 
 namespace portico::dataplane {
 
-struct Cluster;
+struct RouteAction;
 
 enum class PathKind { kPrefix, kExact };
 
@@ -32,7 +32,9 @@ struct Route {
   std::shared_ptr<const RouteMatcher> matcher;  // IngressRoute's rule; null: none
   std::vector<std::string> hosts;  // where the route is filed; empty: any host
   std::vector<std::string> entrypoints;  // serves only on these; empty: on every one
-  const Cluster* cluster = nullptr;  // null: the route exists but has no backend (503)
+  // What to do with a matching request (runtime_config.h); null: the route
+  // exists but has no backend (503).
+  const RouteAction* action = nullptr;
   std::string source;
 };
 

@@ -48,6 +48,10 @@ struct BalancerSpec {
   // Endpoint identity ("10.0.0.1:8080") → weight, in (0, 1e6]; absent: 1.
   // Weights of endpoints that are not in the cluster are ignored.
   absl::flat_hash_map<std::string, double> weights;
+  // The snapshot's Service name, when it differs from the cluster's (names
+  // the default sticky cookie); empty: the cluster name.
+  std::string service_name;
+  bool rewrite_host = false;  // Traefik's passHostHeader: false
 };
 
 // "wrr" (or empty), "p2c", "leastrequests", "maglev".

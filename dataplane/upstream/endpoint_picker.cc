@@ -36,13 +36,15 @@ struct EndpointState {
   // Least requests: the order of the last pick, which breaks ties between
   // equal loads (the endpoint picked longest ago first); 0: never queued.
   uint32_t seq = 0;
-  bool benched = false;     // ejected: out of its queue, in ServicePickState::benched
+  bool benched = false;     // ejected or down: out of its queue, in ServicePickState::benched
+  bool down = false;        // active health checks failed
   uint32_t slot = kNoSlot;  // in the newest factory adopted; kNoSlot: not in it
 };
 
 struct ServicePickState {
   std::string key;
   uint64_t generation = 0;  // of the newest factory adopted; 0: none yet
+  uint64_t health_epoch = 0;  // the picker's active-health view last applied
   BalanceAlgorithm algorithm = BalanceAlgorithm::kWeightedRoundRobin;
   bool least_requests = false;  // queue[] orders the slots by load
   uint32_t ready_count = 0;
@@ -80,16 +82,40 @@ bool NoMoreLoaded(const EndpointState* a, const EndpointState* b) {
   return (a->in_flight + 1.0f) * a->inverse_weight <= (b->in_flight + 1.0f) * b->inverse_weight;
 }
 
-EndpointState& Track(ServicePickState& s, std::string_view identity) {
+// When the endpoint's ejection (if any) ends; never for a down one, which
+// returns when a health view says so.
+uint64_t BenchedUntil(const EndpointState* e) {
+  return e->down || e->health.ejected_until == 0 ? kNever : e->health.ejected_until;
+}
+
+}  // namespace
+
+EndpointState& EndpointPicker::Track(ServicePickState& s, std::string_view identity) {
   auto [it, inserted] = s.endpoints.try_emplace(Key(identity));
   if (inserted) {
     it->second.identity = std::string(identity);
     it->second.service = &s;
+    it->second.down = health_ != nullptr && health_->Down(s.key, identity);
   }
   return it->second;
 }
 
-}  // namespace
+void EndpointPicker::SetActiveHealth(std::shared_ptr<const ActiveHealthView> view) {
+  health_ = std::move(view);
+  ++health_epoch_;
+  recent_.fill({});  // the fast path must see every service catch up
+}
+
+void EndpointPicker::RefreshHealth(ServicePickState& s, uint64_t now_ms) {
+  s.health_epoch = health_epoch_;
+  for (auto& [identity, e] : s.endpoints) {
+    bool down = health_ != nullptr && health_->Down(s.key, identity);
+    if (down == e.down) continue;
+    e.down = down;
+    if (down && s.least_requests && e.slot != kNoSlot) Bench(s, &e);
+  }
+  if (s.least_requests) ReturnBenched(s, now_ms);
+}
 
 EndpointPicker::EndpointPicker(PassiveHealthPolicy policy, uint64_t seed)
     : policy_(policy), random_(seed) {}
@@ -111,6 +137,7 @@ ServicePickState& EndpointPicker::StateFor(const PickerFactory& factory, uint64_
   }
   ServicePickState& s = *it->second;
   s.last_used_ms = now_ms;
+  if (s.health_epoch != health_epoch_) RefreshHealth(s, now_ms);
   if (factory.generation() > s.generation) Adopt(s, factory, now_ms);
   recent = {.factory = &factory, .generation = factory.generation(), .state = &s};
   return s;
@@ -170,6 +197,7 @@ EndpointState* EndpointPicker::At(ServicePickState& s, const PickerFactory& fact
 }
 
 bool EndpointPicker::Available(ServicePickState& s, EndpointState* e, uint64_t now_ms) {
+  if (e->down) return false;
   return e->health.ejected_until == 0 || !StillEjected(e->health, s.ejected, now_ms);
 }
 
@@ -179,7 +207,7 @@ void EndpointPicker::Bench(ServicePickState& s, EndpointState* e) {
   if (queue.Contains(e->slot)) queue.Remove(e->slot);
   e->benched = true;
   s.benched.push_back(e);
-  s.bench_until = std::min(s.bench_until, e->health.ejected_until);
+  s.bench_until = std::min(s.bench_until, BenchedUntil(e));
 }
 
 void EndpointPicker::ReturnBenched(ServicePickState& s, uint64_t now_ms) {
@@ -188,7 +216,7 @@ void EndpointPicker::ReturnBenched(ServicePickState& s, uint64_t now_ms) {
   for (EndpointState* e : s.benched) {
     if (!Available(s, e, now_ms)) {
       still.push_back(e);
-      until = std::min(until, e->health.ejected_until);
+      until = std::min(until, BenchedUntil(e));
       continue;
     }
     e->benched = false;
@@ -361,6 +389,7 @@ Picked EndpointPicker::PickEndpoints(const PickerFactory& factory, const PickReq
   const PickerFactory::Slot& chosen = factory.slots()[slot];
   out.endpoint = chosen.endpoint;
   out.state = e;
+  out.rewrite_host = factory.rewrite_host();
   if (new_cookie) {
     out.set_cookies.push_back(
         absl::StrCat(factory.cookie_name(), "=", chosen.cookie_value, factory.cookie_attributes()));

@@ -36,6 +36,16 @@ namespace portico::dataplane {
 struct EndpointState;     // per worker, service and endpoint identity
 struct ServicePickState;  // per worker and service
 
+// The verdicts of active health checks, as the picker reads them: an
+// endpoint that is down is passed over like an ejected one. Implemented
+// over the prober's HealthStatus; immutable and shared by every worker.
+class ActiveHealthView {
+ public:
+  virtual ~ActiveHealthView() = default;
+  // `cluster` is a cluster name (PickerFactory::state_key of endpoints).
+  virtual bool Down(std::string_view cluster, std::string_view endpoint) const = 0;
+};
+
 struct MirrorPlan {
   const PickerFactory* service = nullptr;  // pick from it for the copy
   MirrorBodySpec body;                     // see DecideMirrorBody
@@ -45,6 +55,7 @@ struct Picked {
   const Endpoint* endpoint = nullptr;    // null: no endpoint at all → answer 503
   EndpointState* state = nullptr;        // for End
   bool last_resort = false;              // every endpoint was ejected; this one is tried anyway
+  bool rewrite_host = false;             // the endpoint's service sends Host as the endpoint address
   std::vector<std::string> set_cookies;  // Set-Cookie values to add to the response
   std::vector<MirrorPlan> mirrors;       // services that get a copy of the request
 };
@@ -86,6 +97,11 @@ class EndpointPicker {
   // An ejection another worker decided (see RoundRobinPicker::ApplyEjection).
   void ApplyEjection(std::string_view cluster, std::string_view endpoint, size_t cluster_size,
                      uint64_t until_ms, uint64_t now_ms);
+  // The active checks' verdicts from now on (null: every endpoint up).
+  // Down endpoints are passed over until a newer view says otherwise;
+  // when every endpoint is out, one is still tried (as with ejections).
+  void SetActiveHealth(std::shared_ptr<const ActiveHealthView> view);
+
   std::optional<EndpointStats> Stats(std::string_view cluster, std::string_view endpoint,
                                      uint64_t now_ms);
   uint64_t ejections_total() const { return ejections_total_; }
@@ -104,6 +120,8 @@ class EndpointPicker {
   void Bench(ServicePickState& s, EndpointState* e);
   void ReturnBenched(ServicePickState& s, uint64_t now_ms);
   void UpdateLoad(ServicePickState& s, EndpointState* e);
+  void RefreshHealth(ServicePickState& s, uint64_t now_ms);
+  EndpointState& Track(ServicePickState& s, std::string_view identity);
 
   uint32_t PickSlot(ServicePickState& s, const PickerFactory& factory, const PickRequest& request,
                     bool* last_resort);
@@ -135,6 +153,8 @@ class EndpointPicker {
   std::array<RecentFactory, 64> recent_{};
 
   PassiveHealthPolicy policy_;
+  std::shared_ptr<const ActiveHealthView> health_;
+  uint64_t health_epoch_ = 1;  // bumped by SetActiveHealth; services catch up lazily
   SplitMix64 random_;
   uint64_t ejections_total_ = 0;
   absl::flat_hash_map<std::string, std::unique_ptr<ServicePickState>> services_;

@@ -102,8 +102,11 @@ std::shared_ptr<const PickerFactory> PickerFactory::ForCluster(const Cluster& cl
     *error = absl::StrCat("cluster ", cluster.name, ": ", invalid);
     return nullptr;
   }
-  std::shared_ptr<PickerFactory> f(new PickerFactory(Kind::kEndpoints, cluster.name));
+  std::shared_ptr<PickerFactory> f(new PickerFactory(
+      Kind::kEndpoints, spec.service_name.empty() ? cluster.name : spec.service_name));
+  f->state_key_ = cluster.name;
   f->algorithm_ = spec.algorithm;
+  f->rewrite_host_ = spec.rewrite_host;
   f->hash_key_ = spec.hash_key;
   f->hash_header_ = spec.hash_key.name;
   absl::AsciiStrToLower(&f->hash_header_);

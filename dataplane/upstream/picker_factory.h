@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "dataplane/config/runtime_config.h"
+#include "dataplane/config/cluster.h"
 #include "dataplane/upstream/balancer_spec.h"
 #include "dataplane/upstream/edf_schedule.h"
 #include "dataplane/upstream/maglev_table.h"
@@ -74,11 +74,13 @@ class PickerFactory {
   Kind kind() const { return kind_; }
   const std::string& name() const { return name_; }
   // Key of the per-worker state: the cluster name for endpoints (so health
-  // is the cluster's, whatever route uses it); prefixed for the others.
+  // is the cluster's, whatever route or service uses it); prefixed for the
+  // others. name() is the service's (spec.service_name, else the cluster's).
   const std::string& state_key() const { return state_key_; }
   // Increases with every factory built: a worker adopts a newer one.
   uint64_t generation() const { return generation_; }
   BalanceAlgorithm algorithm() const { return algorithm_; }
+  bool rewrite_host() const { return rewrite_host_; }
 
   const std::vector<Slot>& slots() const { return slots_; }
   // Tier 0: ready endpoints (or a split's services); tier 1: serving and
@@ -125,6 +127,7 @@ class PickerFactory {
   std::string state_key_;
   uint64_t generation_;
   BalanceAlgorithm algorithm_ = BalanceAlgorithm::kWeightedRoundRobin;
+  bool rewrite_host_ = false;
   std::vector<Slot> slots_;
   uint32_t ready_count_ = 0;
   std::shared_ptr<const EdfSchedule> schedule_[2];

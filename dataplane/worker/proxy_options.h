@@ -23,7 +23,7 @@ struct EntrypointSpec {
   bool tls = true;  // a connection opening with a TLS ClientHello is terminated (else plaintext)
 };
 
-// Outlier detection from the requests a worker proxies (round_robin.h).
+// Outlier detection from the requests a worker proxies (passive_health.h).
 struct PassiveHealthPolicy {
   int consecutive_failures = 5;        // 0 turns passive health off
   uint64_t base_ejection_ms = 10'000;  // first ejection; the n-th lasts n times this

@@ -2,11 +2,20 @@
 
 #include <unistd.h>
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "dataplane/http/downstream_connection.h"
 
 namespace portico::dataplane {
+namespace {
+
+// A service no request used for this long, with none in flight, is
+// forgotten by the picker when the next config arrives.
+constexpr uint64_t kIdleServiceMs = 5 * 60 * 1000;
+
+}  // namespace
 
 Worker::Worker(int index, ProxyLimits limits, std::vector<EntrypointListener> listeners)
     : index_(index),
@@ -14,7 +23,7 @@ Worker::Worker(int index, ProxyLimits limits, std::vector<EntrypointListener> li
       listeners_(std::move(listeners)),
       read_buffer_(new char[kReadBufferSize]),
       pool_(limits.max_idle_per_endpoint),
-      picker_(limits.passive_health) {
+      picker_(limits.passive_health, static_cast<uint64_t>(index) + 1) {
   uv_loop_init(&loop_);
   loop_.data = this;
   uv_async_init(&loop_, &async_, &OnAsync);
@@ -87,19 +96,28 @@ void Worker::OnAsync(uv_async_t* handle) {
   auto* self = static_cast<Worker*>(handle->data);
   std::shared_ptr<const RuntimeConfig> config;
   std::vector<EjectionNotice> ejections;
+  std::shared_ptr<const ActiveHealthView> health;
+  bool health_posted = false;
   bool stop = false;
   {
     std::lock_guard lock(self->mu_);
     config = std::move(self->pending_config_);
     ejections.swap(self->pending_ejections_);
+    health = std::move(self->pending_health_);
+    health_posted = std::exchange(self->health_posted_, false);
     stop = self->stop_requested_;
   }
   uint64_t now = uv_now(&self->loop_);
   for (const EjectionNotice& e : ejections) {
     self->picker_.ApplyEjection(e.cluster, e.endpoint, e.cluster_size, e.until_ms, now);
   }
+  if (health_posted) self->picker_.SetActiveHealth(std::move(health));
   // The old config lives on in the requests that snapped it.
-  if (config != nullptr) self->config_ = std::move(config);
+  if (config != nullptr) {
+    self->config_ = std::move(config);
+    // Balancing state of services that left the config (idle since).
+    self->picker_.SweepIdle(now, kIdleServiceMs);
+  }
   if (stop && !self->draining_) self->BeginDrain();
 }
 
@@ -109,24 +127,33 @@ void Worker::OnConnection(uv_stream_t* server, int status) {
   DownstreamConnection::Accept(listener->worker, listener, server);
 }
 
-void Worker::ReportEndpointSuccess(const Cluster& cluster, const std::string& endpoint) {
-  picker_.ReportSuccess(cluster, endpoint);
-}
-
-void Worker::ReportEndpointFailure(const Cluster& cluster, const std::string& endpoint) {
-  uint64_t until = picker_.ReportFailure(cluster, endpoint, uv_now(&loop_));
-  if (until == 0) return;
+void Worker::EndPick(Picked& picked, PickOutcome outcome) {
+  if (picked.state == nullptr) return;
+  uint64_t now = uv_now(&loop_);
+  EndResult end = picker_.End(picked, outcome, now);
+  picked.state = nullptr;
+  if (end.ejected_until == 0) return;
   ejections_.fetch_add(1, std::memory_order_relaxed);
-  LogWarn("proxy", absl::StrCat("endpoint ", endpoint, " of ", cluster.name,
+  LogWarn("proxy", absl::StrCat("endpoint ", std::string(end.endpoint), " of ",
+                                std::string(end.cluster),
                                 " failed repeatedly: out of rotation for ",
-                                until - uv_now(&loop_), " ms"));
+                                end.ejected_until - now, " ms"));
   for (Worker* sibling : siblings_) {
     if (sibling == this) continue;
-    sibling->PostEjection({.cluster = cluster.name,
-                           .endpoint = endpoint,
-                           .cluster_size = cluster.active().size(),
-                           .until_ms = until});
+    sibling->PostEjection({.cluster = std::string(end.cluster),
+                           .endpoint = std::string(end.endpoint),
+                           .cluster_size = end.cluster_size,
+                           .until_ms = end.ejected_until});
   }
+}
+
+void Worker::PostHealth(std::shared_ptr<const ActiveHealthView> health) {
+  {
+    std::lock_guard lock(mu_);
+    pending_health_ = std::move(health);
+    health_posted_ = true;
+  }
+  uv_async_send(&async_);
 }
 
 void Worker::PostEjection(EjectionNotice notice) {

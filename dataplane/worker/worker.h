@@ -17,7 +17,7 @@
 #include "dataplane/http/exchange.h"
 #include "dataplane/metrics/request_counters.h"
 #include "dataplane/upstream/connection_pool.h"
-#include "dataplane/upstream/round_robin.h"
+#include "dataplane/upstream/endpoint_picker.h"
 #include "dataplane/worker/proxy_options.h"
 
 namespace portico::dataplane {
@@ -54,7 +54,7 @@ class Worker {
   const std::shared_ptr<const RuntimeConfig>& config() const { return config_; }
   const ProxyLimits& limits() const { return limits_; }
   ConnectionPool& pool() { return pool_; }
-  RoundRobinPicker& picker() { return picker_; }
+  EndpointPicker& picker() { return picker_; }
   ExchangePool& exchanges() { return exchanges_; }
   // Scratch buffers of the request path, reused by every connection of the
   // worker so that no connection holds a buffer between writes: output to
@@ -70,10 +70,12 @@ class Worker {
   // The other workers of this proxy, for sharing passive-health ejections.
   // Set before Start; the list must outlive the workers' threads.
   void SetSiblings(std::vector<Worker*> siblings) { siblings_ = std::move(siblings); }
-  // Loop thread: the outcome of a request to `endpoint` of `cluster`. An
-  // ejection it causes reaches every sibling worker too.
-  void ReportEndpointSuccess(const Cluster& cluster, const std::string& endpoint);
-  void ReportEndpointFailure(const Cluster& cluster, const std::string& endpoint);
+  // Loop thread: ends the request a picker().Pick began, with its outcome
+  // (once: `picked` is cleared). An ejection it causes reaches every sibling
+  // worker too.
+  void EndPick(Picked& picked, PickOutcome outcome);
+  // Thread-safe: the active health checks' newest verdicts.
+  void PostHealth(std::shared_ptr<const ActiveHealthView> health);
   // Ejections this worker decided (thread-safe read).
   uint64_t ejections() const { return ejections_.load(std::memory_order_relaxed); }
 
@@ -107,12 +109,14 @@ class Worker {
   std::mutex mu_;  // guards the mailbox below
   std::shared_ptr<const RuntimeConfig> pending_config_;
   std::vector<EjectionNotice> pending_ejections_;
+  std::shared_ptr<const ActiveHealthView> pending_health_;
+  bool health_posted_ = false;
   bool stop_requested_ = false;
   uint64_t grace_ms_ = 0;
 
   std::shared_ptr<const RuntimeConfig> config_;  // loop thread only
   ConnectionPool pool_;
-  RoundRobinPicker picker_;
+  EndpointPicker picker_;
   ExchangePool exchanges_;
   std::string client_out_;
   DownstreamConnection* client_out_holder_ = nullptr;

@@ -33,10 +33,178 @@ TEST_CASE("a valid snapshot builds a routable config", "[config]") {
   CHECK(config->version() == "v1");
   const Route* route = config->routes().Match({.host = "a.test", .path = "/api"});
   REQUIRE(route != nullptr);  // "/api/" is stored as "/api"
-  REQUIRE(route->cluster != nullptr);
-  CHECK(route->cluster->ready.size() == 1);
-  CHECK(route->cluster->ready[0].key == "10.0.0.1:80");
-  CHECK(route->cluster->terminating[0].key == "[fd00::2]:80");
+  REQUIRE(route->action != nullptr);
+  REQUIRE(route->action->backend != nullptr);
+  CHECK(route->action->refusal.empty());
+  const PickerFactory& backend = *route->action->backend;
+  CHECK(backend.name() == "ns/svc:http");
+  CHECK(backend.algorithm() == BalanceAlgorithm::kWeightedRoundRobin);
+  REQUIRE(backend.slots().size() == 2);
+  CHECK(backend.ready_count() == 1);
+  CHECK(backend.slots()[0].identity == "10.0.0.1:80");
+  CHECK(backend.slots()[1].identity == "[fd00::2]:80");
+}
+
+// Valid() plus services: "lb" over the cluster and "split" of it with a
+// second load-balanced service.
+v1::Snapshot WithServices() {
+  v1::Snapshot s = Valid();
+  auto* lb = s.add_services();
+  lb->set_name("ns/ir/r0/s0");
+  auto* spec = lb->mutable_load_balancer();
+  spec->set_cluster("ns/svc:http");
+  spec->set_strategy(v1::LoadBalancedService::MAGLEV);
+  spec->mutable_hash_key()->set_source(v1::HashKey::HEADER);
+  spec->mutable_hash_key()->set_name("X-User");
+  spec->set_rewrite_host(true);
+  auto* other = s.add_services();
+  other->set_name("ns/ir/r0/s1");
+  other->mutable_load_balancer()->set_cluster("ns/svc:http");
+  other->mutable_load_balancer()->mutable_sticky()->set_name("srv");
+  auto* split = s.add_services();
+  split->set_name("ns/ir/r0");
+  auto* a = split->mutable_weighted()->add_children();
+  a->set_service("ns/ir/r0/s0");
+  a->set_weight(3);
+  auto* b = split->mutable_weighted()->add_children();
+  b->set_service("ns/ir/r0/s1");
+  b->set_weight(1);
+  auto* r = s.add_routes();
+  r->set_name("ns/ir/r0");
+  r->set_host("b.test");
+  r->mutable_path()->set_path("/");
+  r->set_service("ns/ir/r0");
+  return s;
+}
+
+TEST_CASE("routes to services get balancers built from the snapshot's settings", "[config]") {
+  std::string error;
+  auto config = RuntimeConfig::Build(WithServices(), &error);
+  REQUIRE(config != nullptr);
+  CHECK(config->services().size() == 3);
+  const Route* route = config->routes().Match({.host = "b.test", .path = "/x"});
+  REQUIRE(route != nullptr);
+  const PickerFactory& split = *route->action->backend;
+  CHECK(split.kind() == PickerFactory::Kind::kWeighted);
+  REQUIRE(split.slots().size() == 2);
+  const PickerFactory& hashed = *split.slots()[0].service;
+  CHECK(hashed.algorithm() == BalanceAlgorithm::kMaglev);
+  CHECK(hashed.hash_header() == "x-user");
+  CHECK(hashed.rewrite_host());
+  CHECK(hashed.state_key() == "ns/svc:http");  // health is the cluster's
+  const PickerFactory& sticky = *split.slots()[1].service;
+  CHECK(sticky.sticky());
+  CHECK(sticky.cookie_name() == "srv");
+  CHECK_FALSE(sticky.rewrite_host());
+}
+
+TEST_CASE("middlewares: retry is applied, others refuse the route by name", "[config]") {
+  v1::Snapshot s = WithServices();
+  auto* retry = s.add_middlewares();
+  retry->set_name("ns/retry");
+  retry->set_type("retry");
+  retry->mutable_retry()->set_attempts(4);
+  retry->mutable_retry()->set_initial_interval_ms(100);
+  auto* headers = s.add_middlewares();
+  headers->set_name("ns/hdr");
+  headers->set_type("headers");
+  s.mutable_routes(1)->add_middlewares("ns/retry");
+  s.mutable_routes(1)->mutable_timeouts()->set_total_ms(2500);
+  std::string error;
+  auto config = RuntimeConfig::Build(s, &error);
+  REQUIRE(config != nullptr);
+  const RouteAction* action = config->routes().Match({.host = "b.test", .path = "/"})->action;
+  REQUIRE(action->retry.has_value());
+  CHECK(action->retry->attempts == 4);
+  CHECK(action->retry->initial_interval_ms == 100);
+  CHECK(action->total_timeout_ms == 2500);
+  CHECK(action->refusal.empty());
+
+  s.mutable_routes(1)->add_middlewares("ns/hdr");
+  config = RuntimeConfig::Build(s, &error);
+  REQUIRE(config != nullptr);
+  action = config->routes().Match({.host = "b.test", .path = "/"})->action;
+  CHECK(action->refusal == "middleware ns/hdr (headers) is not run by this proxy");
+
+  s.mutable_routes(1)->add_middlewares("ns/missing");
+  CHECK(RuntimeConfig::Build(s, &error) == nullptr);
+  CHECK(error == "route ns/ir/r0: unknown middleware ns/missing");
+
+  s = WithServices();
+  retry = s.add_middlewares();
+  retry->set_name("ns/retry");
+  retry->set_type("retry");
+  retry->mutable_retry()->set_attempts(0);
+  s.mutable_routes(1)->add_middlewares("ns/retry");
+  CHECK(RuntimeConfig::Build(s, &error) == nullptr);
+  CHECK(error == "middleware ns/retry: retry.attempts 0 is not in [1, 100]");
+}
+
+TEST_CASE("services that do not resolve refuse the snapshot, naming them", "[config]") {
+  std::string error;
+  v1::Snapshot s = WithServices();
+  s.mutable_routes(1)->set_service("ns/nope");
+  CHECK(RuntimeConfig::Build(s, &error) == nullptr);
+  CHECK(error == "route ns/ir/r0: unknown service ns/nope");
+
+  s = WithServices();
+  s.mutable_services(0)->mutable_load_balancer()->set_cluster("ns/gone:80");
+  CHECK(RuntimeConfig::Build(s, &error) == nullptr);
+  CHECK(error == "service ns/ir/r0/s0: unknown cluster ns/gone:80");
+
+  s = WithServices();
+  s.mutable_services(2)->mutable_weighted()->mutable_children(0)->set_service("ns/ir/r0");
+  CHECK(RuntimeConfig::Build(s, &error) == nullptr);
+  CHECK(error == "service ns/ir/r0: refers to itself through its children");
+
+  s = WithServices();
+  s.mutable_services(1)->mutable_load_balancer()->mutable_sticky()->set_same_site("sometimes");
+  CHECK(RuntimeConfig::Build(s, &error) == nullptr);
+  CHECK(error ==
+        "service ns/ir/r0/s1: sticky.cookie.sameSite: 'sometimes' is not one of none, lax, strict");
+
+  s = WithServices();
+  s.mutable_services(0)->mutable_load_balancer()->mutable_hash_key()->set_name("bad header");
+  CHECK(RuntimeConfig::Build(s, &error) == nullptr);
+  CHECK(error.starts_with("service ns/ir/r0/s0: cluster ns/svc:http: hashKey.header"));
+}
+
+TEST_CASE("a service needing upstream TLS answers 503 with the reason; health checks are listed",
+          "[config]") {
+  v1::Snapshot s = WithServices();
+  s.mutable_services(1)->mutable_load_balancer()->set_scheme("https");
+  auto* check = s.mutable_services(0)->mutable_load_balancer()->mutable_health_check();
+  check->set_path("/healthz");
+  check->set_interval_ms(1000);
+  auto* second = s.mutable_services(1)->mutable_load_balancer()->mutable_health_check();
+  second->set_path("/other");
+  std::string error;
+  auto config = RuntimeConfig::Build(s, &error);
+  REQUIRE(config != nullptr);
+  const RouteAction* action = config->routes().Match({.host = "b.test", .path = "/"})->action;
+  CHECK(action->refusal == "service ns/ir/r0/s1: scheme https is not supported by this proxy yet");
+  REQUIRE(config->services().health_checks().size() == 1);  // one per cluster
+  CHECK(config->services().health_checks()[0].check.path() == "/healthz");
+  CHECK(config->services().health_checks()[0].cluster->name == "ns/svc:http");
+  CHECK(config->services().warnings().size() == 1);
+
+  check->set_path("healthz");
+  CHECK(RuntimeConfig::Build(s, &error) == nullptr);
+  CHECK(error == "service ns/ir/r0/s0: health_check.path 'healthz' must start with '/'");
+}
+
+TEST_CASE("a new config reuses the balancing tables of unchanged services", "[config]") {
+  std::string error;
+  auto first = RuntimeConfig::Build(WithServices(), &error);
+  REQUIRE(first != nullptr);
+  auto second = RuntimeConfig::Build(WithServices(), &error, first.get());
+  REQUIRE(second != nullptr);
+  const PickerFactory& a = *first->services().Service("ns/ir/r0/s0");
+  const PickerFactory& b = *second->services().Service("ns/ir/r0/s0");
+  CHECK(&a != &b);
+  CHECK(a.maglev(0) == b.maglev(0));  // shared, not rebuilt
+  CHECK(first->services().ForCluster("ns/svc:http")->schedule(0) ==
+        second->services().ForCluster("ns/svc:http")->schedule(0));
 }
 
 TEST_CASE("invalid snapshots are refused with the offending resource", "[config]") {
