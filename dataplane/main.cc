@@ -127,11 +127,26 @@ int Run(Process& p) {
   p.client = std::make_unique<SnapshotClient>(std::move(client_options), p.publisher.get());
   p.admin =
       std::make_unique<ProxyAdmin>(p.publisher.get(), p.client.get(), std::move(counter_views));
-  p.admin->SetEjectionCounter([&p] {
-    uint64_t total = 0;
-    for (const auto& w : p.workers) total += w->ejections();
-    return total;
-  });
+  // Sums over the workers, read when /metrics is asked for.
+  auto workers_sum = [&p](uint64_t (Worker::*read)() const) {
+    return [&p, read] {
+      uint64_t total = 0;
+      for (const auto& w : p.workers) total += (*w.*read)();
+      return total;
+    };
+  };
+  p.admin->AddMetric("portico_proxy_endpoint_ejections_total", "counter",
+                     "Endpoints taken out of rotation by passive health.",
+                     workers_sum(&Worker::ejections));
+  p.admin->AddMetric("portico_proxy_mirrored_requests_total", "counter",
+                     "Copies of requests a mirroring service sent and got an answer to.",
+                     workers_sum(&Worker::mirrors_sent));
+  p.admin->AddMetric("portico_proxy_mirror_failures_total", "counter",
+                     "Mirrored copies that failed (connect, reset, timeout or 5xx).",
+                     workers_sum(&Worker::mirrors_failed));
+  p.admin->AddMetric("portico_proxy_mirror_skipped_total", "counter",
+                     "Requests not mirrored: body too large to copy, or no endpoint.",
+                     workers_sum(&Worker::mirrors_skipped));
 
   uv_loop_init(&p.loop);
   p.admin_server = std::make_unique<AdminServer>(

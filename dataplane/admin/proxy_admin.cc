@@ -79,12 +79,9 @@ std::string ProxyAdmin::Metrics() const {
     absl::StrAppend(&out, "portico_proxy_refused_connections_total{entrypoint=\"", ep.entrypoint,
                     "\"} ", total, "\n");
   }
-  if (ejections_) {
-    absl::StrAppend(&out,
-                    "# HELP portico_proxy_endpoint_ejections_total Endpoints taken out of rotation "
-                    "by passive health.\n",
-                    "# TYPE portico_proxy_endpoint_ejections_total counter\n",
-                    "portico_proxy_endpoint_ejections_total ", ejections_(), "\n");
+  for (const ExtraMetric& m : extra_) {
+    absl::StrAppend(&out, "# HELP ", m.name, " ", m.help, "\n# TYPE ", m.name, " ", m.type, "\n",
+                    m.name, " ", m.read(), "\n");
   }
   std::string version = publisher_->version();
   absl::StrAppend(&out, "# HELP portico_proxy_snapshot_info The applied snapshot's version.\n",

@@ -33,8 +33,12 @@ class ProxyAdmin {
       : publisher_(publisher), client_(client), counters_(std::move(counters)) {}
 
   AdminResponse Handle(std::string_view method, std::string_view path) const;
-  // Where /metrics reads the passive-health ejections of all workers.
-  void SetEjectionCounter(std::function<uint64_t()> counter) { ejections_ = std::move(counter); }
+  // A counter or gauge /metrics reads from elsewhere (the workers' sums,
+  // the health prober's). Call before serving.
+  void AddMetric(std::string name, std::string type, std::string help,
+                 std::function<uint64_t()> read) {
+    extra_.push_back({std::move(name), std::move(type), std::move(help), std::move(read)});
+  }
   // After this /ready answers 503 (shutdown has begun).
   void SetShuttingDown() { shutting_down_.store(true); }
 
@@ -46,7 +50,13 @@ class ProxyAdmin {
   const SnapshotClient* client_;
   std::vector<EntrypointCounters> counters_;
   std::atomic<bool> shutting_down_{false};
-  std::function<uint64_t()> ejections_;
+  struct ExtraMetric {
+    std::string name;
+    std::string type;  // "counter" or "gauge"
+    std::string help;
+    std::function<uint64_t()> read;
+  };
+  std::vector<ExtraMetric> extra_;
 };
 
 }  // namespace portico::dataplane

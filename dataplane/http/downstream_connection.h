@@ -35,7 +35,7 @@ namespace downstream {
 struct TlsState;
 }
 
-class DownstreamConnection {
+class DownstreamConnection final : public UpstreamOwner {
  public:
   // Accepts a pending connection on `listener`.
   static void Accept(Worker* worker, EntrypointListener* entrypoint, uv_stream_t* listener);
@@ -46,17 +46,17 @@ class DownstreamConnection {
   void Close();
 
   // Reports from the UpstreamConnection serving the current request.
-  void OnUpstreamHead(const ResponseHead& head);
-  void OnUpstreamBody(const char* data, size_t len);
-  void OnUpstreamComplete(bool reusable, const HeaderList& trailers);
-  void OnUpstreamUpgraded();
-  void OnUpstreamTunnelEnd();
-  void OnUpstreamFailed(UpstreamError error, bool reused);
-  void OnUpstreamWritable();
+  void OnUpstreamHead(const ResponseHead& head) override;
+  void OnUpstreamBody(const char* data, size_t len) override;
+  void OnUpstreamComplete(bool reusable, const HeaderList& trailers) override;
+  void OnUpstreamUpgraded() override;
+  void OnUpstreamTunnelEnd() override;
+  void OnUpstreamFailed(UpstreamError error, bool reused) override;
+  void OnUpstreamWritable() override;
   // While corked, writes to the client gather in one buffer; Uncork sends it
   // in one write. The upstream connection corks around each read it parses.
-  void Cork();
-  void Uncork();
+  void Cork() override;
+  void Uncork() override;
 
  private:
   enum class TimerRole { kNone, kHead, kResume, kLinger, kTunnelIdle, kWriteStall, kExchange };
@@ -95,6 +95,7 @@ class DownstreamConnection {
   void SetNoDelay();
   void StartRequest();
   bool ConnectUpstream();
+  void SendMirrors();
   // Reports the current attempt's outcome to the picker (once).
   void EndAttempt(PickOutcome outcome);
   // Whether a failed attempt may be tried again elsewhere; *backoff_ms: after how long.

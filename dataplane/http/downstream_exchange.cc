@@ -4,6 +4,7 @@
 
 #include "dataplane/http/downstream_connection.h"
 #include "dataplane/http/downstream_internal.h"
+#include "dataplane/http/mirror_request.h"
 #include "dataplane/worker/worker.h"
 
 namespace portico::dataplane {
@@ -109,7 +110,7 @@ bool DownstreamConnection::ConnectUpstream() {
     RespondLocally(503, "no endpoint available for this service\n");
     return false;
   }
-  ++ex_->attempts;
+  if (ex_->attempts++ == 0) ex_->mirrors = std::move(ex_->picked.mirrors);
   const Endpoint& endpoint = *ex_->picked.endpoint;
   upstream_ = worker_->pool().Take(endpoint.key);
   if (upstream_ != nullptr) {
@@ -120,6 +121,42 @@ bool DownstreamConnection::ConnectUpstream() {
   upstream_->ExpectResponse(ex_->request.method == "HEAD", ex_->request.upgrade,
                             action.response_header_timeout_ms);
   return true;
+}
+
+// Mirrors get the request once it is whole: head and body as sent to the
+// main service (the body from the replay buffer, so at most
+// kMaxReplayBytes, and within the mirror's maxBodySize). A body that cannot
+// go along skips the mirror rather than sending a truncated copy.
+void DownstreamConnection::SendMirrors() {
+  std::vector<MirrorPlan> mirrors = std::move(ex_->mirrors);
+  ex_->mirrors.clear();
+  const RequestHead& request = ex_->request;
+  std::string copy;
+  RequestHeaderLookup headers(request.headers);
+  PickRequest pick{.now_ms = uv_now(worker_->loop()),
+                   .client_ip = client_ip_,
+                   .path = request.path,
+                   .headers = &headers};
+  for (const MirrorPlan& plan : mirrors) {
+    if (request.has_body) {
+      bool fits = ex_->replayable && plan.body.mirror_body &&
+                  (plan.body.max_body_size < 0 ||
+                   ex_->replay.size() <= static_cast<size_t>(plan.body.max_body_size));
+      if (!fits) {
+        worker_->CountMirrorSkipped();
+        continue;
+      }
+    }
+    if (copy.empty()) {
+      ForwardingInfo forwarding = Forwarding();
+      forwarding.host_override = {};
+      SerializeUpstreamRequest(request, forwarding, &copy);
+      copy.append(ex_->replay);
+    }
+    if (!MirrorRequest::Start(worker_, *plan.service, pick, copy, request.method == "HEAD")) {
+      worker_->CountMirrorSkipped();
+    }
+  }
 }
 
 void DownstreamConnection::EndAttempt(PickOutcome outcome) {

@@ -224,6 +224,7 @@ int DownstreamConnection::OnMessageComplete(llhttp_t* p) {
     LastChunk(self->ex_->request.trailers, &last);
     self->SendBodyToUpstream("", last, "");
   }
+  if (self->phase_ == Phase::kProxying && !self->ex_->mirrors.empty()) self->SendMirrors();
   return HPE_PAUSED;
 }
 

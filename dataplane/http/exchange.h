@@ -27,6 +27,7 @@ struct Exchange {
   // cleared once the attempt's outcome is reported (Worker::EndPick).
   Picked picked;
   PickOutcome verdict = PickOutcome::kUnjudged;  // from the response head
+  std::vector<MirrorPlan> mirrors;  // of the first pick: copies sent once the request is whole
   size_t head_bytes = 0;                         // request line and headers so far
   int attempts = 0;                              // endpoints tried
   uint64_t deadline_ms = 0;  // loop time the response head is due (total timeout); 0: none
@@ -51,6 +52,7 @@ class ExchangePool {
     e->action = nullptr;
     e->picked = Picked{};
     e->verdict = PickOutcome::kUnjudged;
+    e->mirrors.clear();
     e->head_bytes = 0;
     e->attempts = 0;
     e->deadline_ms = 0;

@@ -3,7 +3,6 @@
 #include <cstring>
 
 #include "dataplane/config/runtime_config.h"
-#include "dataplane/http/downstream_connection.h"
 #include "dataplane/net/string_write.h"
 #include "dataplane/worker/worker.h"
 
@@ -42,7 +41,7 @@ UpstreamConnection::UpstreamConnection(Worker* worker, const Endpoint& endpoint)
 }
 
 UpstreamConnection* UpstreamConnection::Connect(Worker* worker, const Endpoint& endpoint,
-                                                DownstreamConnection* owner,
+                                                UpstreamOwner* owner,
                                                 uint64_t connect_timeout_ms) {
   auto* conn = new UpstreamConnection(worker, endpoint);
   conn->owner_ = owner;
@@ -102,7 +101,7 @@ void UpstreamConnection::OnConnect(uv_connect_t* req, int status) {
   self->FlushPending();
 }
 
-void UpstreamConnection::Attach(DownstreamConnection* owner) {
+void UpstreamConnection::Attach(UpstreamOwner* owner) {
   owner_ = owner;
   reused_ = true;
   timer_.Disarm();
@@ -195,7 +194,7 @@ void UpstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf
   // Everything this read produces for the client leaves in one write. The
   // owner outlives this callback even if it closes: it is freed in its
   // close callback, which runs later in the loop.
-  DownstreamConnection* owner = self->owner_;
+  UpstreamOwner* owner = self->owner_;
   owner->Cork();
   if (self->tunnel_) {
     owner->OnUpstreamBody(buf->base, static_cast<size_t>(nread));
@@ -246,7 +245,7 @@ void UpstreamConnection::HandleEof() {
     return;
   }
   if (tunnel_) {
-    DownstreamConnection* owner = owner_;
+    UpstreamOwner* owner = owner_;
     Close();
     owner->OnUpstreamTunnelEnd();
     return;
@@ -260,7 +259,7 @@ void UpstreamConnection::HandleEof() {
 
 void UpstreamConnection::Fail(UpstreamError error) {
   if (closing_) return;
-  DownstreamConnection* owner = owner_;
+  UpstreamOwner* owner = owner_;
   bool reused = reused_ && !response_started_;
   owner_ = nullptr;
   Close();
@@ -392,7 +391,7 @@ int UpstreamConnection::OnMessageComplete(llhttp_t* p) {
     return HPE_PAUSED;
   }
   bool reusable = llhttp_should_keep_alive(p) != 0;
-  DownstreamConnection* owner = self->owner_;
+  UpstreamOwner* owner = self->owner_;
   owner->OnUpstreamComplete(reusable, self->head_.trailers);
   return HPE_PAUSED;
 }

@@ -1,6 +1,7 @@
 // UpstreamConnection: one TCP connection from a worker to a backend endpoint.
 // It writes the request bytes it is given, parses the response with llhttp
-// and reports to the DownstreamConnection it serves. Between requests it
+// and reports to the UpstreamOwner it serves (a client connection, or a
+// mirrored request). Between requests it
 // sits in the worker's ConnectionPool. After a 101 to an upgrade request it
 // becomes a tunnel: bytes pass both ways unparsed until either side closes.
 // Loop thread only; the object is freed in its close callback, never
@@ -17,19 +18,13 @@
 #include "dataplane/http/head_scanner.h"
 #include "dataplane/http/header_collector.h"
 #include "dataplane/http/message.h"
+#include "dataplane/http/upstream_owner.h"
 #include "dataplane/net/deadline_timer.h"
 
 namespace portico::dataplane {
 
-class DownstreamConnection;
 class Worker;
 
-enum class UpstreamError {
-  kConnectFailed,    // refused, unreachable, connect timeout → 502
-  kResponseTimeout,  // no response head in time → 504
-  kReset,            // closed or reset before the response was complete → 502
-  kBadResponse,      // the backend's bytes are not valid HTTP → 502
-};
 struct Endpoint;
 
 class UpstreamConnection {
@@ -37,10 +32,10 @@ class UpstreamConnection {
   // Starts connecting; the owner hears OnUpstreamFailed on failure.
   // `connect_timeout_ms` 0: the worker's default.
   static UpstreamConnection* Connect(Worker* worker, const Endpoint& endpoint,
-                                     DownstreamConnection* owner, uint64_t connect_timeout_ms = 0);
+                                     UpstreamOwner* owner, uint64_t connect_timeout_ms = 0);
 
   // Binds a pooled connection to a new owner.
-  void Attach(DownstreamConnection* owner);
+  void Attach(UpstreamOwner* owner);
   // Prepares the parser for the response to the next request; `upgrade`
   // allows a 101 (the request asked to switch protocols). The response
   // head must begin within `response_timeout_ms` of the request (0: the
@@ -89,7 +84,7 @@ class UpstreamConnection {
   static const llhttp_settings_t& Settings();
 
   Worker* worker_;
-  DownstreamConnection* owner_ = nullptr;
+  UpstreamOwner* owner_ = nullptr;
   std::string key_;
   uv_tcp_t tcp_{};
   uv_connect_t connect_req_{};

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "dataplane/http/downstream_connection.h"
+#include "dataplane/http/mirror_request.h"
 
 namespace portico::dataplane {
 namespace {
@@ -197,6 +198,8 @@ void Worker::BeginDrain() {
 void Worker::CloseEverything() {
   std::vector<DownstreamConnection*> open(connections_.begin(), connections_.end());
   for (DownstreamConnection* conn : open) conn->Close();
+  std::vector<MirrorRequest*> mirrors(mirrors_.begin(), mirrors_.end());
+  for (MirrorRequest* mirror : mirrors) mirror->Abandon();
   pool_.CloseAll();
   if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&grace_timer_))) {
     uv_close(reinterpret_cast<uv_handle_t*>(&grace_timer_), nullptr);

@@ -23,6 +23,7 @@
 namespace portico::dataplane {
 
 class DownstreamConnection;
+class MirrorRequest;
 
 struct EntrypointListener {
   EntrypointSpec spec;
@@ -79,6 +80,18 @@ class Worker {
   // Ejections this worker decided (thread-safe read).
   uint64_t ejections() const { return ejections_.load(std::memory_order_relaxed); }
 
+  // Mirrored requests in flight (closed when the worker stops), and what
+  // became of them (thread-safe reads).
+  void AddMirror(MirrorRequest* mirror) { mirrors_.insert(mirror); }
+  void RemoveMirror(MirrorRequest* mirror) { mirrors_.erase(mirror); }
+  void CountMirror(bool ok) {
+    (ok ? mirrors_sent_ : mirrors_failed_).fetch_add(1, std::memory_order_relaxed);
+  }
+  void CountMirrorSkipped() { mirrors_skipped_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t mirrors_sent() const { return mirrors_sent_.load(std::memory_order_relaxed); }
+  uint64_t mirrors_failed() const { return mirrors_failed_.load(std::memory_order_relaxed); }
+  uint64_t mirrors_skipped() const { return mirrors_skipped_.load(std::memory_order_relaxed); }
+
   void Register(DownstreamConnection* conn);
   void Unregister(DownstreamConnection* conn);
 
@@ -125,6 +138,10 @@ class Worker {
   std::vector<Worker*> siblings_;
   std::atomic<uint64_t> ejections_{0};
   absl::flat_hash_set<DownstreamConnection*> connections_;  // open client connections
+  absl::flat_hash_set<MirrorRequest*> mirrors_;
+  std::atomic<uint64_t> mirrors_sent_{0};
+  std::atomic<uint64_t> mirrors_failed_{0};
+  std::atomic<uint64_t> mirrors_skipped_{0};
 };
 
 }  // namespace portico::dataplane

@@ -201,6 +201,81 @@ TEST_CASE("a route with a middleware the proxy does not run answers 503 naming i
   CHECK(a.requests().empty());  // never passed on without the middleware
 }
 
+// Requests to app.test go to "default/main" (the app cluster) and are
+// mirrored to "default/shadow" (a second cluster) at `percent`.
+v1::Snapshot WithMirror(v1::Snapshot s, const testing::Backend& shadow, uint32_t percent,
+                        int64_t max_body_size = -1) {
+  auto* cluster = s.add_clusters();
+  cluster->set_name("default/shadow:http");
+  auto* endpoint = cluster->add_endpoints();
+  endpoint->set_address(shadow.ip);
+  endpoint->set_port(static_cast<uint32_t>(shadow.port));
+  auto* main = s.add_services();
+  main->set_name("default/main");
+  main->mutable_load_balancer()->set_cluster("default/app:http");
+  auto* copy = s.add_services();
+  copy->set_name("default/shadow");
+  copy->mutable_load_balancer()->set_cluster("default/shadow:http");
+  auto* mirroring = s.add_services();
+  mirroring->set_name("default/mirrored");
+  mirroring->mutable_mirroring()->set_main("default/main");
+  mirroring->mutable_mirroring()->set_mirror_body(true);
+  mirroring->mutable_mirroring()->set_max_body_size(max_body_size);
+  auto* target = mirroring->mutable_mirroring()->add_mirrors();
+  target->set_service("default/shadow");
+  target->set_percent(percent);
+  s.mutable_routes(0)->clear_cluster();
+  s.mutable_routes(0)->set_service("default/mirrored");
+  return s;
+}
+
+// Polls until `backend` has seen `count` requests (mirrors are sent
+// asynchronously to the client's answer).
+bool Eventually(const FakeBackend& backend, size_t count) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (backend.requests().size() < count && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return backend.requests().size() == count;
+}
+
+TEST_CASE("mirroring copies the share of requests asked for, body included", "[proxy][balancing]") {
+  FakeBackend main("127.0.0.2", Answer("main"));
+  FakeBackend shadow("127.0.0.5", Answer("shadow"));
+  SECTION("every request, with its body") {
+    ProxyUnderTest proxy(
+        WithMirror(AppSnapshot({{"127.0.0.2", main.port()}}), {"127.0.0.5", shadow.port()}, 100));
+    ParsedResponse r = Send(proxy.port(), Post("app.test", "payload"));
+    CHECK(r.status == 200);
+    CHECK(r.body == "main");
+    REQUIRE(Eventually(shadow, 1));
+    CHECK(shadow.requests()[0].body == "payload");
+    CHECK(shadow.requests()[0].head.starts_with("POST / HTTP/1.1\r\n"));
+    // Counted once the mirror's answer is read, after the backend saw it.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (proxy.worker().mirrors_sent() == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    CHECK(proxy.worker().mirrors_sent() == 1);
+  }
+  SECTION("half of them") {
+    ProxyUnderTest proxy(
+        WithMirror(AppSnapshot({{"127.0.0.2", main.port()}}), {"127.0.0.5", shadow.port()}, 50));
+    for (int i = 0; i < 10; ++i) CHECK(Send(proxy.port(), Get("app.test")).body == "main");
+    CHECK(Eventually(shadow, 5));
+    CHECK(main.requests().size() == 10);
+  }
+  SECTION("a body above maxBodySize skips the mirror") {
+    ProxyUnderTest proxy(WithMirror(AppSnapshot({{"127.0.0.2", main.port()}}),
+                                    {"127.0.0.5", shadow.port()}, 100, 4));
+    CHECK(Send(proxy.port(), Post("app.test", "too long")).body == "main");
+    CHECK(Send(proxy.port(), Post("app.test", "ok")).body == "main");
+    REQUIRE(Eventually(shadow, 1));
+    CHECK(shadow.requests()[0].body == "ok");
+    CHECK(proxy.worker().mirrors_skipped() == 1);
+  }
+}
+
 class DownSet final : public ActiveHealthView {
  public:
   explicit DownSet(std::string endpoint) : endpoint_(std::move(endpoint)) {}
