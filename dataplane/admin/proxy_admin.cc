@@ -93,6 +93,11 @@ std::string ProxyAdmin::Metrics() const {
                   "portico_proxy_snapshot_applies_total ", publisher_->applies(), "\n",
                   "# TYPE portico_proxy_snapshot_rejections_total counter\n",
                   "portico_proxy_snapshot_rejections_total ", publisher_->rejections(), "\n",
+                  "# HELP portico_proxy_snapshot_endpoint_only_applies_total Applies that kept "
+                  "the routes and rebuilt only endpoints and balancers.\n",
+                  "# TYPE portico_proxy_snapshot_endpoint_only_applies_total counter\n",
+                  "portico_proxy_snapshot_endpoint_only_applies_total ",
+                  publisher_->endpoint_only_applies(), "\n",
                   "# TYPE portico_proxy_snapshot_last_apply_timestamp_seconds gauge\n",
                   "portico_proxy_snapshot_last_apply_timestamp_seconds ",
                   FormatDouble(publisher_->last_apply_unix_seconds()), "\n",

@@ -7,7 +7,7 @@
 
 namespace portico::dataplane {
 
-std::string ConfigPublisher::Apply(v1::Snapshot snapshot) {
+std::string ConfigPublisher::Apply(v1::Snapshot snapshot, bool endpoints_only) {
   auto started = std::chrono::steady_clock::now();
   std::string error;
   std::shared_ptr<const RuntimeConfig> previous;
@@ -15,8 +15,10 @@ std::string ConfigPublisher::Apply(v1::Snapshot snapshot) {
     std::lock_guard lock(mu_);
     previous = config_;
   }
+  bool fast = endpoints_only && previous != nullptr;
   std::shared_ptr<const RuntimeConfig> config =
-      RuntimeConfig::Build(snapshot, &error, previous.get());
+      fast ? RuntimeConfig::WithEndpoints(*previous, snapshot, &error)
+           : RuntimeConfig::Build(snapshot, &error, previous.get());
   if (config == nullptr) {
     rejections_.fetch_add(1);
     return error;
@@ -34,8 +36,10 @@ std::string ConfigPublisher::Apply(v1::Snapshot snapshot) {
   last_apply_unix_.store(
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   applies_.fetch_add(1);
+  if (fast) endpoint_only_applies_.fetch_add(1);
   LogInfo("proxy", absl::StrCat("applied snapshot ", version.substr(0, 12), " routes=",
-                                config->route_count(), " clusters=", config->cluster_count()));
+                                config->route_count(), " clusters=", config->cluster_count(),
+                                fast ? " (endpoints only)" : ""));
   return "";
 }
 

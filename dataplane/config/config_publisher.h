@@ -25,7 +25,10 @@ class ConfigPublisher {
   // Validates and applies; returns "" on success, else why it was refused
   // (the last good config keeps serving). Takes the snapshot by value: a
   // caller that moves it in saves a copy (tens of ms at 10 000 routes).
-  std::string Apply(v1::Snapshot snapshot);
+  // `endpoints_only`: the snapshot differs from the one applied last in its
+  // clusters only, so routes, TLS and their tables are kept (the fast path
+  // of an endpoint change).
+  std::string Apply(v1::Snapshot snapshot, bool endpoints_only = false);
 
   bool applied_any() const { return applies_.load() > 0; }
   std::string version() const;
@@ -34,6 +37,7 @@ class ConfigPublisher {
   uint64_t rejections() const { return rejections_.load(); }
   double last_apply_unix_seconds() const { return last_apply_unix_.load(); }
   double last_apply_duration_seconds() const { return last_apply_duration_.load(); }
+  uint64_t endpoint_only_applies() const { return endpoint_only_applies_.load(); }
 
  private:
   std::vector<Worker*> workers_;
@@ -42,6 +46,7 @@ class ConfigPublisher {
   std::shared_ptr<const RuntimeConfig> config_;    // guarded by mu_; the one applied last
   std::atomic<uint64_t> applies_{0};
   std::atomic<uint64_t> rejections_{0};
+  std::atomic<uint64_t> endpoint_only_applies_{0};
   std::atomic<double> last_apply_unix_{0};
   std::atomic<double> last_apply_duration_{0};
 };

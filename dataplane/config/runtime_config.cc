@@ -65,13 +65,57 @@ std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& sn
   if (!config->AddClusters(snapshot, error) ||
       !config->services_.Build(snapshot, config->clusters_,
                                previous == nullptr ? nullptr : &previous->services_, error) ||
-      !config->AddRoutes(snapshot, error) ||
-      !config->AddTls(snapshot, error)) {
+      !config->AddRoutes(snapshot, error) || !config->AddTls(snapshot, error)) {
     return nullptr;
   }
-  config->table_ = std::make_unique<RouteTable>(config->routes_);
-  config->tls_table_ = std::make_unique<RouteTable>(config->tls_routes_);
   return config;
+}
+
+std::shared_ptr<const RuntimeConfig> RuntimeConfig::WithEndpoints(const RuntimeConfig& previous,
+                                                                  const v1::Snapshot& snapshot,
+                                                                  std::string* error) {
+  std::shared_ptr<RuntimeConfig> config(new RuntimeConfig());
+  config->version_ = snapshot.version();
+  if (config->version_.empty()) {
+    *error = "snapshot has no version";
+    return nullptr;
+  }
+  if (!config->AddClusters(snapshot, error) ||
+      !config->services_.Build(snapshot, config->clusters_, &previous.services_, error)) {
+    return nullptr;
+  }
+  config->actions_.reserve(previous.actions_.size());
+  for (const RouteAction& before : previous.actions_) {
+    RouteAction action = before;
+    if (!config->ResolveBackend(&action, error)) return nullptr;
+    config->actions_.push_back(std::move(action));
+  }
+  config->routing_ = previous.routing_;
+  config->tls_ = previous.tls_;
+  return config;
+}
+
+bool RuntimeConfig::ResolveBackend(RouteAction* action, std::string* error) const {
+  action->backend = nullptr;
+  action->refusal.clear();
+  if (!action->service.empty()) {
+    action->backend = services_.Service(action->service);
+    if (action->backend == nullptr) {
+      *error = absl::StrCat("unknown service ", action->service);
+      return false;
+    }
+    action->refusal = services_.Unsupported(action->service);
+  } else if (!action->cluster.empty()) {
+    action->backend = services_.ForCluster(action->cluster);
+    if (action->backend == nullptr) {
+      *error = absl::StrCat("unknown cluster ", action->cluster);
+      return false;
+    }
+  } else {
+    action->refusal = "the route's backend service is not available";
+  }
+  if (action->refusal.empty()) action->refusal = action->middleware_refusal;
+  return true;
 }
 
 bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, std::string* error) {
@@ -97,34 +141,22 @@ bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, std::string* error
   return true;
 }
 
-const RouteAction* RuntimeConfig::ActionFor(
-    const v1::Route& pr, const absl::flat_hash_map<std::string, const v1::Middleware*>& middlewares,
-    std::string* error) {
-  RouteAction action;
-  std::string key;
-  if (!pr.service().empty()) {
-    action.backend = services_.Service(pr.service());
-    if (action.backend == nullptr) {
-      *error = absl::StrCat("route ", pr.name(), ": unknown service ", pr.service());
-      return nullptr;
-    }
-    action.refusal = services_.Unsupported(pr.service());
-    key = absl::StrCat("s", pr.service());
-  } else if (!pr.cluster().empty()) {
-    action.backend = services_.ForCluster(pr.cluster());
-    if (action.backend == nullptr) {
-      *error = absl::StrCat("route ", pr.name(), ": unknown cluster ", pr.cluster());
-      return nullptr;
-    }
-    key = absl::StrCat("c", pr.cluster());
-  } else {
-    action.refusal = "the route's backend service is not available";
-  }
+namespace {
+
+// Builds the action of one snapshot route (its backend is resolved later);
+// false with *error when a middleware does not resolve or is invalid.
+// *key is equal for routes that can share the action.
+bool ActionOf(const v1::Route& pr,
+              const absl::flat_hash_map<std::string, const v1::Middleware*>& middlewares,
+              RouteAction* action, std::string* key, std::string* error) {
+  action->service = pr.service();
+  action->cluster = pr.service().empty() ? pr.cluster() : std::string();
+  *key = absl::StrCat(action->service.empty() ? "c" : "s", action->service, action->cluster);
   for (const std::string& name : pr.middlewares()) {
     auto it = middlewares.find(name);
     if (it == middlewares.end()) {
       *error = absl::StrCat("route ", pr.name(), ": unknown middleware ", name);
-      return nullptr;
+      return false;
     }
     const v1::Middleware& m = *it->second;
     if (m.config_case() == v1::Middleware::kRetry) {
@@ -132,32 +164,29 @@ const RouteAction* RuntimeConfig::ActionFor(
       if (r.attempts() == 0 || r.attempts() > 100) {
         *error = absl::StrCat("middleware ", name, ": retry.attempts ", r.attempts(),
                               " is not in [1, 100]");
-        return nullptr;
+        return false;
       }
-      action.retry = RetrySpec{.attempts = r.attempts(),
-                               .initial_interval_ms = r.initial_interval_ms(),
-                               .retry_non_idempotent = r.retry_non_idempotent(),
-                               .disable_on_network_error = r.disable_on_network_error()};
-    } else if (action.refusal.empty()) {
+      action->retry = RetrySpec{.attempts = r.attempts(),
+                                .initial_interval_ms = r.initial_interval_ms(),
+                                .retry_non_idempotent = r.retry_non_idempotent(),
+                                .disable_on_network_error = r.disable_on_network_error()};
+    } else if (action->middleware_refusal.empty()) {
       // Never pass traffic without a middleware the route asks for.
-      action.refusal = absl::StrCat("middleware ", name, " (", m.type().empty() ? "?" : m.type(),
-                                    ") is not run by this proxy");
+      action->middleware_refusal =
+          absl::StrCat("middleware ", name, " (", m.type().empty() ? "?" : m.type(),
+                       ") is not run by this proxy");
     }
-    absl::StrAppend(&key, "|m", name);
+    absl::StrAppend(key, "|m", name);
   }
   const v1::RouteTimeouts& t = pr.timeouts();
-  action.connect_timeout_ms = t.connect_ms();
-  action.response_header_timeout_ms = t.response_header_ms();
-  action.total_timeout_ms = t.total_ms();
-  absl::StrAppend(&key, "|t", t.connect_ms(), ",", t.response_header_ms(), ",", t.total_ms());
-  if (!action.refusal.empty()) absl::StrAppend(&key, "|r", action.refusal);
-  auto [it, inserted] = action_by_key_.try_emplace(key, nullptr);
-  if (inserted) {
-    actions_.push_back(std::make_unique<RouteAction>(std::move(action)));
-    it->second = actions_.back().get();
-  }
-  return it->second;
+  action->connect_timeout_ms = t.connect_ms();
+  action->response_header_timeout_ms = t.response_header_ms();
+  action->total_timeout_ms = t.total_ms();
+  absl::StrAppend(key, "|t", t.connect_ms(), ",", t.response_header_ms(), ",", t.total_ms());
+  return true;
 }
+
+}  // namespace
 
 bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) {
   absl::flat_hash_map<std::string, const v1::Middleware*> middlewares;
@@ -167,7 +196,9 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
       return false;
     }
   }
-  routes_.reserve(snapshot.routes_size());
+  auto routing = std::make_shared<Routing>();
+  absl::flat_hash_map<std::string, uint32_t> action_by_key;
+  routing->routes.reserve(snapshot.routes_size());
   for (const v1::Route& pr : snapshot.routes()) {
     Route route{.name = pr.name(), .host = pr.host(), .source = pr.source()};
     if (!pr.host().empty() && !ValidHost(pr.host())) {
@@ -202,10 +233,23 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
       route.path =
           route.kind == PathKind::kExact ? pr.path().path() : NormalizePrefix(pr.path().path());
     }
-    route.action = ActionFor(pr, middlewares, error);
-    if (route.action == nullptr) return false;
-    (pr.has_tls() ? tls_routes_ : routes_).push_back(std::move(route));
+    RouteAction action;
+    std::string key;
+    if (!ActionOf(pr, middlewares, &action, &key, error)) return false;
+    auto [it, inserted] = action_by_key.try_emplace(key, static_cast<uint32_t>(actions_.size()));
+    if (inserted) {
+      if (!ResolveBackend(&action, error)) {
+        *error = absl::StrCat("route ", pr.name(), ": ", *error);
+        return false;
+      }
+      actions_.push_back(std::move(action));
+    }
+    route.action = it->second;
+    (pr.has_tls() ? routing->tls_routes : routing->routes).push_back(std::move(route));
   }
+  routing->table = std::make_unique<RouteTable>(routing->routes);
+  routing->tls_table = std::make_unique<RouteTable>(routing->tls_routes);
+  routing_ = std::move(routing);
   return true;
 }
 

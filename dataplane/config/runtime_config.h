@@ -39,6 +39,11 @@ struct RouteAction {
   uint64_t connect_timeout_ms = 0;
   uint64_t response_header_timeout_ms = 0;
   uint64_t total_timeout_ms = 0;
+  // What `backend` and `refusal` were made of, to rebuild the action over
+  // new endpoints (RuntimeConfig::WithEndpoints).
+  std::string service;             // Service.name, or
+  std::string cluster;             // Cluster.name (routes that name a cluster)
+  std::string middleware_refusal;  // a middleware the proxy cannot run
 };
 
 class RuntimeConfig {
@@ -52,12 +57,26 @@ class RuntimeConfig {
                                                     std::string* error,
                                                     const RuntimeConfig* previous = nullptr);
 
+  // The fast path of an endpoint-only change: `snapshot` differs from the
+  // one `previous` was built from in its clusters only (a delta that
+  // replaced no other field). Routes, their tables and TLS are shared with
+  // `previous`; clusters, services and route actions are rebuilt. Null with
+  // *error as Build.
+  static std::shared_ptr<const RuntimeConfig> WithEndpoints(const RuntimeConfig& previous,
+                                                            const v1::Snapshot& snapshot,
+                                                            std::string* error);
+
   const std::string& version() const { return version_; }
   // Routes for plaintext requests, and for requests that came over TLS
   // (routes with RouteTls): each kind serves only its own requests.
-  const RouteTable& routes() const { return *table_; }
-  const RouteTable& tls_routes() const { return *tls_table_; }
-  size_t route_count() const { return routes_.size() + tls_routes_.size(); }
+  const RouteTable& routes() const { return *routing_->table; }
+  const RouteTable& tls_routes() const { return *routing_->tls_table; }
+  size_t route_count() const { return routing_->routes.size() + routing_->tls_routes.size(); }
+  // What to do with a request a route matched (Route::action); null for
+  // kNoAction.
+  const RouteAction* action(uint32_t index) const {
+    return index < actions_.size() ? &actions_[index] : nullptr;
+  }
   // Terminates TLS for new handshakes: the snapshot's certificates (parsed,
   // key checked) and the default one. Never null.
   const std::shared_ptr<const TlsServerContext>& tls() const { return tls_; }
@@ -68,24 +87,24 @@ class RuntimeConfig {
   RuntimeConfig() = default;
   bool AddClusters(const v1::Snapshot& snapshot, std::string* error);
   bool AddRoutes(const v1::Snapshot& snapshot, std::string* error);
-  // The action of one snapshot route; null with *error when a reference
-  // does not resolve.
-  const RouteAction* ActionFor(const v1::Route& route,
-                               const absl::flat_hash_map<std::string, const v1::Middleware*>& middlewares,
-                               std::string* error);
+  // Resolves an action's backend in this config's services.
+  bool ResolveBackend(RouteAction* action, std::string* error) const;
   bool AddTls(const v1::Snapshot& snapshot, std::string* error);
 
+  // What an endpoint-only change leaves as it is.
+  struct Routing {
+    std::vector<Route> routes;
+    std::vector<Route> tls_routes;
+    std::unique_ptr<RouteTable> table;  // over `routes`
+    std::unique_ptr<RouteTable> tls_table;
+  };
+
   std::string version_;
-  // Clusters are heap nodes so that Route::cluster pointers stay valid.
+  // Clusters are heap nodes so that pointers into them stay valid.
   absl::flat_hash_map<std::string, std::unique_ptr<Cluster>> clusters_;
   ServiceCatalog services_;
-  std::vector<std::unique_ptr<RouteAction>> actions_;
-  // Routes with the same backend and policies share one action.
-  absl::flat_hash_map<std::string, const RouteAction*> action_by_key_;
-  std::vector<Route> routes_;
-  std::vector<Route> tls_routes_;
-  std::unique_ptr<RouteTable> table_;
-  std::unique_ptr<RouteTable> tls_table_;
+  std::vector<RouteAction> actions_;  // routes with the same backend and policies share one
+  std::shared_ptr<const Routing> routing_;
   std::shared_ptr<const TlsServerContext> tls_;
 };
 

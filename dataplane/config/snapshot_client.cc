@@ -29,6 +29,7 @@ struct Verdict {
 Verdict ApplyTransfer(const v1::SnapshotBegin& begin, const std::string& payload,
                              ConfigPublisher* publisher) {
   v1::Snapshot snapshot;
+  bool endpoints_only = false;
   if (begin.mode() == v1::SnapshotBegin::FULL) {
     if (!snapshot.ParseFromString(payload)) {
       return {v1::SnapshotAck::PROTOCOL, "the snapshot does not parse"};
@@ -50,8 +51,9 @@ Verdict ApplyTransfer(const v1::SnapshotBegin& begin, const std::string& payload
     if (std::string e = ApplySnapshotDelta(*base, delta, begin.version(), &snapshot); !e.empty()) {
       return {v1::SnapshotAck::BASE_MISMATCH, e};
     }
+    endpoints_only = delta.replaced_fields().empty();
   }
-  std::string error = publisher->Apply(std::move(snapshot));
+  std::string error = publisher->Apply(std::move(snapshot), endpoints_only);
   if (!error.empty()) return {v1::SnapshotAck::VALIDATION, error};
   return {};
 }

@@ -39,7 +39,7 @@ void DownstreamConnection::StartRequest() {
     RespondLocally(404, "no route matches this request\n");
     return;
   }
-  const RouteAction* action = route->action;
+  const RouteAction* action = ex_->config->action(route->action);
   if (action == nullptr || action->backend == nullptr || !action->refusal.empty()) {
     std::string why = action == nullptr || action->refusal.empty()
                           ? std::string("the route's backend service is not available")

@@ -9,6 +9,7 @@
 // merged in snapshot order, so the cost does not grow with unrelated routes.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,7 +20,6 @@
 
 namespace portico::dataplane {
 
-struct RouteAction;
 
 enum class PathKind { kPrefix, kExact };
 
@@ -32,9 +32,9 @@ struct Route {
   std::shared_ptr<const RouteMatcher> matcher;  // IngressRoute's rule; null: none
   std::vector<std::string> hosts;  // where the route is filed; empty: any host
   std::vector<std::string> entrypoints;  // serves only on these; empty: on every one
-  // What to do with a matching request (runtime_config.h); null: the route
-  // exists but has no backend (503).
-  const RouteAction* action = nullptr;
+  // What to do with a matching request: RuntimeConfig::action(index).
+  uint32_t action = kNoAction;
+  static constexpr uint32_t kNoAction = UINT32_MAX;
   std::string source;
 };
 

@@ -33,10 +33,11 @@ TEST_CASE("a valid snapshot builds a routable config", "[config]") {
   CHECK(config->version() == "v1");
   const Route* route = config->routes().Match({.host = "a.test", .path = "/api"});
   REQUIRE(route != nullptr);  // "/api/" is stored as "/api"
-  REQUIRE(route->action != nullptr);
-  REQUIRE(route->action->backend != nullptr);
-  CHECK(route->action->refusal.empty());
-  const PickerFactory& backend = *route->action->backend;
+  const RouteAction* action = config->action(route->action);
+  REQUIRE(action != nullptr);
+  REQUIRE(action->backend != nullptr);
+  CHECK(action->refusal.empty());
+  const PickerFactory& backend = *action->backend;
   CHECK(backend.name() == "ns/svc:http");
   CHECK(backend.algorithm() == BalanceAlgorithm::kWeightedRoundRobin);
   REQUIRE(backend.slots().size() == 2);
@@ -84,7 +85,7 @@ TEST_CASE("routes to services get balancers built from the snapshot's settings",
   CHECK(config->services().size() == 3);
   const Route* route = config->routes().Match({.host = "b.test", .path = "/x"});
   REQUIRE(route != nullptr);
-  const PickerFactory& split = *route->action->backend;
+  const PickerFactory& split = *config->action(route->action)->backend;
   CHECK(split.kind() == PickerFactory::Kind::kWeighted);
   REQUIRE(split.slots().size() == 2);
   const PickerFactory& hashed = *split.slots()[0].service;
@@ -113,7 +114,7 @@ TEST_CASE("middlewares: retry is applied, others refuse the route by name", "[co
   std::string error;
   auto config = RuntimeConfig::Build(s, &error);
   REQUIRE(config != nullptr);
-  const RouteAction* action = config->routes().Match({.host = "b.test", .path = "/"})->action;
+  const RouteAction* action = config->action(config->routes().Match({.host = "b.test", .path = "/"})->action);
   REQUIRE(action->retry.has_value());
   CHECK(action->retry->attempts == 4);
   CHECK(action->retry->initial_interval_ms == 100);
@@ -123,7 +124,7 @@ TEST_CASE("middlewares: retry is applied, others refuse the route by name", "[co
   s.mutable_routes(1)->add_middlewares("ns/hdr");
   config = RuntimeConfig::Build(s, &error);
   REQUIRE(config != nullptr);
-  action = config->routes().Match({.host = "b.test", .path = "/"})->action;
+  action = config->action(config->routes().Match({.host = "b.test", .path = "/"})->action);
   CHECK(action->refusal == "middleware ns/hdr (headers) is not run by this proxy");
 
   s.mutable_routes(1)->add_middlewares("ns/missing");
@@ -181,7 +182,7 @@ TEST_CASE("a service needing upstream TLS answers 503 with the reason; health ch
   std::string error;
   auto config = RuntimeConfig::Build(s, &error);
   REQUIRE(config != nullptr);
-  const RouteAction* action = config->routes().Match({.host = "b.test", .path = "/"})->action;
+  const RouteAction* action = config->action(config->routes().Match({.host = "b.test", .path = "/"})->action);
   CHECK(action->refusal == "service ns/ir/r0/s1: scheme https is not supported by this proxy yet");
   REQUIRE(config->services().health_checks().size() == 1);  // one per cluster
   CHECK(config->services().health_checks()[0].check.path() == "/healthz");
@@ -233,6 +234,34 @@ TEST_CASE("invalid snapshots are refused with the offending resource", "[config]
   s.clear_version();
   CHECK(RuntimeConfig::Build(s, &error) == nullptr);
   CHECK(error == "snapshot has no version");
+}
+
+TEST_CASE("an endpoint-only change keeps the routes and rebuilds the balancers", "[config]") {
+  std::string error;
+  v1::Snapshot s = WithServices();
+  auto first = RuntimeConfig::Build(s, &error);
+  REQUIRE(first != nullptr);
+  auto* added = s.mutable_clusters(0)->add_endpoints();
+  added->set_address("10.0.0.9");
+  added->set_port(80);
+  s.set_version("v2");
+  auto second = RuntimeConfig::WithEndpoints(*first, s, &error);
+  REQUIRE(second != nullptr);
+  CHECK(second->version() == "v2");
+  CHECK(&second->routes() == &first->routes());  // shared, not rebuilt
+  CHECK(second->tls() == first->tls());
+  const Route* route = second->routes().Match({.host = "a.test", .path = "/api"});
+  REQUIRE(route != nullptr);
+  const PickerFactory& backend = *second->action(route->action)->backend;
+  REQUIRE(backend.ready_count() == 2);
+  CHECK(backend.slots()[1].identity == "10.0.0.9:80");
+  // The old config still serves its own requests with its own endpoints.
+  CHECK(first->action(route->action)->backend->ready_count() == 1);
+
+  // A cluster that went away while a service still names it: refused.
+  s.mutable_clusters(0)->set_name("ns/renamed:http");
+  CHECK(RuntimeConfig::WithEndpoints(*first, s, &error) == nullptr);
+  CHECK(error == "service ns/ir/r0/s0: unknown cluster ns/svc:http");
 }
 
 }  // namespace
