@@ -239,7 +239,8 @@ spec:
   - {match: Host(`same.example.com`), services: [{name: web, port: 80}]}
 )";
   CHECK(Compiled(yaml) ==
-        "route shop/a/r0 priority 24 hosts same.example.com -> shop/a/r0/s0 (IngressRoute/shop/a)\n"
+        "route shop/a/r0 priority 24 hosts same.example.com -> shop/a/r0/s0 "
+        "(IngressRoute/shop/a)\n"
         "cluster shop/web:http 10.0.0.1:8080\n"
         "service shop/a/r0/s0 -> shop/web:http\n"
         "diagnostic IngressRoute/shop/b Conflict: route shop/b/r0 (the same rule) is already "

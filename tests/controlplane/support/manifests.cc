@@ -118,7 +118,9 @@ std::string Describe(const CompileResult& result) {
   for (const BackendService& service : result.services) {
     out += "service " + service.name + " " + DescribeService(service) + "\n";
   }
-  for (const Middleware& m : result.middlewares) out += "middleware " + m.name + " " + m.type + "\n";
+  for (const Middleware& m : result.middlewares) {
+    out += "middleware " + m.name + " " + m.type + "\n";
+  }
   for (const Diagnostic& d : result.diagnostics) {
     out += "diagnostic " + d.object + " " + d.reason + ": " + d.message + "\n";
   }
