@@ -73,6 +73,32 @@ std::string CompileMiddleware(const ClusterState& state, const std::string& rout
   return name;
 }
 
+// Appends the route's middlewares to route->middlewares; false, after
+// reporting why, when one does not resolve.
+template <typename Report>
+bool AddMiddlewares(const ClusterState& state, const crd::IngressRoute& object,
+                    const crd::HttpRoute& spec, const Report& report, Route* route,
+                    CompileContext* context) {
+  for (size_t m = 0; m < spec.middlewares.size(); ++m) {
+    const std::string where = ".middlewares[" + std::to_string(m) + "]";
+    std::string error;
+    std::string name =
+        CompileMiddleware(state, object.meta.namespace_name, spec.middlewares[m], context, &error);
+    if (name.empty()) {
+      report("MiddlewareNotFound", where + ": " + error + "; the route answers 503");
+      return false;
+    }
+    const Middleware& middleware = context->middlewares().at(name);
+    if (!middleware.retry) {
+      report("NotExecuted", where + ": middleware " + name + " (" + middleware.type +
+                                ") is not executed by the proxy yet; the proxy answers 503 on "
+                                "this route rather than pass traffic without it");
+    }
+    route->middlewares.push_back(std::move(name));
+  }
+  return true;
+}
+
 RouteTimeouts ToTimeouts(const crd::RouteTimeoutsSpec& spec) {
   auto ms = [](const std::optional<crd::Duration>& d) { return d ? Milliseconds(*d) : 0; };
   return {.connect_ms = ms(spec.connect),
@@ -120,25 +146,7 @@ void CompileRoute(const ClusterState& state, const crd::IngressRoute& object, si
   // The route stays in the snapshot whatever happens below, answering 503
   // when it cannot be served as written: leaving it out would hand its
   // requests to a lower-priority route without its middlewares.
-  bool servable = true;
-  for (size_t m = 0; m < spec.middlewares.size() && servable; ++m) {
-    const std::string where = ".middlewares[" + std::to_string(m) + "]";
-    std::string error;
-    std::string name =
-        CompileMiddleware(state, object.meta.namespace_name, spec.middlewares[m], context, &error);
-    if (name.empty()) {
-      report("MiddlewareNotFound", where + ": " + error + "; the route answers 503");
-      servable = false;
-      continue;
-    }
-    const Middleware& middleware = context->middlewares().at(name);
-    if (!middleware.retry) {
-      report("NotExecuted", where + ": middleware " + name + " (" + middleware.type +
-                                ") is not executed by the proxy yet; the proxy answers 503 on "
-                                "this route rather than pass traffic without it");
-    }
-    route.middlewares.push_back(std::move(name));
-  }
+  bool servable = AddMiddlewares(state, object, spec, report, &route, context);
   if (servable) {
     ServiceProblem problem;
     route.service = services->CompileRoute(object, index, &problem);
