@@ -7,9 +7,7 @@
 namespace portico::controlplane {
 namespace {
 
-std::string Item(std::string_view list, size_t index) {
-  return std::string(list) + "[" + std::to_string(index) + "]";
-}
+using crd::Item;
 
 std::string AtField(const ServiceProblem& p) {
   return p.field.empty() ? p.message : p.field + ": " + p.message;
@@ -143,8 +141,9 @@ std::string ServiceCompiler::Reference(const crd::ServiceRef& ref,
                 "service middlewares are not executed by the proxy yet"};
     return "";
   }
-  if (ref.kind == crd::ServiceKind::kWeightedService)
+  if (ref.kind == crd::ServiceKind::kWeightedService) {
     return Weighted({ns, ref.name}, depth, problem);
+  }
   *depth = 0;
   return LoadBalanced(ref, ns, name, problem);
 }
