@@ -3,6 +3,7 @@
 // Compile call on one thread.
 #pragma once
 
+#include <map>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -34,6 +35,10 @@ class CompileContext {
   void AddRoute(RouteCandidate candidate) { candidates_.push_back(std::move(candidate)); }
   void AddDiagnostic(Diagnostic diagnostic) { diagnostics_.push_back(std::move(diagnostic)); }
   std::vector<Certificate>& certificates() { return certificates_; }
+  // Every service and middleware compiled so far, by name; the compiler
+  // keeps those the winning routes use.
+  std::map<std::string, BackendService>& services() { return services_; }
+  std::map<std::string, Middleware>& middlewares() { return middlewares_; }
 
   std::vector<RouteCandidate>& candidates() { return candidates_; }
   std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
@@ -44,6 +49,8 @@ class CompileContext {
   std::vector<RouteCandidate> candidates_;
   std::vector<Diagnostic> diagnostics_;
   std::vector<Certificate> certificates_;
+  std::map<std::string, BackendService> services_;
+  std::map<std::string, Middleware> middlewares_;
 };
 
 }  // namespace portico::controlplane

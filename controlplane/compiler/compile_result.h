@@ -5,8 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "portico/v1/match.pb.h"
@@ -39,12 +42,26 @@ struct RouteMatch {
   }
 };
 
+// Per-route timeouts in milliseconds (a Portico extension); 0: the proxy's
+// default.
+struct RouteTimeouts {
+  uint64_t connect_ms = 0;
+  uint64_t response_header_ms = 0;
+  uint64_t total_ms = 0;
+  bool operator==(const RouteTimeouts&) const = default;
+};
+
 struct Route {
   std::string name;  // "<ns>/<ingress>/r<rule>/p<path>" or "<ns>/<ingress>/default"
   std::string host;  // lowercase exact host, "*.suffix", or "" for any host
   PathKind kind = PathKind::kPrefix;
   std::string path;     // Prefix paths carry no trailing '/' ("/" stays "/")
-  std::string cluster;  // "" when the backend did not resolve: the proxy answers 503
+  std::string cluster;  // Ingress routes: "" when the backend did not resolve (503)
+  // IngressRoute routes: Service::name in place of `cluster`; "" when the
+  // route cannot be served as written (503).
+  std::string service;
+  std::vector<std::string> middlewares;  // Middleware::name, in the order they apply
+  RouteTimeouts timeouts;
   std::string source;   // "Ingress/<namespace>/<name>" or "IngressRoute/<namespace>/<name>"
   RouteMatch match;     // IngressRoute: the rule; `host` and `path` are then unused
   std::vector<std::string> hosts;  // hosts every match requires; empty: any
@@ -52,6 +69,107 @@ struct Route {
   std::vector<std::string> entrypoints;  // serves only there; empty: everywhere
   bool tls = false;     // serves TLS requests only (else plaintext only)
   bool operator==(const Route&) const = default;
+};
+
+// What IngressRoute routes send to (snapshot.proto's Service and its parts;
+// the proto comments are the contract).
+enum class LbStrategy { kWrr, kP2c, kLeastRequests, kMaglev };
+
+struct HashKey {
+  enum class Source { kClientIp, kHeader, kCookie, kPath };
+  Source source = Source::kClientIp;
+  std::string name;  // header or cookie name
+  bool operator==(const HashKey&) const = default;
+};
+
+struct StickyCookie {
+  std::string name;
+  bool secure = false;
+  bool http_only = false;
+  std::string same_site;  // "", "none", "lax", "strict"
+  int64_t max_age = 0;
+  std::string path;
+  std::string domain;
+  bool operator==(const StickyCookie&) const = default;
+};
+
+struct HealthCheck {
+  std::string path;
+  std::string scheme;
+  std::string hostname;
+  uint32_t port = 0;
+  uint64_t interval_ms = 30000;
+  uint64_t unhealthy_interval_ms = 0;
+  uint64_t timeout_ms = 5000;
+  std::map<std::string, std::string> headers;  // sorted by name
+  uint32_t status = 0;
+  bool follow_redirects = true;
+  std::string method;
+  uint32_t unhealthy_threshold = 1;
+  uint32_t healthy_threshold = 1;
+  bool operator==(const HealthCheck&) const = default;
+};
+
+struct LoadBalancedService {
+  std::string cluster;  // Cluster::name
+  LbStrategy strategy = LbStrategy::kWrr;
+  HashKey hash_key;  // kMaglev only
+  std::optional<StickyCookie> sticky;
+  std::optional<HealthCheck> health_check;
+  bool rewrite_host = false;
+  std::string scheme;
+  std::string servers_transport;  // "<namespace>/<name>"; "": default
+  bool operator==(const LoadBalancedService&) const = default;
+};
+
+struct WeightedChild {
+  std::string service;
+  double weight = 1;
+  bool operator==(const WeightedChild&) const = default;
+};
+
+struct WeightedServices {
+  std::vector<WeightedChild> children;
+  std::optional<StickyCookie> sticky;
+  bool operator==(const WeightedServices&) const = default;
+};
+
+struct MirrorTarget {
+  std::string service;
+  uint32_t percent = 0;
+  bool operator==(const MirrorTarget&) const = default;
+};
+
+struct MirroringService {
+  std::string main;
+  std::vector<MirrorTarget> mirrors;
+  bool mirror_body = true;
+  int64_t max_body_size = -1;
+  bool operator==(const MirroringService&) const = default;
+};
+
+struct BackendService {
+  // "<ns>/<ingressroute>/r<i>[/s<j>]" for a route's own services,
+  // "WeightedService/<ns>/<name>[/...]" for a WeightedService and its parts.
+  std::string name;
+  std::variant<LoadBalancedService, WeightedServices, MirroringService> kind;
+  bool operator==(const BackendService&) const = default;
+};
+
+// Traefik's retry middleware, defaults applied.
+struct RetryPolicy {
+  uint32_t attempts = 0;
+  uint64_t initial_interval_ms = 100;
+  bool retry_non_idempotent = false;
+  bool disable_on_network_error = false;
+  bool operator==(const RetryPolicy&) const = default;
+};
+
+struct Middleware {
+  std::string name;  // "<namespace>/<name>"
+  std::string type;  // Traefik's name of its kind: "retry", "headers", ...
+  std::optional<RetryPolicy> retry;
+  bool operator==(const Middleware&) const = default;
 };
 
 // A serving certificate from a kubernetes.io/tls Secret, checked by the
@@ -74,7 +192,10 @@ struct Diagnostic {
 
 struct CompileResult {
   std::vector<Route> routes;
-  std::vector<Cluster> clusters;  // sorted by name, only those some route uses
+  // Each sorted by name, only those some route uses.
+  std::vector<Cluster> clusters;
+  std::vector<BackendService> services;
+  std::vector<Middleware> middlewares;
   std::vector<Certificate> certificates;  // sorted by name
   std::vector<Diagnostic> diagnostics;
 };

@@ -4,6 +4,7 @@
 #include <array>
 #include <set>
 #include <tuple>
+#include <variant>
 
 #include "controlplane/compiler/compile_context.h"
 #include "controlplane/compiler/ingress_processor.h"
@@ -79,17 +80,55 @@ std::vector<RouteCandidate> SettleConflicts(std::vector<RouteCandidate>& candida
   return routes;
 }
 
+// The services the routes use, children included, sorted by name.
+std::vector<BackendService> UsedServices(const std::vector<Route>& routes,
+                                         const std::map<std::string, BackendService>& compiled) {
+  std::set<std::string> used;
+  std::vector<std::string> pending;
+  for (const Route& route : routes) {
+    if (!route.service.empty()) pending.push_back(route.service);
+  }
+  while (!pending.empty()) {
+    std::string name = std::move(pending.back());
+    pending.pop_back();
+    auto service = compiled.find(name);
+    if (service == compiled.end() || !used.insert(name).second) continue;
+    if (const auto* split = std::get_if<WeightedServices>(&service->second.kind)) {
+      for (const WeightedChild& child : split->children) pending.push_back(child.service);
+    } else if (const auto* mirror = std::get_if<MirroringService>(&service->second.kind)) {
+      pending.push_back(mirror->main);
+      for (const MirrorTarget& target : mirror->mirrors) pending.push_back(target.service);
+    }
+  }
+  std::vector<BackendService> services;
+  for (const std::string& name : used) services.push_back(compiled.at(name));
+  return services;
+}
+
 std::vector<Cluster> UsedClusters(const std::vector<Route>& routes,
+                                  const std::vector<BackendService>& services,
                                   const std::map<std::string, Cluster>& resolved) {
   std::set<std::string> used;
   for (const Route& route : routes) {
     if (!route.cluster.empty()) used.insert(route.cluster);
+  }
+  for (const BackendService& service : services) {
+    if (const auto* lb = std::get_if<LoadBalancedService>(&service.kind)) used.insert(lb->cluster);
   }
   std::vector<Cluster> clusters;
   for (const auto& [name, cluster] : resolved) {
     if (used.contains(name)) clusters.push_back(cluster);
   }
   return clusters;
+}
+
+std::vector<Middleware> UsedMiddlewares(const std::vector<Route>& routes,
+                                        const std::map<std::string, Middleware>& compiled) {
+  std::set<std::string> used;
+  for (const Route& route : routes) used.insert(route.middlewares.begin(), route.middlewares.end());
+  std::vector<Middleware> middlewares;
+  for (const std::string& name : used) middlewares.push_back(compiled.at(name));
+  return middlewares;
 }
 
 }  // namespace
@@ -103,7 +142,9 @@ CompileResult Compile(const ClusterState& state, const CompileOptions& options) 
   std::sort(winners.begin(), winners.end(), MatchOrder);
   result.routes.reserve(winners.size());
   for (RouteCandidate& winner : winners) result.routes.push_back(std::move(winner.route));
-  result.clusters = UsedClusters(result.routes, context.resolver().clusters());
+  result.services = UsedServices(result.routes, context.services());
+  result.clusters = UsedClusters(result.routes, result.services, context.resolver().clusters());
+  result.middlewares = UsedMiddlewares(result.routes, context.middlewares());
   result.certificates = std::move(context.certificates());
   std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {

@@ -4,7 +4,8 @@
 //
 // Processors run in this order over the one state: IngressProcessor,
 // IngressRouteProcessor, TlsProcessor (certificates, TLS-only routes). Then
-// conflicts are settled, unused clusters pruned and everything sorted.
+// conflicts are settled, unused clusters, services and middlewares pruned
+// and everything sorted.
 //
 // Route order, which proxies rely on (first match wins; docs/rules.md):
 //   1. priority, highest first. IngressRoute routes: the explicit priority,

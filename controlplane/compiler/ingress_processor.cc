@@ -1,6 +1,8 @@
 #include "controlplane/compiler/ingress_processor.h"
 
+#include "controlplane/compiler/durations.h"
 #include "controlplane/compiler/ingress_class_selection.h"
+#include "controlplane/crd/value_checks.h"
 
 namespace portico::controlplane {
 namespace {
@@ -33,8 +35,33 @@ void AddRoute(const Ingress& ingress, Route route, const IngressBackend& backend
   context->AddRoute({std::move(route), std::move(precedence)});
 }
 
+// The timeouts the Portico annotations set for every route of `ingress`;
+// a bad value is reported and ignored.
+RouteTimeouts AnnotatedTimeouts(const Ingress& ingress, CompileContext* context) {
+  RouteTimeouts timeouts;
+  for (auto [name, out] :
+       {std::pair{kConnectTimeoutAnnotation, &timeouts.connect_ms},
+        std::pair{kResponseHeaderTimeoutAnnotation, &timeouts.response_header_ms},
+        std::pair{kRequestTimeoutAnnotation, &timeouts.total_ms}}) {
+    auto annotation = ingress.portico_annotations.find(std::string(name));
+    if (annotation == ingress.portico_annotations.end()) continue;
+    std::chrono::nanoseconds duration{};
+    if (crd::ParseTraefikDuration(annotation->second, &duration) && duration.count() > 0) {
+      *out = Milliseconds(duration);
+      continue;
+    }
+    context->AddDiagnostic({SourceName(ingress), "InvalidAnnotation",
+                            "metadata.annotations[" + std::string(name) +
+                                "]: must be a positive duration such as \"5s\", \"1m30s\" or "
+                                "a number of seconds, got " +
+                                Quoted(annotation->second) + "; ignored"});
+  }
+  return timeouts;
+}
+
 void CompileIngress(const Ingress& ingress, CompileContext* context) {
   const std::string source = SourceName(ingress);
+  const RouteTimeouts timeouts = AnnotatedTimeouts(ingress, context);
   const std::string prefix = ingress.meta.key().str() + "/";
   for (size_t r = 0; r < ingress.rules.size(); ++r) {
     const IngressRule& rule = ingress.rules[r];
@@ -47,6 +74,7 @@ void CompileIngress(const Ingress& ingress, CompileContext* context) {
                   .path = exact ? path.path : NormalizePrefix(path.path),
                   .source = source};
       route.priority = IngressPriority(rule.host, path.path);
+      route.timeouts = timeouts;
       if (!rule.host.empty()) route.hosts = {rule.host};
       AddRoute(ingress, std::move(route), path.backend, {false, source, r, p}, context);
     }
@@ -57,6 +85,7 @@ void CompileIngress(const Ingress& ingress, CompileContext* context) {
                 .kind = PathKind::kPrefix,
                 .path = "/",
                 .source = source};
+    route.timeouts = timeouts;
     AddRoute(ingress, std::move(route), *ingress.default_backend, {true, source, 0, 0}, context);
   }
 }

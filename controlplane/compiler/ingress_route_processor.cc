@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "controlplane/compiler/durations.h"
 #include "controlplane/compiler/ingress_class_selection.h"
+#include "controlplane/compiler/service_compiler.h"
 #include "controlplane/rules/compile.h"
 
 namespace portico::controlplane {
@@ -46,8 +48,66 @@ bool ResolveMiddleware(const ClusterState& state, const std::string& route_names
   return true;
 }
 
+// The snapshot name of middleware `ref` ("<namespace>/<name>"), compiled
+// into context->middlewares() once; "" when it does not resolve (*error
+// says why).
+std::string CompileMiddleware(const ClusterState& state, const std::string& route_namespace,
+                              const crd::ObjectRef& ref, CompileContext* context,
+                              std::string* error) {
+  ObjectKey key;
+  if (!ResolveMiddleware(state, route_namespace, ref, &key, error)) return "";
+  std::string name = key.str();
+  if (context->middlewares().contains(name)) return name;
+  const crd::MiddlewareSpec& spec = state.crds.middlewares.at(key).spec;
+  Middleware middleware{.name = name, .type = spec.type, .retry = std::nullopt};
+  if (const auto* retry = std::get_if<crd::Retry>(&spec.config)) {
+    RetryPolicy& policy = middleware.retry.emplace();
+    policy.attempts = static_cast<uint32_t>(retry->attempts);
+    if (retry->initial_interval) {
+      policy.initial_interval_ms = Milliseconds(*retry->initial_interval);
+    }
+    policy.retry_non_idempotent = retry->retry_non_idempotent_method;
+    policy.disable_on_network_error = retry->disable_retry_on_network_error;
+  }
+  context->middlewares().emplace(name, std::move(middleware));
+  return name;
+}
+
+// Appends the route's middlewares to route->middlewares; false, after
+// reporting why, when one does not resolve.
+template <typename Report>
+bool AddMiddlewares(const ClusterState& state, const crd::IngressRoute& object,
+                    const crd::HttpRoute& spec, const Report& report, Route* route,
+                    CompileContext* context) {
+  for (size_t m = 0; m < spec.middlewares.size(); ++m) {
+    const std::string where = ".middlewares[" + std::to_string(m) + "]";
+    std::string error;
+    std::string name =
+        CompileMiddleware(state, object.meta.namespace_name, spec.middlewares[m], context, &error);
+    if (name.empty()) {
+      report("MiddlewareNotFound", where + ": " + error + "; the route answers 503");
+      return false;
+    }
+    const Middleware& middleware = context->middlewares().at(name);
+    if (!middleware.retry) {
+      report("NotExecuted", where + ": middleware " + name + " (" + middleware.type +
+                                ") is not executed by the proxy yet; the proxy answers 503 on "
+                                "this route rather than pass traffic without it");
+    }
+    route->middlewares.push_back(std::move(name));
+  }
+  return true;
+}
+
+RouteTimeouts ToTimeouts(const crd::RouteTimeoutsSpec& spec) {
+  auto ms = [](const std::optional<crd::Duration>& d) { return d ? Milliseconds(*d) : 0; };
+  return {.connect_ms = ms(spec.connect),
+          .response_header_ms = ms(spec.response_headers),
+          .total_ms = ms(spec.total)};
+}
+
 void CompileRoute(const ClusterState& state, const crd::IngressRoute& object, size_t index,
-                  CompileContext* context) {
+                  ServiceCompiler* services, CompileContext* context) {
   const crd::HttpRoute& spec = object.spec.routes[index];
   const std::string source = SourceName(object);
   const std::string field = RouteField(index);
@@ -86,60 +146,17 @@ void CompileRoute(const ClusterState& state, const crd::IngressRoute& object, si
   // The route stays in the snapshot whatever happens below, answering 503
   // when it cannot be served as written: leaving it out would hand its
   // requests to a lower-priority route without its middlewares.
-  std::string unservable;
-  for (size_t m = 0; m < spec.middlewares.size() && unservable.empty(); ++m) {
-    ObjectKey key;
-    std::string error;
-    const std::string where = ".middlewares[" + std::to_string(m) + "]";
-    if (!ResolveMiddleware(state, object.meta.namespace_name, spec.middlewares[m], &key,
-                           &error)) {
-      report("MiddlewareNotFound", where + ": " + error + "; the route answers 503");
-      unservable = error;
-    } else {
-      const crd::Middleware& middleware = state.crds.middlewares.at(key);
-      report("Unsupported", where + ": middleware " + key.str() + " (" + middleware.spec.type +
-                                ") is not executed by the proxy yet; the route answers 503 "
-                                "rather than pass traffic without it");
-      unservable = "middleware";
+  bool servable = AddMiddlewares(state, object, spec, report, &route, context);
+  if (servable) {
+    ServiceProblem problem;
+    route.service = services->CompileRoute(object, index, &problem);
+    if (route.service.empty()) {
+      report(problem.reason, problem.field + ": " + problem.message + "; the route answers 503");
+      servable = false;
     }
   }
-  if (unservable.empty()) {
-    if (spec.services.empty()) {
-      report("NoService", ".services: no service; the route answers 503");
-    } else if (spec.services.size() > 1) {
-      report("Unsupported", ".services: weighted round robin over " +
-                                std::to_string(spec.services.size()) +
-                                " services is not served yet; the route answers 503");
-    } else {
-      const crd::ServiceRef& service = spec.services[0];
-      const std::string where = ".services[0]";
-      if (service.kind != crd::ServiceKind::kService) {
-        report("Unsupported", where + ": WeightedService backends are not served yet; the route "
-                                      "answers 503");
-      } else if (!service.namespace_name.empty() &&
-                 service.namespace_name != object.meta.namespace_name &&
-                 !context->options().allow_cross_namespace) {
-        report("CrossNamespace", where + ".namespace: " + service.namespace_name +
-                                     " is another namespace, refused (cross-namespace "
-                                     "references are off, --allow-cross-namespace); the route "
-                                     "answers 503");
-      } else if (!service.middlewares.empty()) {
-        report("Unsupported", where + ".middlewares: service middlewares are not executed by "
-                                      "the proxy yet; the route answers 503");
-      } else {
-        IngressBackend backend{.service_name = service.name,
-                               .port_number = service.port.number,
-                               .port_name = service.port.name};
-        const std::string& service_namespace =
-            service.namespace_name.empty() ? object.meta.namespace_name : service.namespace_name;
-        ClusterResolution resolved = context->resolver().Resolve(service_namespace, backend);
-        route.cluster = resolved.cluster;
-        if (resolved.cluster.empty()) {
-          report(resolved.reason, where + ": " + resolved.message + "; the route answers 503");
-        }
-      }
-    }
-  }
+  if (!servable) route.middlewares.clear();
+  if (spec.timeouts) route.timeouts = ToTimeouts(*spec.timeouts);
   // Among routes of equal priority the lexically first object, then the
   // first route within it, wins (compiler.h).
   context->AddRoute({std::move(route), {false, source, index, 0}});
@@ -148,9 +165,13 @@ void CompileRoute(const ClusterState& state, const crd::IngressRoute& object, si
 }  // namespace
 
 void RunIngressRouteProcessor(const ClusterState& state, CompileContext* context) {
+  ServiceCompiler services(state, context);
+  services.CompileWeightedServices();
   for (const auto& [key, object] : state.crds.ingress_routes) {
     if (!ClassSelects(object, context->options())) continue;
-    for (size_t i = 0; i < object.spec.routes.size(); ++i) CompileRoute(state, object, i, context);
+    for (size_t i = 0; i < object.spec.routes.size(); ++i) {
+      CompileRoute(state, object, i, &services, context);
+    }
   }
 }
 

@@ -10,6 +10,17 @@ void ReadObservability(CrdReader& r, RouteObservability* out) {
   r.Enum("traceVerbosity", {"minimal", "detailed"}, &out->trace_verbosity);
 }
 
+void ReadTimeouts(CrdReader& r, RouteTimeoutsSpec* out) {
+  r.Duration("connect", &out->connect);
+  r.Duration("responseHeaders", &out->response_headers);
+  r.Duration("total", &out->total);
+  for (auto [name, value] : {std::pair{"connect", out->connect},
+                             std::pair{"responseHeaders", out->response_headers},
+                             std::pair{"total", out->total}}) {
+    if (value && value->count() <= 0) r.Fail(name, "must be positive");
+  }
+}
+
 void ReadRoute(CrdReader& r, HttpRoute* out) {
   std::string kind;
   r.String("match", &out->match, Need::kRequired);
@@ -19,6 +30,7 @@ void ReadRoute(CrdReader& r, HttpRoute* out) {
   r.List("middlewares", &out->middlewares, ReadObjectRef);
   r.OptionalObject("observability", &out->observability, ReadObservability);
   r.List("services", &out->services, ReadServiceRef);
+  r.OptionalObject("timeouts", &out->timeouts, ReadTimeouts);
 }
 
 }  // namespace

@@ -26,6 +26,13 @@ struct RouteObservability {
   std::string trace_verbosity;  // "", "minimal" or "detailed"
 };
 
+// Portico extension: per-route timeouts (Traefik has none).
+struct RouteTimeoutsSpec {
+  std::optional<Duration> connect;
+  std::optional<Duration> response_headers;
+  std::optional<Duration> total;
+};
+
 struct HttpRoute {
   std::string match;
   int64_t priority = 0;  // 0: the rule's length
@@ -33,6 +40,7 @@ struct HttpRoute {
   std::vector<ObjectRef> middlewares;
   std::optional<RouteObservability> observability;
   std::vector<ServiceRef> services;
+  std::optional<RouteTimeoutsSpec> timeouts;
 };
 
 struct IngressRouteSpec {

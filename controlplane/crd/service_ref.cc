@@ -19,6 +19,8 @@ void ReadHealthCheck(CrdReader& r, ServiceHealthCheck* out) {
   r.Bool("followRedirects", &out->follow_redirects);
   r.String("method", &out->method);
   r.Int("status", &out->status, {.min = 100, .max = 599});
+  r.Int("unhealthyThreshold", &out->unhealthy_threshold, {.min = 1, .max = 1000});
+  r.Int("healthyThreshold", &out->healthy_threshold, {.min = 1, .max = 1000});
   if (!out->path.empty() && out->path[0] != '/') r.Fail("path", "must start with '/'");
   for (const auto& [name, value] : out->headers) {
     if (!IsHeaderName(name)) r.Fail("headers", "invalid header name " + Quoted(name));
@@ -29,6 +31,22 @@ void ReadHealthCheck(CrdReader& r, ServiceHealthCheck* out) {
                              std::pair{"timeout", out->timeout}}) {
     if (value && value->count() <= 0) r.Fail(name, "must be positive");
   }
+}
+
+void ReadHashKey(CrdReader& r, ServiceHashKey* out) {
+  r.Choice({"header", "cookie", "clientIP", "path"}, true);
+  r.String("header", &out->header);
+  r.String("cookie", &out->cookie);
+  r.Bool("clientIP", &out->client_ip);
+  r.Bool("path", &out->path);
+  if (r.Has("header") && !IsHeaderName(out->header)) {
+    r.Fail("header", "must be a header name, got " + Quoted(out->header));
+  }
+  if (r.Has("cookie") && !IsHeaderName(out->cookie)) {
+    r.Fail("cookie", "must be a cookie name (an HTTP token), got " + Quoted(out->cookie));
+  }
+  if (r.Has("clientIP") && !out->client_ip) r.Fail("clientIP", "must be true when set");
+  if (r.Has("path") && !out->path) r.Fail("path", "must be true when set");
 }
 
 void ReadPassiveHealthCheck(CrdReader& r, PassiveHealthCheck* out) {
@@ -71,7 +89,9 @@ void ReadServiceRef(CrdReader& r, ServiceRef* out) {
   r.Port("port", &out->port);
   r.Int("weight", &out->weight, {.min = 0});
   r.Enum("scheme", {"http", "https", "h2c"}, &out->scheme);
-  r.Enum("strategy", {"wrr", "p2c", "hrw", "leasttime", "RoundRobin"}, &out->strategy);
+  r.Enum("strategy", {"wrr", "p2c", "hrw", "leasttime", "RoundRobin", "leastrequests", "maglev"},
+         &out->strategy);
+  r.OptionalObject("hashKey", &out->hash_key, ReadHashKey);
   r.Bool("passHostHeader", &out->pass_host_header);
   r.Object("responseForwarding", [&](CrdReader& f) {
     f.Duration("flushInterval", &out->flush_interval, DurationForm::kString);
@@ -88,6 +108,9 @@ void ReadServiceRef(CrdReader& r, ServiceRef* out) {
   if (kind == "WeightedService" || kind == "TraefikService")
     out->kind = ServiceKind::kWeightedService;
   if (out->strategy == "RoundRobin") out->strategy = "wrr";
+  if (out->hash_key && out->strategy != "maglev") {
+    r.Fail("hashKey", "is only used with strategy maglev");
+  }
   if (!out->namespace_name.empty() && !IsDnsLabel(out->namespace_name)) {
     r.Fail("namespace", "must be a DNS label (a namespace), got " + Quoted(out->namespace_name));
   }

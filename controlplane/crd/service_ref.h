@@ -43,6 +43,17 @@ struct ServiceHealthCheck {
   std::optional<bool> follow_redirects;
   std::string method;
   std::optional<int64_t> status;
+  // Portico extensions: consecutive results that change an endpoint's state.
+  std::optional<int64_t> unhealthy_threshold;
+  std::optional<int64_t> healthy_threshold;
+};
+
+// Portico extension: what strategy maglev hashes; exactly one is set.
+struct ServiceHashKey {
+  std::string header;
+  std::string cookie;
+  bool client_ip = false;
+  bool path = false;
 };
 
 struct PassiveHealthCheck {
@@ -61,7 +72,10 @@ struct ServiceRef {
   PortRef port;                   // unset: WeightedService, or ExternalName's own port
   std::optional<int64_t> weight;  // within a weighted round robin
   std::string scheme;             // "", "http", "https" or "h2c"
-  std::string strategy;           // "", "wrr", "p2c", "hrw", "leasttime" ("RoundRobin" = "wrr")
+  // "", "wrr", "p2c", "hrw", "leasttime" ("RoundRobin" = "wrr"); Portico
+  // extensions "leastrequests" and "maglev"
+  std::string strategy;
+  std::optional<ServiceHashKey> hash_key;  // strategy maglev only
   std::optional<bool> pass_host_header;
   std::optional<Duration> flush_interval;
   std::string servers_transport;

@@ -141,9 +141,26 @@ std::string DecodeTls(const JsonField& field, IngressTls* out) {
   return "";
 }
 
+void ReadPorticoAnnotations(const JsonField& object, Ingress* out) {
+  JsonField annotations = object.Member("metadata").Member("annotations");
+  if (!annotations.present() || !annotations.value().IsObject()) return;
+  for (std::string_view name : {kConnectTimeoutAnnotation, kResponseHeaderTimeoutAnnotation,
+                                kRequestTimeoutAnnotation}) {
+    JsonField value = annotations.Member(name);
+    if (!value.present()) continue;
+    std::string& text = out->portico_annotations[std::string(name)];
+    if (value.value().IsString()) {
+      text.assign(value.value().GetString(), value.value().GetStringLength());
+    } else if (value.value().IsInt64()) {
+      text = std::to_string(value.value().GetInt64());
+    }  // else "": refused by the compiler like any bad value
+  }
+}
+
 }  // namespace
 
 std::string DecodeIngress(const JsonField& object, Ingress* out) {
+  ReadPorticoAnnotations(object, out);
   JsonField spec = object.Member("spec");
   if (std::string e = spec.ExpectObject(); !e.empty()) return e;
   JsonField default_backend = spec.Member("defaultBackend");

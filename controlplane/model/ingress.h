@@ -3,8 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "controlplane/model/ingress_class.h"
@@ -46,7 +48,18 @@ struct Ingress {
   std::optional<IngressBackend> default_backend;
   std::vector<IngressRule> rules;
   std::vector<IngressTls> tls;
+  // The Portico annotations below that are set, by name, as written (an
+  // integer as its decimal text). Checked by the compiler, which reports a
+  // bad value on the Ingress and ignores it, the Ingress still served.
+  std::map<std::string, std::string> portico_annotations;
 };
+
+// Per-route timeouts of every route of an Ingress (durations, as Traefik
+// writes them: "5s", "1m30s" or a number of seconds).
+inline constexpr std::string_view kConnectTimeoutAnnotation = "portico.dev/connect-timeout";
+inline constexpr std::string_view kResponseHeaderTimeoutAnnotation =
+    "portico.dev/response-header-timeout";
+inline constexpr std::string_view kRequestTimeoutAnnotation = "portico.dev/request-timeout";
 
 // Decodes the Ingress-specific fields of `object`. Returns "" or a precise
 // error such as `spec.rules[1].http.paths[0].pathType: must be Exact, Prefix

@@ -21,6 +21,99 @@ void TranslateRoute(const Route& route, v1::Route* out) {
   for (const std::string& host : route.hosts) out->add_hosts(host);
   out->set_priority(route.priority);
   for (const std::string& entrypoint : route.entrypoints) out->add_entrypoints(entrypoint);
+  out->set_service(route.service);
+  for (const std::string& middleware : route.middlewares) out->add_middlewares(middleware);
+  if (route.timeouts != RouteTimeouts{}) {
+    out->mutable_timeouts()->set_connect_ms(route.timeouts.connect_ms);
+    out->mutable_timeouts()->set_response_header_ms(route.timeouts.response_header_ms);
+    out->mutable_timeouts()->set_total_ms(route.timeouts.total_ms);
+  }
+}
+
+void TranslateSticky(const StickyCookie& in, v1::StickyCookie* out) {
+  out->set_name(in.name);
+  out->set_secure(in.secure);
+  out->set_http_only(in.http_only);
+  out->set_same_site(in.same_site);
+  out->set_max_age(in.max_age);
+  out->set_path(in.path);
+  out->set_domain(in.domain);
+}
+
+void TranslateHealthCheck(const HealthCheck& in, v1::HealthCheck* out) {
+  out->set_path(in.path);
+  out->set_scheme(in.scheme);
+  out->set_hostname(in.hostname);
+  out->set_port(in.port);
+  out->set_interval_ms(in.interval_ms);
+  out->set_unhealthy_interval_ms(in.unhealthy_interval_ms);
+  out->set_timeout_ms(in.timeout_ms);
+  for (const auto& [name, value] : in.headers) {  // a std::map: sorted by name
+    v1::Header* header = out->add_headers();
+    header->set_name(name);
+    header->set_value(value);
+  }
+  out->set_status(in.status);
+  out->set_follow_redirects(in.follow_redirects);
+  out->set_method(in.method);
+  out->set_unhealthy_threshold(in.unhealthy_threshold);
+  out->set_healthy_threshold(in.healthy_threshold);
+}
+
+void TranslateLoadBalanced(const LoadBalancedService& in, v1::LoadBalancedService* out) {
+  static constexpr v1::LoadBalancedService::Strategy kStrategies[] = {
+      v1::LoadBalancedService::WRR, v1::LoadBalancedService::P2C,
+      v1::LoadBalancedService::LEAST_REQUESTS, v1::LoadBalancedService::MAGLEV};
+  static constexpr v1::HashKey::Source kSources[] = {v1::HashKey::CLIENT_IP, v1::HashKey::HEADER,
+                                                     v1::HashKey::COOKIE, v1::HashKey::PATH};
+  out->set_cluster(in.cluster);
+  out->set_strategy(kStrategies[static_cast<int>(in.strategy)]);
+  if (in.strategy == LbStrategy::kMaglev) {
+    out->mutable_hash_key()->set_source(kSources[static_cast<int>(in.hash_key.source)]);
+    out->mutable_hash_key()->set_name(in.hash_key.name);
+  }
+  if (in.sticky) TranslateSticky(*in.sticky, out->mutable_sticky());
+  if (in.health_check) TranslateHealthCheck(*in.health_check, out->mutable_health_check());
+  out->set_rewrite_host(in.rewrite_host);
+  out->set_scheme(in.scheme);
+  out->set_servers_transport(in.servers_transport);
+}
+
+void TranslateService(const BackendService& service, v1::Service* out) {
+  out->set_name(service.name);
+  if (const auto* lb = std::get_if<LoadBalancedService>(&service.kind)) {
+    TranslateLoadBalanced(*lb, out->mutable_load_balancer());
+  } else if (const auto* split = std::get_if<WeightedServices>(&service.kind)) {
+    v1::WeightedServices* weighted = out->mutable_weighted();
+    for (const WeightedChild& child : split->children) {
+      v1::WeightedChild* c = weighted->add_children();
+      c->set_service(child.service);
+      c->set_weight(child.weight);
+    }
+    if (split->sticky) TranslateSticky(*split->sticky, weighted->mutable_sticky());
+  } else if (const auto* mirror = std::get_if<MirroringService>(&service.kind)) {
+    v1::MirroringService* m = out->mutable_mirroring();
+    m->set_main(mirror->main);
+    for (const MirrorTarget& target : mirror->mirrors) {
+      v1::MirrorTarget* t = m->add_mirrors();
+      t->set_service(target.service);
+      t->set_percent(target.percent);
+    }
+    m->set_mirror_body(mirror->mirror_body);
+    m->set_max_body_size(mirror->max_body_size);
+  }
+}
+
+void TranslateMiddleware(const Middleware& middleware, v1::Middleware* out) {
+  out->set_name(middleware.name);
+  out->set_type(middleware.type);
+  if (middleware.retry) {
+    v1::RetryPolicy* retry = out->mutable_retry();
+    retry->set_attempts(middleware.retry->attempts);
+    retry->set_initial_interval_ms(middleware.retry->initial_interval_ms);
+    retry->set_retry_non_idempotent(middleware.retry->retry_non_idempotent);
+    retry->set_disable_on_network_error(middleware.retry->disable_on_network_error);
+  }
 }
 
 void TranslateCluster(const Cluster& cluster, v1::Cluster* out) {
@@ -39,6 +132,12 @@ v1::Snapshot TranslateSnapshot(const CompileResult& result) {
   v1::Snapshot snapshot;
   for (const Route& route : result.routes) TranslateRoute(route, snapshot.add_routes());
   for (const Cluster& cluster : result.clusters) TranslateCluster(cluster, snapshot.add_clusters());
+  for (const BackendService& service : result.services) {
+    TranslateService(service, snapshot.add_services());
+  }
+  for (const Middleware& middleware : result.middlewares) {
+    TranslateMiddleware(middleware, snapshot.add_middlewares());
+  }
   for (const Certificate& certificate : result.certificates) {
     v1::Certificate* c = snapshot.add_certificates();
     c->set_name(certificate.name);

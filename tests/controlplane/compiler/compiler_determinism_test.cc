@@ -1,4 +1,6 @@
-// Equal input, in any order, gives a byte-equal snapshot and the same version.
+// Equal input, in any order, gives a byte-equal snapshot and the same version:
+// routes, clusters, services (WeightedServices nested, mirrored, in a
+// cycle) and middlewares.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <random>
@@ -70,12 +72,70 @@ spec:
   # priority to zenith's second route (a tie broken by name).
   - {match: Host(`api.example.com`) && PathPrefix(`/v1`), services: [{name: web, port: 81}]}
   - {match: "Host(`api.example.com`) || Header(`X-Api`, `2`)", services: [{name: web, port: 80}]}
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: canary, namespace: shop}
+spec:
+  routes:
+  - match: Host(`canary.example.com`)
+    middlewares: [{name: retry}, {name: hsts}]
+    timeouts: {connect: 1s, total: 10s}
+    services:
+    - {name: split, kind: WeightedService, weight: 2}
+    - name: web
+      port: admin
+      strategy: maglev
+      hashKey: {cookie: user}
+      healthCheck: {path: /h, headers: {X-B: b, X-A: a}}
+  - {match: Host(`loop.example.com`), services: [{name: loop-a, kind: WeightedService}]}
+---
+apiVersion: portico.dev/v1alpha1
+kind: WeightedService
+metadata: {name: split, namespace: shop}
+spec:
+  weighted:
+    sticky: {cookie: {name: s}}
+    services: [{name: web, port: 80, weight: 3}, {name: copy, kind: WeightedService}]
+---
+apiVersion: portico.dev/v1alpha1
+kind: WeightedService
+metadata: {name: copy, namespace: shop}
+spec:
+  mirroring: {name: web, port: 80, mirrors: [{name: web, port: admin, percent: 5}]}
+---
+apiVersion: portico.dev/v1alpha1
+kind: WeightedService
+metadata: {name: loop-b, namespace: shop}
+spec:
+  weighted: {services: [{name: loop-a, kind: WeightedService}]}
+---
+apiVersion: portico.dev/v1alpha1
+kind: WeightedService
+metadata: {name: loop-a, namespace: shop}
+spec:
+  weighted: {services: [{name: loop-b, kind: WeightedService}]}
+---
+apiVersion: portico.dev/v1alpha1
+kind: Middleware
+metadata: {name: retry, namespace: shop}
+spec:
+  retry: {attempts: 2}
+---
+apiVersion: portico.dev/v1alpha1
+kind: Middleware
+metadata: {name: hsts, namespace: shop}
+spec:
+  headers: {stsSeconds: 5}
 )yaml";
 
 std::string SerializedSnapshot(const std::vector<SourceObject>& objects, std::string* version) {
   ClusterStateBuild build = BuildClusterState(objects);
   REQUIRE(build.issues.empty());
   v1::Snapshot snapshot = TranslateSnapshot(Compile(build.state));
+  // The input reaches every part of the snapshot whose order is at stake.
+  CHECK(snapshot.services_size() == 10);
+  CHECK(snapshot.middlewares_size() == 2);
   *version = snapshot.version();
   return snapshot.SerializeAsString();
 }

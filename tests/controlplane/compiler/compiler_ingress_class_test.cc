@@ -151,8 +151,9 @@ spec:
     CompileOptions options;
     options.ingress_class = c.ours;
     CHECK(Describe(Compile(StateFromYaml(yaml), options)) ==
-          (c.served ? "route shop/site/r0 priority 14 hosts a.test -> shop/web:http "
+          (c.served ? "route shop/site/r0 priority 14 hosts a.test -> shop/site/r0/s0 "
                       "(IngressRoute/shop/site)\ncluster shop/web:http 10.0.0.1:8080\n"
+                      "service shop/site/r0/s0 -> shop/web:http\n"
                     : ""));
   }
 }

@@ -101,6 +101,75 @@ TEST_CASE("ingress route: every field") {
   CHECK(s.tls->domains[0].sans == std::vector<std::string>{"*.b.example"});
 }
 
+TEST_CASE("ingress route: Portico extensions hashKey, health thresholds, timeouts") {
+  IngressRoute ir;
+  REQUIRE(testing::DecodeSpecYaml("IngressRoute", R"yaml(
+  routes:
+  - match: Host(`a.example`)
+    timeouts: {connect: 2s, responseHeaders: 10, total: 1m}
+    services:
+    - {name: a, port: 80, strategy: maglev, hashKey: {header: X-User}}
+    - {name: b, port: 80, strategy: maglev, hashKey: {cookie: session}}
+    - {name: c, port: 80, strategy: maglev, hashKey: {clientIP: true}}
+    - {name: d, port: 80, strategy: maglev, hashKey: {path: true}}
+    - {name: e, port: 80, strategy: leastrequests,
+       healthCheck: {path: /, unhealthyThreshold: 3, healthyThreshold: 2}}
+  - match: Host(`b.example`)
+)yaml",
+                                  &ir) == "");
+  const HttpRoute& r = ir.spec.routes[0];
+  REQUIRE(r.timeouts);
+  CHECK(r.timeouts->connect == Duration(2s));
+  CHECK(r.timeouts->response_headers == Duration(10s));
+  CHECK(r.timeouts->total == Duration(60s));
+  CHECK_FALSE(ir.spec.routes[1].timeouts);
+  REQUIRE(r.services.size() == 5);
+  CHECK(r.services[0].strategy == "maglev");
+  CHECK(r.services[0].hash_key->header == "X-User");
+  CHECK(r.services[1].hash_key->cookie == "session");
+  CHECK(r.services[2].hash_key->client_ip);
+  CHECK(r.services[3].hash_key->path);
+  CHECK(r.services[4].strategy == "leastrequests");
+  CHECK_FALSE(r.services[4].hash_key);
+  CHECK(r.services[4].health_check->unhealthy_threshold == 3);
+  CHECK(r.services[4].health_check->healthy_threshold == 2);
+  CHECK_FALSE(r.services[0].health_check);
+
+  testing::ExpectErrors<IngressRoute>(
+      "IngressRoute",
+      {
+          {"{routes: [{match: a, services: [{name: s, port: 80, hashKey: {path: true}}]}]}",
+           "spec.routes[0].services[0].hashKey: is only used with strategy maglev"},
+          {"{routes: [{match: a, services: [{name: s, port: 80, strategy: maglev, hashKey: "
+           "{}}]}]}",
+           "spec.routes[0].services[0].hashKey: must set one of header, cookie, clientIP or "
+           "path"},
+          {"{routes: [{match: a, services: [{name: s, port: 80, strategy: maglev, hashKey: "
+           "{header: a, cookie: b}}]}]}",
+           "spec.routes[0].services[0].hashKey: must set only one of"},
+          {"{routes: [{match: a, services: [{name: s, port: 80, strategy: maglev, hashKey: "
+           "{header: 'a b'}}]}]}",
+           "spec.routes[0].services[0].hashKey.header: must be a header name, got \"a b\""},
+          {"{routes: [{match: a, services: [{name: s, port: 80, strategy: maglev, hashKey: "
+           "{clientIP: false}}]}]}",
+           "spec.routes[0].services[0].hashKey.clientIP: must be true when set"},
+          {"{routes: [{match: a, services: [{name: s, port: 80, healthCheck: "
+           "{unhealthyThreshold: 0}}]}]}",
+           "spec.routes[0].services[0].healthCheck.unhealthyThreshold: must be between 1 and "
+           "1000, got 0"},
+          {"{routes: [{match: a, services: [{name: s, port: 80, healthCheck: "
+           "{healthyThreshold: 1001}}]}]}",
+           "spec.routes[0].services[0].healthCheck.healthyThreshold: must be between 1 and "
+           "1000, got 1001"},
+          {"{routes: [{match: a, timeouts: {connect: 0s}}]}",
+           "spec.routes[0].timeouts.connect: must be positive"},
+          {"{routes: [{match: a, timeouts: {total: soon}}]}",
+           "spec.routes[0].timeouts.total: must be a duration"},
+          {"{routes: [{match: a, timeouts: {idle: 1s}}]}",
+           "spec.routes[0].timeouts.idle: unknown field"},
+      });
+}
+
 TEST_CASE("ingress route: tls {} means TLS with the default certificate") {
   IngressRoute ir;
   REQUIRE(testing::DecodeSpecYaml("IngressRoute", "{routes: [{match: 'Host(`a`)'}], tls: {}}",
@@ -142,7 +211,8 @@ TEST_CASE("ingress route: refusals name the field") {
       {"{routes: [{match: a, services: [{name: s, port: 80, scheme: ftp}]}]}",
        "spec.routes[0].services[0].scheme: must be http, https or h2c, got \"ftp\""},
       {"{routes: [{match: a, services: [{name: s, port: 80, strategy: random}]}]}",
-       "spec.routes[0].services[0].strategy: must be wrr, p2c, hrw, leasttime or RoundRobin"},
+       "spec.routes[0].services[0].strategy: must be wrr, p2c, hrw, leasttime, RoundRobin, "
+       "leastrequests or maglev"},
       {"{routes: [{match: a, services: [{name: s, port: 80, namespace: A}]}]}",
        "spec.routes[0].services[0].namespace: must be a DNS label (a namespace), got \"A\""},
       {"{routes: [{match: a, services: [{name: s, port: 80, responseForwarding: {flushInterval: "

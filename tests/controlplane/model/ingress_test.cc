@@ -59,6 +59,30 @@ TEST_CASE("an Ingress decodes rules, paths and the default backend", "[model][in
   CHECK(ing.rules[2].paths[0].backend.resource == "k8s.example.com/Bucket/b");
 }
 
+TEST_CASE("an Ingress keeps Portico's timeout annotations as written, no others",
+          "[model][ingress]") {
+  ClusterState state = StateFromYaml(R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  namespace: shop
+  annotations:
+    portico.dev/connect-timeout: 250ms
+    portico.dev/request-timeout: 30
+    portico.dev/response-header-timeout: true
+    portico.dev/unknown: x
+    kubectl.kubernetes.io/last-applied-configuration: "{}"
+spec:
+  defaultBackend: {service: {name: web, port: {number: 80}}}
+)");
+  // An integer is kept as its text; another type as "", which the
+  // compiler then refuses with the annotation's name.
+  CHECK(state.ingresses.at({"shop", "web"}).portico_annotations ==
+        std::map<std::string, std::string>{{"portico.dev/connect-timeout", "250ms"},
+                                           {"portico.dev/request-timeout", "30"},
+                                           {"portico.dev/response-header-timeout", ""}});
+}
+
 TEST_CASE("Ingress errors are precise", "[model][ingress]") {
   struct Case {
     std::string yaml;

@@ -1,6 +1,7 @@
 #include "tests/controlplane/support/manifests.h"
 
 #include <catch2/catch.hpp>
+#include <google/protobuf/text_format.h>
 
 #include "controlplane/source/yaml_to_json.h"
 
@@ -13,7 +14,47 @@ std::string Join(const std::vector<std::string>& items) {
   return out;
 }
 
+std::string DescribeService(const BackendService& service) {
+  if (const auto* lb = std::get_if<LoadBalancedService>(&service.kind)) {
+    return "-> " + lb->cluster;
+  }
+  std::vector<std::string> parts;
+  if (const auto* split = std::get_if<WeightedServices>(&service.kind)) {
+    for (const WeightedChild& c : split->children) {
+      std::string weight = std::to_string(c.weight);
+      weight.erase(weight.find_last_not_of("0") + 1);  // 3.000000 -> 3.
+      if (weight.back() == '.') weight.pop_back();
+      parts.push_back(c.service + "*" + weight);
+    }
+    return "weighted " + Join(parts) + (split->sticky ? " sticky" : "");
+  }
+  const auto& mirror = std::get<MirroringService>(service.kind);
+  for (const MirrorTarget& m : mirror.mirrors) {
+    parts.push_back(m.service + "@" + std::to_string(m.percent));
+  }
+  return "mirror " + mirror.main + " " + Join(parts);
+}
+
 }  // namespace
+
+std::string ShopSiteRoutes(std::string_view routes) {
+  return R"(---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: site, namespace: shop}
+spec:
+  routes:
+)" + std::string(routes);
+}
+
+std::string ProtoLine(const google::protobuf::Message& message) {
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetSingleLineMode(true);
+  std::string text;
+  printer.PrintToString(message, &text);
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
 
 std::vector<SourceObject> ObjectsFromYaml(std::string_view yaml) {
   std::vector<YamlDocument> documents;
@@ -48,10 +89,17 @@ std::string Describe(const CompileResult& result) {
       // Rule routes: priority, the hosts they are filed under, TLS.
       std::string hosts;
       for (const std::string& h : r.hosts) hosts += (hosts.empty() ? "" : ",") + h;
+      const RouteTimeouts& t = r.timeouts;
       out += "route " + r.name + " priority " + std::to_string(r.priority) + " hosts " +
              (hosts.empty() ? "*" : hosts) + (r.tls ? " tls" : "") +
              (r.entrypoints.empty() ? "" : " on " + Join(r.entrypoints)) + " -> " +
-             (r.cluster.empty() ? "503" : r.cluster) + " (" + r.source + ")\n";
+             (!r.service.empty() ? r.service : r.cluster.empty() ? "503" : r.cluster) +
+             (r.middlewares.empty() ? "" : " via " + Join(r.middlewares)) +
+             (t == RouteTimeouts{} ? ""
+                                   : " timeouts " + std::to_string(t.connect_ms) + "/" +
+                                         std::to_string(t.response_header_ms) + "/" +
+                                         std::to_string(t.total_ms)) +
+             " (" + r.source + ")\n";
       continue;
     }
     out += "route " + r.name + " " + (r.host.empty() ? "*" : r.host) + " " +
@@ -66,6 +114,12 @@ std::string Describe(const CompileResult& result) {
              (e.terminating ? "~" : "");
     }
     out += "\n";
+  }
+  for (const BackendService& service : result.services) {
+    out += "service " + service.name + " " + DescribeService(service) + "\n";
+  }
+  for (const Middleware& m : result.middlewares) {
+    out += "middleware " + m.name + " " + m.type + "\n";
   }
   for (const Diagnostic& d : result.diagnostics) {
     out += "diagnostic " + d.object + " " + d.reason + ": " + d.message + "\n";

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <google/protobuf/message.h>
+
 #include "controlplane/compiler/compile_result.h"
 #include "controlplane/model/cluster_state.h"
 #include "controlplane/source/source_object.h"
@@ -29,6 +31,13 @@ ports: [{name: http, port: 8080}]
 endpoints: [{addresses: [10.0.0.1]}]
 )";
 
+// "---" and an IngressRoute shop/site whose spec.routes are `routes` (YAML
+// list items indented by two spaces).
+std::string ShopSiteRoutes(std::string_view routes);
+
+// A message as one line of protobuf text, without a trailing space.
+std::string ProtoLine(const google::protobuf::Message& message);
+
 // Every document of `yaml` as a SourceObject with origin "test.yaml#N".
 // Fails the test when the YAML does not parse.
 std::vector<SourceObject> ObjectsFromYaml(std::string_view yaml);
@@ -39,10 +48,16 @@ ClusterState StateFromYaml(std::string_view yaml);
 // The decode issues of `yaml`, one "origin: message" line each.
 std::vector<std::string> DecodeIssues(std::string_view yaml);
 
-// One line per route, cluster and diagnostic:
+// One line per route, cluster, service, middleware and diagnostic:
 //   route <name> <host or *> <Exact|Prefix> <path> -> <cluster or 503> (<source>)
+//   route <name> priority <p> hosts <hosts or *>[ tls][ on <entrypoints>]
+//         -> <service, cluster or 503>[ via <middlewares>][ timeouts c/rh/t] (<source>)
 //   cluster <name> <address:port>[~] ...      (~: terminating)
+//   service <name> -> <cluster>               (load-balanced, default settings)
+//   service <name> weighted <child>*<weight>,...   service <name> mirror <main> <m>@<percent>,...
+//   middleware <name> <type>
 //   diagnostic <object> <reason>: <message>
+// Services' other settings are checked on the translated snapshot.
 std::string Describe(const CompileResult& result);
 
 }  // namespace portico::controlplane::testing

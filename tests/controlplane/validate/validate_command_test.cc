@@ -172,5 +172,50 @@ data: {tls.crt: bm90IGEgY2VydA==, tls.key: c2VjcmV0LWtleS1ieXRlcw==}
   CHECK(r.out.find("secret-key-bytes") == std::string::npos);
 }
 
+TEST_CASE("validate: the canary example compiles clean, split, checks and retry carried",
+          "[validate]") {
+  Run text = Validate({std::string(PORTICO_SOURCE_DIR) + "/examples/canary"});
+  CHECK(text.status == 0);
+  CHECK(text.out.ends_with("7 objects, 1 routes; no errors\n"));
+  Run json = Validate({"--output=json", std::string(PORTICO_SOURCE_DIR) + "/examples/canary"});
+  CHECK(json.status == 0);
+  for (const char* part :
+       {R"("service":"WeightedService/shop/web-canary","middlewares":["shop/retry"],)"
+        R"("timeouts":{"connect_ms":"2000","response_header_ms":"10000","total_ms":"30000"})",
+        R"("children":[{"service":"WeightedService/shop/web-canary/s0","weight":9},)"
+        R"({"service":"WeightedService/shop/web-canary/s1","weight":1}],)"
+        R"("sticky":{"name":"web_version","http_only":true,"same_site":"lax"})",
+        R"("unhealthy_threshold":2,"healthy_threshold":1)",
+        R"({"name":"shop/retry","type":"retry",)"
+        R"("retry":{"attempts":3,"initial_interval_ms":"50"}})"}) {
+    INFO(part);
+    CHECK(json.out.find(part) != std::string::npos);
+  }
+}
+
+TEST_CASE("validate: a middleware the proxy does not run is reported", "[validate]") {
+  Run r = Validate({"-"}, std::string(kService) + R"(---
+apiVersion: portico.dev/v1alpha1
+kind: Middleware
+metadata: {name: hsts, namespace: shop}
+spec: {headers: {stsSeconds: 60}}
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: site, namespace: shop}
+spec:
+  routes:
+  - {match: Host(`a.test`), middlewares: [{name: hsts}], services: [{name: web, port: 80}]}
+)");
+  CHECK(r.out ==
+        "ok      Service shop/web (-#0)\n"
+        "ok      Middleware shop/hsts (-#1)\n"
+        "error   IngressRoute shop/site (-#2): NotExecuted: spec.routes[0].middlewares[0]: "
+        "middleware shop/hsts (headers) is not executed by the proxy yet; the proxy answers 503 "
+        "on this route rather than pass traffic without it\n"
+        "3 objects, 1 routes; errors found\n");
+  CHECK(r.status == 1);
+}
+
 }  // namespace
 }  // namespace portico::controlplane
