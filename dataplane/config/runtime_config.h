@@ -13,6 +13,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "dataplane/route/route_table.h"
+#include "dataplane/tls/tls_context_table.h"
 #include "dataplane/tls/tls_server_context.h"
 #include "portico/v1/snapshot.pb.h"
 
@@ -44,9 +45,10 @@ class RuntimeConfig {
   const RouteTable& routes() const { return *table_; }
   const RouteTable& tls_routes() const { return *tls_table_; }
   size_t route_count() const { return routes_.size() + tls_routes_.size(); }
-  // Terminates TLS for new handshakes: the snapshot's certificates (parsed,
-  // key checked) and the default one. Never null.
-  const std::shared_ptr<const TlsServerContext>& tls() const { return tls_; }
+  // Terminates TLS for new handshakes: one context per TLS option, each
+  // with the snapshot's certificates (parsed, key checked) and the default
+  // one, chosen by server name.
+  const TlsContextTable& tls() const { return *tls_; }
   size_t cluster_count() const { return clusters_.size(); }
 
  private:
@@ -54,6 +56,8 @@ class RuntimeConfig {
   bool AddClusters(const v1::Snapshot& snapshot, std::string* error);
   bool AddRoutes(const v1::Snapshot& snapshot, std::string* error);
   bool AddTls(const v1::Snapshot& snapshot, std::string* error);
+  bool AddTlsContexts(const v1::Snapshot& snapshot, std::shared_ptr<const CertificateStore> store,
+                      std::string* error);
 
   std::string version_;
   // Clusters are heap nodes so that Route::cluster pointers stay valid.
@@ -62,7 +66,7 @@ class RuntimeConfig {
   std::vector<Route> tls_routes_;
   std::unique_ptr<RouteTable> table_;
   std::unique_ptr<RouteTable> tls_table_;
-  std::shared_ptr<const TlsServerContext> tls_;
+  std::unique_ptr<const TlsContextTable> tls_;
 };
 
 // The TLS context of a proxy that has no snapshot yet: the generated
