@@ -34,6 +34,7 @@ class CompileContext {
   void AddRoute(RouteCandidate candidate) { candidates_.push_back(std::move(candidate)); }
   void AddDiagnostic(Diagnostic diagnostic) { diagnostics_.push_back(std::move(diagnostic)); }
   std::vector<Certificate>& certificates() { return certificates_; }
+  std::vector<TlsOption>& tls_options() { return tls_options_; }
 
   std::vector<RouteCandidate>& candidates() { return candidates_; }
   std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
@@ -44,6 +45,7 @@ class CompileContext {
   std::vector<RouteCandidate> candidates_;
   std::vector<Diagnostic> diagnostics_;
   std::vector<Certificate> certificates_;
+  std::vector<TlsOption> tls_options_;
 };
 
 }  // namespace portico::controlplane

@@ -47,10 +47,11 @@ struct Route {
   std::string cluster;  // "" when the backend did not resolve: the proxy answers 503
   std::string source;   // "Ingress/<namespace>/<name>" or "IngressRoute/<namespace>/<name>"
   RouteMatch match;     // IngressRoute: the rule; `host` and `path` are then unused
-  std::vector<std::string> hosts;  // hosts every match requires; empty: any
-  int64_t priority = 0;            // routes sort by it, descending
+  std::vector<std::string> hosts;        // hosts every match requires; empty: any
+  int64_t priority = 0;                  // routes sort by it, descending
   std::vector<std::string> entrypoints;  // serves only there; empty: everywhere
-  bool tls = false;     // serves TLS requests only (else plaintext only)
+  bool tls = false;                      // serves TLS requests only (else plaintext only)
+  std::string tls_options;               // TlsOption::name for a TLS route; "" = the default option
   bool operator==(const Route&) const = default;
 };
 
@@ -61,6 +62,28 @@ struct Certificate {
   std::string cert_chain_pem;
   std::string private_key_pem;
   bool operator==(const Certificate&) const = default;
+};
+
+// Traefik's TLSOption, checked and resolved: names are the ones proxies map
+// (IANA cipher suites for TLS <= 1.2, "P-256"/"X25519" groups). Unset and
+// empty values mean the proxy's defaults. The enums follow proto/tls.proto's
+// order.
+enum class TlsVersion { kUnspecified, kTls10, kTls11, kTls12, kTls13 };
+enum class ClientAuthType { kNone, kRequest, kRequireAny, kVerifyIfGiven, kRequireAndVerify };
+
+struct TlsOption {
+  std::string name;  // "<namespace>/<name>", or "default" (a TLSOption named default)
+  TlsVersion min_version = TlsVersion::kUnspecified;
+  TlsVersion max_version = TlsVersion::kUnspecified;
+  std::vector<std::string> cipher_suites;
+  std::vector<std::string> curve_preferences;
+  std::vector<std::string> alpn_protocols;
+  bool sni_strict = false;
+  ClientAuthType client_auth = ClientAuthType::kNone;
+  std::string client_ca_pem;  // public: the CA certificates of every clientAuth Secret
+  std::vector<std::string> client_ca_secrets;  // "<namespace>/<secret>"
+  bool disable_session_tickets = false;
+  bool operator==(const TlsOption&) const = default;
 };
 
 // A problem with one object, shaped like a status condition so a later
@@ -74,8 +97,9 @@ struct Diagnostic {
 
 struct CompileResult {
   std::vector<Route> routes;
-  std::vector<Cluster> clusters;  // sorted by name, only those some route uses
+  std::vector<Cluster> clusters;          // sorted by name, only those some route uses
   std::vector<Certificate> certificates;  // sorted by name
+  std::vector<TlsOption> tls_options;     // sorted by name; only those in use, and "default"
   std::vector<Diagnostic> diagnostics;
 };
 

@@ -105,6 +105,7 @@ CompileResult Compile(const ClusterState& state, const CompileOptions& options) 
   for (RouteCandidate& winner : winners) result.routes.push_back(std::move(winner.route));
   result.clusters = UsedClusters(result.routes, context.resolver().clusters());
   result.certificates = std::move(context.certificates());
+  result.tls_options = std::move(context.tls_options());
   std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {
                      return std::tie(a.object, a.message) < std::tie(b.object, b.message);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "controlplane/compiler/ingress_class_selection.h"
+#include "controlplane/compiler/tls_option_resolver.h"
 #include "dataplane/tls/serving_certificate.h"
 
 namespace portico::controlplane {
@@ -46,15 +47,53 @@ bool Covers(const std::string& tls_host, const std::string& host) {
   return dot != std::string::npos && host.compare(dot, std::string::npos, tls_host, 1) == 0;
 }
 
+// The TLS option a route source names, or why it cannot be used.
+struct OptionChoice {
+  std::string option;   // "" = the default option
+  bool broken = false;  // its routes answer 503
+};
+
+// "<namespace>/<name>" or "<name>" of the portico.dev/tls-options annotation.
+crd::ObjectRef AnnotationRef(const std::string& value) {
+  size_t slash = value.find('/');
+  if (slash == std::string::npos) return {.name = value, .namespace_name = ""};
+  return {.name = value.substr(slash + 1), .namespace_name = value.substr(0, slash)};
+}
+
+OptionChoice ChooseOption(TlsOptionResolver& resolver, const std::string& source,
+                          const std::string& namespace_name, const crd::ObjectRef& ref,
+                          const std::string& field, CompileContext* context) {
+  OptionChoice choice;
+  std::string reason;
+  std::string error;
+  if (ref.name.empty() || ref.name.find('/') != std::string::npos) {
+    reason = "InvalidTLSOption";
+    error = "must name a TLSOption as <namespace>/<name> or <name>, got \"" +
+            (ref.namespace_name.empty() ? ref.name : ref.namespace_name + "/" + ref.name) + "\"";
+  } else if (resolver.Resolve(namespace_name, ref, &choice.option, &reason, &error)) {
+    return choice;
+  }
+  choice.broken = true;
+  context->AddDiagnostic({source, reason, field + ": " + error + "; its TLS routes answer 503"});
+  return choice;
+}
+
 }  // namespace
 
 void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* context) {
   std::map<ObjectKey, CheckedSecret> checked;
   std::map<std::string, Certificate> certificates;
   std::map<std::string, std::vector<std::string>> tls_hosts;  // by route source
+  TlsOptionResolver resolver(state, context);
+  std::map<std::string, OptionChoice> options;  // by route source
   for (const auto& [key, ingress] : state.ingresses) {
     if (!ClassSelects(state, ingress, context->options())) continue;
     const std::string source = "Ingress/" + key.str();
+    if (!ingress.tls_options.empty()) {
+      options[source] =
+          ChooseOption(resolver, source, key.namespace_name, AnnotationRef(ingress.tls_options),
+                       "metadata.annotations[" + std::string(kTlsOptionsAnnotation) + "]", context);
+    }
     for (size_t i = 0; i < ingress.tls.size(); ++i) {
       const IngressTls& entry = ingress.tls[i];
       tls_hosts[source].insert(tls_hosts[source].end(), entry.hosts.begin(), entry.hosts.end());
@@ -79,10 +118,14 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
     const std::string source = "IngressRoute/" + key.str();
     const crd::RouteTls& tls = *object.spec.tls;
     tls_route_objects.insert(source);
-    if (tls.options || tls.store || !tls.cert_resolver.empty() || !tls.domains.empty()) {
+    if (tls.options) {
+      options[source] = ChooseOption(resolver, source, key.namespace_name, *tls.options,
+                                     "spec.tls.options", context);
+    }
+    if (tls.store || !tls.cert_resolver.empty() || !tls.domains.empty()) {
       context->AddDiagnostic({source, "Unsupported",
-                              "spec.tls: options, store, certResolver and domains are not applied "
-                              "yet; the routes serve TLS with the default options"});
+                              "spec.tls: store, certResolver and domains are not applied yet; "
+                              "the routes serve TLS with the certificates of the store"});
     }
     if (tls.secret_name.empty()) continue;
     ObjectKey secret_key{key.namespace_name, tls.secret_name};
@@ -97,16 +140,23 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
                                 "; its certificate is left out (the default one is served)"});
   }
   for (RouteCandidate& candidate : context->candidates()) {
-    if (tls_route_objects.contains(candidate.route.source)) {
-      candidate.route.tls = true;
-      continue;
+    Route& route = candidate.route;
+    if (tls_route_objects.contains(route.source)) {
+      route.tls = true;
+    } else if (auto hosts = tls_hosts.find(route.source);
+               hosts != tls_hosts.end() && !route.host.empty()) {
+      for (const std::string& tls_host : hosts->second) {
+        if (Covers(tls_host, route.host)) route.tls = true;
+      }
     }
-    auto hosts = tls_hosts.find(candidate.route.source);
-    if (hosts == tls_hosts.end() || candidate.route.host.empty()) continue;
-    for (const std::string& tls_host : hosts->second) {
-      if (Covers(tls_host, candidate.route.host)) candidate.route.tls = true;
-    }
+    auto option = options.find(route.source);
+    if (!route.tls || option == options.end()) continue;
+    route.tls_options = option->second.option;
+    // Never served without the option it names (it may require client
+    // certificates): 503, as for other unservable routes.
+    if (option->second.broken) route.cluster.clear();
   }
+  context->tls_options() = resolver.Used();
   for (auto& [name, certificate] : certificates) {
     context->certificates().push_back(std::move(certificate));
   }

@@ -144,6 +144,12 @@ std::string DecodeTls(const JsonField& field, IngressTls* out) {
 }  // namespace
 
 std::string DecodeIngress(const JsonField& object, Ingress* out) {
+  JsonField annotations = object.Member("metadata").Member("annotations");
+  if (std::string e = annotations.ExpectObject(); !e.empty()) return e;
+  if (std::string e = annotations.Member(kTlsOptionsAnnotation).GetString(&out->tls_options);
+      !e.empty()) {
+    return e;
+  }
   JsonField spec = object.Member("spec");
   if (std::string e = spec.ExpectObject(); !e.empty()) return e;
   JsonField default_backend = spec.Member("defaultBackend");

@@ -46,7 +46,12 @@ struct Ingress {
   std::optional<IngressBackend> default_backend;
   std::vector<IngressRule> rules;
   std::vector<IngressTls> tls;
+  // Annotation portico.dev/tls-options: the TLSOption of its TLS routes,
+  // "<namespace>/<name>" or "<name>" (this namespace); "" = the default.
+  std::string tls_options;
 };
+
+inline constexpr std::string_view kTlsOptionsAnnotation = "portico.dev/tls-options";
 
 // Decodes the Ingress-specific fields of `object`. Returns "" or a precise
 // error such as `spec.rules[1].http.paths[0].pathType: must be Exact, Prefix
