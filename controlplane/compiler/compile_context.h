@@ -35,6 +35,7 @@ class CompileContext {
   void AddDiagnostic(Diagnostic diagnostic) { diagnostics_.push_back(std::move(diagnostic)); }
   std::vector<Certificate>& certificates() { return certificates_; }
   std::vector<TlsOption>& tls_options() { return tls_options_; }
+  std::string& default_certificate() { return default_certificate_; }
 
   std::vector<RouteCandidate>& candidates() { return candidates_; }
   std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
@@ -46,6 +47,7 @@ class CompileContext {
   std::vector<Diagnostic> diagnostics_;
   std::vector<Certificate> certificates_;
   std::vector<TlsOption> tls_options_;
+  std::string default_certificate_;
 };
 
 }  // namespace portico::controlplane

@@ -100,6 +100,7 @@ struct CompileResult {
   std::vector<Cluster> clusters;          // sorted by name, only those some route uses
   std::vector<Certificate> certificates;  // sorted by name
   std::vector<TlsOption> tls_options;     // sorted by name; only those in use, and "default"
+  std::string default_certificate;        // Certificate::name (TLSStore default); "" = generated
   std::vector<Diagnostic> diagnostics;
 };
 

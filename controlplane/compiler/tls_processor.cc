@@ -11,7 +11,7 @@
 namespace portico::controlplane {
 namespace {
 
-// A Secret checked once per compile, however many Ingresses refer to it.
+// What checking one Secret found.
 struct CheckedSecret {
   std::string problem;  // "" when the certificate is good
   std::string reason;   // SecretNotFound or InvalidCertificate
@@ -37,6 +37,74 @@ CheckedSecret Check(const ClusterState& state, const ObjectKey& key, int64_t now
                                                .cert_chain_pem = crt->second,
                                                .private_key_pem = pem_key->second});
   return {};
+}
+
+// Checks each Secret once per compile, however many objects name it, and
+// keeps the good certificates by name.
+class SecretChecks {
+ public:
+  SecretChecks(const ClusterState& state, int64_t now) : state_(state), now_(now) {}
+
+  // Checks the Secret `key` that `field` of `source` names; a bad one gets
+  // a diagnostic on `source`. True when its certificate is served.
+  bool Use(const std::string& source, const std::string& field, const ObjectKey& key,
+           CompileContext* context) {
+    auto it = checked_.find(key);
+    if (it == checked_.end()) it = checked_.emplace(key, Check(state_, key, now_, &good_)).first;
+    if (it->second.problem.empty()) return true;
+    context->AddDiagnostic({source, it->second.reason,
+                            field + ": Secret " + key.str() + ": " + it->second.problem +
+                                "; its certificate is left out (the default one is served)"});
+    return false;
+  }
+  std::map<std::string, Certificate>& certificates() { return good_; }
+
+ private:
+  const ClusterState& state_;
+  int64_t now_;
+  std::map<ObjectKey, CheckedSecret> checked_;
+  std::map<std::string, Certificate> good_;
+};
+
+// Traefik's TLSStore: only the one named default is used (two in different
+// namespaces: none). Its certificates join the store; its
+// defaultCertificate is served to names no certificate covers.
+void CompileTlsStore(const ClusterState& state, SecretChecks* secrets, CompileContext* context) {
+  std::vector<const crd::TlsStore*> defaults;
+  std::string namespaces;
+  for (const auto& [key, store] : state.crds.tls_stores) {
+    if (key.name != "default") {
+      context->AddDiagnostic({"TLSStore/" + key.str(), "Unsupported",
+                              "only the TLSStore named default is used; this one is ignored"});
+      continue;
+    }
+    defaults.push_back(&store);
+    namespaces += (namespaces.empty() ? "" : ", ") + key.namespace_name;
+  }
+  for (size_t i = 0; defaults.size() > 1 && i < defaults.size(); ++i) {
+    context->AddDiagnostic(
+        {"TLSStore/" + defaults[i]->meta.key().str(), "Conflict",
+         "TLSStores named default exist in several namespaces (" + namespaces + "); none is used"});
+  }
+  if (defaults.size() != 1) return;
+  const crd::TlsStore& store = *defaults[0];
+  const std::string source = "TLSStore/" + store.meta.key().str();
+  const std::string& namespace_name = store.meta.namespace_name;
+  for (size_t i = 0; i < store.spec.certificate_secret_names.size(); ++i) {
+    secrets->Use(source, "spec.certificates[" + std::to_string(i) + "].secretName",
+                 {namespace_name, store.spec.certificate_secret_names[i]}, context);
+  }
+  const std::string& fallback = store.spec.default_certificate_secret_name;
+  ObjectKey fallback_key{namespace_name, fallback};
+  if (!fallback.empty() &&
+      secrets->Use(source, "spec.defaultCertificate.secretName", fallback_key, context)) {
+    context->default_certificate() = fallback_key.str();
+  }
+  if (store.spec.default_generated_cert_resolver) {
+    context->AddDiagnostic({source, "Unsupported",
+                            "spec.defaultGeneratedCert: certificate resolvers (ACME) are not "
+                            "supported; the generated self-signed certificate is the default"});
+  }
 }
 
 // Whether `tls_host` from spec.tls covers the route host `host`.
@@ -81,11 +149,10 @@ OptionChoice ChooseOption(TlsOptionResolver& resolver, const std::string& source
 }  // namespace
 
 void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* context) {
-  std::map<ObjectKey, CheckedSecret> checked;
-  std::map<std::string, Certificate> certificates;
-  std::map<std::string, std::vector<std::string>> tls_hosts;  // by route source
+  SecretChecks secrets(state, now_unix);
   TlsOptionResolver resolver(state, context);
-  std::map<std::string, OptionChoice> options;  // by route source
+  std::map<std::string, std::vector<std::string>> tls_hosts;  // by route source
+  std::map<std::string, OptionChoice> options;                // by route source
   for (const auto& [key, ingress] : state.ingresses) {
     if (!ClassSelects(state, ingress, context->options())) continue;
     const std::string source = "Ingress/" + key.str();
@@ -98,16 +165,8 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
       const IngressTls& entry = ingress.tls[i];
       tls_hosts[source].insert(tls_hosts[source].end(), entry.hosts.begin(), entry.hosts.end());
       if (entry.secret_name.empty()) continue;
-      ObjectKey secret_key{key.namespace_name, entry.secret_name};
-      auto it = checked.find(secret_key);
-      if (it == checked.end()) {
-        it = checked.emplace(secret_key, Check(state, secret_key, now_unix, &certificates)).first;
-      }
-      if (it->second.problem.empty()) continue;
-      context->AddDiagnostic({source, it->second.reason,
-                              "spec.tls[" + std::to_string(i) + "]: Secret " + secret_key.str() +
-                                  ": " + it->second.problem +
-                                  "; its certificate is left out (the default one is served)"});
+      secrets.Use(source, "spec.tls[" + std::to_string(i) + "]",
+                  {key.namespace_name, entry.secret_name}, context);
     }
   }
   // IngressRoutes with a `tls` section serve every route over TLS only
@@ -122,23 +181,20 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
       options[source] = ChooseOption(resolver, source, key.namespace_name, *tls.options,
                                      "spec.tls.options", context);
     }
-    if (tls.store || !tls.cert_resolver.empty() || !tls.domains.empty()) {
+    if (!tls.cert_resolver.empty() || !tls.domains.empty()) {
       context->AddDiagnostic({source, "Unsupported",
-                              "spec.tls: store, certResolver and domains are not applied yet; "
-                              "the routes serve TLS with the certificates of the store"});
+                              "spec.tls: certResolver and domains are not applied yet; the "
+                              "routes serve TLS with the certificates of the store"});
+    }
+    if (tls.store && tls.store->name != "default") {
+      context->AddDiagnostic({source, "Unsupported",
+                              "spec.tls.store: only the TLSStore named default is used; the "
+                              "routes serve TLS with its certificates"});
     }
     if (tls.secret_name.empty()) continue;
-    ObjectKey secret_key{key.namespace_name, tls.secret_name};
-    auto it = checked.find(secret_key);
-    if (it == checked.end()) {
-      it = checked.emplace(secret_key, Check(state, secret_key, now_unix, &certificates)).first;
-    }
-    if (it->second.problem.empty()) continue;
-    context->AddDiagnostic({source, it->second.reason,
-                            "spec.tls.secretName: Secret " + secret_key.str() + ": " +
-                                it->second.problem +
-                                "; its certificate is left out (the default one is served)"});
+    secrets.Use(source, "spec.tls.secretName", {key.namespace_name, tls.secret_name}, context);
   }
+  CompileTlsStore(state, &secrets, context);
   for (RouteCandidate& candidate : context->candidates()) {
     Route& route = candidate.route;
     if (tls_route_objects.contains(route.source)) {
@@ -157,7 +213,7 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
     if (option->second.broken) route.cluster.clear();
   }
   context->tls_options() = resolver.Used();
-  for (auto& [name, certificate] : certificates) {
+  for (auto& [name, certificate] : secrets.certificates()) {
     context->certificates().push_back(std::move(certificate));
   }
 }

@@ -66,6 +66,7 @@ v1::Snapshot TranslateSnapshot(const CompileResult& result) {
   for (const TlsOption& option : result.tls_options) {
     TranslateTlsOption(option, snapshot.add_tls_options());
   }
+  snapshot.set_default_certificate(result.default_certificate);
   snapshot.set_version(SnapshotDigest(snapshot));
   return snapshot;
 }

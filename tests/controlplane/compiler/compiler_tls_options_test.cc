@@ -35,11 +35,8 @@ spec:
          options + "}\n";
 }
 
-// A CA certificate (public material) as an indented YAML block scalar.
-std::string CaBlock() {
-  const auto& cert = dataplane::GeneratedDefaultCertificate();
-  dataplane::BioPtr bio(BIO_new(BIO_s_mem()));
-  REQUIRE(PEM_write_bio_X509(bio.get(), cert->leaf.get()) == 1);
+// PEM text as an indented YAML block scalar.
+std::string Block(dataplane::BioPtr bio) {
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   std::string pem(data, static_cast<size_t>(len)), block;
@@ -48,6 +45,20 @@ std::string CaBlock() {
     block += "      " + pem.substr(start, end - start + 1);
   }
   return block;
+}
+
+// The generated certificate (made at run time), as a CA or a serving one.
+std::string CaBlock() {
+  dataplane::BioPtr bio(BIO_new(BIO_s_mem()));
+  REQUIRE(PEM_write_bio_X509(bio.get(), dataplane::GeneratedDefaultCertificate()->leaf.get()) == 1);
+  return Block(std::move(bio));
+}
+
+std::string KeyBlock() {
+  dataplane::BioPtr bio(BIO_new(BIO_s_mem()));
+  REQUIRE(PEM_write_bio_PrivateKey(bio.get(), dataplane::GeneratedDefaultCertificate()->key.get(),
+                                   nullptr, nullptr, 0, nullptr, nullptr) == 1);
+  return Block(std::move(bio));
 }
 
 TEST_CASE("TLSOption: Go and RFC names become the names proxies map", "[compiler][tls]") {
@@ -268,6 +279,39 @@ spec: {minVersion: VersionTLS13}
         "diagnostic Ingress/shop/legacy InvalidTLSOption: metadata.annotations[portico.dev/"
         "tls-options]: must name a TLSOption as <namespace>/<name> or <name>, got \"shop/a/b\"; "
         "its TLS routes answer 503\n");
+}
+
+TEST_CASE("TLSStore default: its defaultCertificate is the snapshot's default", "[compiler][tls]") {
+  std::string yaml = R"(apiVersion: traefik.io/v1alpha1
+kind: TLSStore
+metadata: {name: default, namespace: shop}
+spec:
+  defaultCertificate: {secretName: fallback}
+  certificates: [{secretName: missing}]
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSStore
+metadata: {name: extra, namespace: shop}
+spec: {defaultCertificate: {secretName: fallback}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: fallback, namespace: shop}
+type: kubernetes.io/tls
+stringData:
+  tls.crt: |
+)" + CaBlock() + "  tls.key: |\n" +
+                     KeyBlock();
+  CompileResult result = Compile(StateFromYaml(yaml));
+  REQUIRE(result.certificates.size() == 1);
+  CHECK(result.certificates[0].name == "shop/fallback");
+  CHECK(Describe(result) ==
+        "default-certificate shop/fallback\n"
+        "diagnostic TLSStore/shop/default SecretNotFound: spec.certificates[0].secretName: "
+        "Secret shop/missing: not found; its certificate is left out (the default one is "
+        "served)\n"
+        "diagnostic TLSStore/shop/extra Unsupported: only the TLSStore named default is used; "
+        "this one is ignored\n");
 }
 
 }  // namespace

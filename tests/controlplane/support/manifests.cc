@@ -69,6 +69,9 @@ std::string Describe(const CompileResult& result) {
     }
     out += "\n";
   }
+  if (!result.default_certificate.empty()) {
+    out += "default-certificate " + result.default_certificate + "\n";
+  }
   for (const TlsOption& o : result.tls_options) {
     out += "tls-option " + o.name + " versions " + std::to_string(static_cast<int>(o.min_version)) +
            "-" + std::to_string(static_cast<int>(o.max_version)) + " suites " +

@@ -42,6 +42,7 @@ std::vector<std::string> DecodeIssues(std::string_view yaml);
 // One line per route, cluster and diagnostic:
 //   route <name> <host or *> <Exact|Prefix> <path> -> <cluster or 503> (<source>)
 //   cluster <name> <address:port>[~] ...      (~: terminating)
+//   default-certificate <namespace>/<secret>   (TLSStore default)
 //   tls-option <name> versions <min>-<max> suites .. curves .. alpn .. [sniStrict]
 //       clientAuth <type> cas <secrets> [noTickets]   (enums as numbers)
 //   diagnostic <object> <reason>: <message>
