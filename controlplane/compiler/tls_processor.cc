@@ -107,6 +107,34 @@ void CompileTlsStore(const ClusterState& state, SecretChecks* secrets, CompileCo
   }
 }
 
+// Traefik binds options to hosts: TLS routes of one host that name
+// different options leave that host with the default option (proxies do
+// the same, tls_context_table.h). Reported on every object involved.
+void ReportOptionConflicts(CompileContext* context) {
+  std::map<std::string, std::map<std::string, std::set<std::string>>> by_host;  // option → sources
+  for (const RouteCandidate& candidate : context->candidates()) {
+    const Route& route = candidate.route;
+    if (!route.tls) continue;
+    const std::string option = route.tls_options.empty() ? "default" : route.tls_options;
+    if (!route.host.empty()) by_host[route.host][option].insert(route.source);
+    for (const std::string& host : route.hosts) by_host[host][option].insert(route.source);
+  }
+  for (const auto& [host, options] : by_host) {
+    if (options.size() < 2) continue;
+    std::string names;
+    std::set<std::string> sources;
+    for (const auto& [option, objects] : options) {
+      names += (names.empty() ? "" : ", ") + option;
+      sources.insert(objects.begin(), objects.end());
+    }
+    for (const std::string& source : sources) {
+      context->AddDiagnostic({source, "TLSOptionConflict",
+                              "host " + host + ": its TLS routes name different TLS options (" +
+                                  names + "); the host uses the default option"});
+    }
+  }
+}
+
 // Whether `tls_host` from spec.tls covers the route host `host`.
 bool Covers(const std::string& tls_host, const std::string& host) {
   if (tls_host == host) return true;
@@ -212,6 +240,7 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
     // certificates): 503, as for other unservable routes.
     if (option->second.broken) route.cluster.clear();
   }
+  ReportOptionConflicts(context);
   context->tls_options() = resolver.Used();
   for (auto& [name, certificate] : secrets.certificates()) {
     context->certificates().push_back(std::move(certificate));

@@ -281,6 +281,29 @@ spec: {minVersion: VersionTLS13}
         "its TLS routes answer 503\n");
 }
 
+TEST_CASE("TLS routes of one host naming different options are reported", "[compiler][tls]") {
+  std::string yaml = SiteRoute("{name: tls13}") + R"(---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: api, namespace: shop}
+spec:
+  routes:
+  - {match: Host(`site.test`) && PathPrefix(`/api`), services: [{name: web, port: 80}]}
+  tls: {}
+---
+apiVersion: traefik.io/v1alpha1
+kind: TLSOption
+metadata: {name: tls13, namespace: shop}
+spec: {minVersion: VersionTLS13}
+)";
+  std::string out = Compiled(yaml);
+  const std::string message =
+      " TLSOptionConflict: host site.test: its TLS routes name different TLS options (default, "
+      "shop/tls13); the host uses the default option\n";
+  CHECK(out.find("diagnostic IngressRoute/shop/api" + message) != std::string::npos);
+  CHECK(out.find("diagnostic IngressRoute/shop/site" + message) != std::string::npos);
+}
+
 TEST_CASE("TLSStore default: its defaultCertificate is the snapshot's default", "[compiler][tls]") {
   std::string yaml = R"(apiVersion: traefik.io/v1alpha1
 kind: TLSStore
