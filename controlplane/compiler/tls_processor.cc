@@ -174,40 +174,46 @@ OptionChoice ChooseOption(TlsOptionResolver& resolver, const std::string& source
   return choice;
 }
 
-}  // namespace
+// What the TLS sections of route objects say, by route source.
+struct TlsSections {
+  std::map<std::string, std::vector<std::string>> ingress_hosts;  // Ingress spec.tls hosts
+  std::set<std::string> tls_objects;  // IngressRoutes with `tls`: every route TLS-only
+  std::map<std::string, OptionChoice> options;
+};
 
-void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* context) {
-  SecretChecks secrets(state, now_unix);
-  TlsOptionResolver resolver(state, context);
-  std::map<std::string, std::vector<std::string>> tls_hosts;  // by route source
-  std::map<std::string, OptionChoice> options;                // by route source
+void ReadIngressTls(const ClusterState& state, TlsOptionResolver& resolver, SecretChecks* secrets,
+                    CompileContext* context, TlsSections* out) {
   for (const auto& [key, ingress] : state.ingresses) {
     if (!ClassSelects(state, ingress, context->options())) continue;
     const std::string source = "Ingress/" + key.str();
     if (!ingress.tls_options.empty()) {
-      options[source] =
+      out->options[source] =
           ChooseOption(resolver, source, key.namespace_name, AnnotationRef(ingress.tls_options),
                        "metadata.annotations[" + std::string(kTlsOptionsAnnotation) + "]", context);
     }
+    std::vector<std::string>& hosts = out->ingress_hosts[source];
     for (size_t i = 0; i < ingress.tls.size(); ++i) {
       const IngressTls& entry = ingress.tls[i];
-      tls_hosts[source].insert(tls_hosts[source].end(), entry.hosts.begin(), entry.hosts.end());
+      hosts.insert(hosts.end(), entry.hosts.begin(), entry.hosts.end());
       if (entry.secret_name.empty()) continue;
-      secrets.Use(source, "spec.tls[" + std::to_string(i) + "]",
-                  {key.namespace_name, entry.secret_name}, context);
+      secrets->Use(source, "spec.tls[" + std::to_string(i) + "]",
+                   {key.namespace_name, entry.secret_name}, context);
     }
   }
-  // IngressRoutes with a `tls` section serve every route over TLS only
-  // (Traefik's routers with tls), with the Secret's certificate if named.
-  std::set<std::string> tls_route_objects;
+}
+
+// IngressRoutes with a `tls` section serve every route over TLS only
+// (Traefik's routers with tls), with the Secret's certificate if named.
+void ReadIngressRouteTls(const ClusterState& state, TlsOptionResolver& resolver,
+                         SecretChecks* secrets, CompileContext* context, TlsSections* out) {
   for (const auto& [key, object] : state.crds.ingress_routes) {
     if (!object.spec.tls || !ClassSelects(object, context->options())) continue;
     const std::string source = "IngressRoute/" + key.str();
     const crd::RouteTls& tls = *object.spec.tls;
-    tls_route_objects.insert(source);
+    out->tls_objects.insert(source);
     if (tls.options) {
-      options[source] = ChooseOption(resolver, source, key.namespace_name, *tls.options,
-                                     "spec.tls.options", context);
+      out->options[source] = ChooseOption(resolver, source, key.namespace_name, *tls.options,
+                                          "spec.tls.options", context);
     }
     if (!tls.cert_resolver.empty() || !tls.domains.empty()) {
       context->AddDiagnostic({source, "Unsupported",
@@ -220,26 +226,40 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
                               "routes serve TLS with its certificates"});
     }
     if (tls.secret_name.empty()) continue;
-    secrets.Use(source, "spec.tls.secretName", {key.namespace_name, tls.secret_name}, context);
+    secrets->Use(source, "spec.tls.secretName", {key.namespace_name, tls.secret_name}, context);
   }
-  CompileTlsStore(state, &secrets, context);
+}
+
+void MarkTlsRoutes(const TlsSections& sections, CompileContext* context) {
   for (RouteCandidate& candidate : context->candidates()) {
     Route& route = candidate.route;
-    if (tls_route_objects.contains(route.source)) {
+    if (sections.tls_objects.contains(route.source)) {
       route.tls = true;
-    } else if (auto hosts = tls_hosts.find(route.source);
-               hosts != tls_hosts.end() && !route.host.empty()) {
+    } else if (auto hosts = sections.ingress_hosts.find(route.source);
+               hosts != sections.ingress_hosts.end() && !route.host.empty()) {
       for (const std::string& tls_host : hosts->second) {
         if (Covers(tls_host, route.host)) route.tls = true;
       }
     }
-    auto option = options.find(route.source);
-    if (!route.tls || option == options.end()) continue;
+    auto option = sections.options.find(route.source);
+    if (!route.tls || option == sections.options.end()) continue;
     route.tls_options = option->second.option;
     // Never served without the option it names (it may require client
     // certificates): 503, as for other unservable routes.
     if (option->second.broken) route.cluster.clear();
   }
+}
+
+}  // namespace
+
+void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* context) {
+  SecretChecks secrets(state, now_unix);
+  TlsOptionResolver resolver(state, context);
+  TlsSections sections;
+  ReadIngressTls(state, resolver, &secrets, context, &sections);
+  ReadIngressRouteTls(state, resolver, &secrets, context, &sections);
+  CompileTlsStore(state, &secrets, context);
+  MarkTlsRoutes(sections, context);
   ReportOptionConflicts(context);
   context->tls_options() = resolver.Used();
   for (auto& [name, certificate] : secrets.certificates()) {
