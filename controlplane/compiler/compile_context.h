@@ -39,6 +39,8 @@ class CompileContext {
   // keeps those the winning routes use.
   std::map<std::string, BackendService>& services() { return services_; }
   std::map<std::string, Middleware>& middlewares() { return middlewares_; }
+  std::vector<TlsOption>& tls_options() { return tls_options_; }
+  std::string& default_certificate() { return default_certificate_; }
 
   std::vector<RouteCandidate>& candidates() { return candidates_; }
   std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
@@ -51,6 +53,8 @@ class CompileContext {
   std::vector<Certificate> certificates_;
   std::map<std::string, BackendService> services_;
   std::map<std::string, Middleware> middlewares_;
+  std::vector<TlsOption> tls_options_;
+  std::string default_certificate_;
 };
 
 }  // namespace portico::controlplane

@@ -64,11 +64,19 @@ struct Route {
   RouteTimeouts timeouts;
   std::string source;   // "Ingress/<namespace>/<name>" or "IngressRoute/<namespace>/<name>"
   RouteMatch match;     // IngressRoute: the rule; `host` and `path` are then unused
-  std::vector<std::string> hosts;  // hosts every match requires; empty: any
-  int64_t priority = 0;            // routes sort by it, descending
+  std::vector<std::string> hosts;        // hosts every match requires; empty: any
+  int64_t priority = 0;                  // routes sort by it, descending
   std::vector<std::string> entrypoints;  // serves only there; empty: everywhere
-  bool tls = false;     // serves TLS requests only (else plaintext only)
+  bool tls = false;                      // serves TLS requests only (else plaintext only)
+  std::string tls_options;               // TlsOption::name for a TLS route; "" = the default option
   bool operator==(const Route&) const = default;
+  // Keeps the route, answering 503: it cannot be served as written, and a
+  // lower-priority route must not take its requests.
+  void MakeUnservable() {
+    cluster.clear();
+    service.clear();
+    middlewares.clear();
+  }
 };
 
 // What IngressRoute routes send to (snapshot.proto's Service and its parts;
@@ -181,6 +189,28 @@ struct Certificate {
   bool operator==(const Certificate&) const = default;
 };
 
+// Traefik's TLSOption, checked and resolved: names are the ones proxies map
+// (IANA cipher suites for TLS <= 1.2, "P-256"/"X25519" groups). Unset and
+// empty values mean the proxy's defaults. The enums follow proto/tls.proto's
+// order.
+enum class TlsVersion { kUnspecified, kTls10, kTls11, kTls12, kTls13 };
+enum class ClientAuthType { kNone, kRequest, kRequireAny, kVerifyIfGiven, kRequireAndVerify };
+
+struct TlsOption {
+  std::string name;  // "<namespace>/<name>", or "default" (a TLSOption named default)
+  TlsVersion min_version = TlsVersion::kUnspecified;
+  TlsVersion max_version = TlsVersion::kUnspecified;
+  std::vector<std::string> cipher_suites;
+  std::vector<std::string> curve_preferences;
+  std::vector<std::string> alpn_protocols;
+  bool sni_strict = false;
+  ClientAuthType client_auth = ClientAuthType::kNone;
+  std::string client_ca_pem;  // public: the CA certificates of every clientAuth Secret
+  std::vector<std::string> client_ca_secrets;  // "<namespace>/<secret>"
+  bool disable_session_tickets = false;
+  bool operator==(const TlsOption&) const = default;
+};
+
 // A problem with one object, shaped like a status condition so a later
 // status writer can publish it unchanged.
 struct Diagnostic {
@@ -197,6 +227,8 @@ struct CompileResult {
   std::vector<BackendService> services;
   std::vector<Middleware> middlewares;
   std::vector<Certificate> certificates;  // sorted by name
+  std::vector<TlsOption> tls_options;     // sorted by name; only those in use, and "default"
+  std::string default_certificate;        // Certificate::name (TLSStore default); "" = generated
   std::vector<Diagnostic> diagnostics;
 };
 

@@ -146,6 +146,8 @@ CompileResult Compile(const ClusterState& state, const CompileOptions& options) 
   result.clusters = UsedClusters(result.routes, result.services, context.resolver().clusters());
   result.middlewares = UsedMiddlewares(result.routes, context.middlewares());
   result.certificates = std::move(context.certificates());
+  result.tls_options = std::move(context.tls_options());
+  result.default_certificate = std::move(context.default_certificate());
   std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {
                      return std::tie(a.object, a.message) < std::tie(b.object, b.message);

@@ -5,6 +5,9 @@
 // refers to it, naming the Secret, and its hosts get the default
 // certificate. A route whose host is listed in its Ingress's spec.tls
 // (exactly, or under a "*." entry one label up) serves TLS requests only.
+// TLS routes carry the TLSOption their object names (IngressRoute
+// spec.tls.options, the Ingress annotation portico.dev/tls-options; see
+// tls_option_resolver.h); one naming an unusable option answers 503.
 // Runs inside Compile after IngressProcessor, on the caller's thread.
 #pragma once
 

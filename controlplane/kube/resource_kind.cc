@@ -15,10 +15,10 @@ std::vector<ResourceKind> DefaultKinds() {
        .version = "v1",
        .resource = "endpointslices",
        .kind = "EndpointSlice"},
-      {.version = "v1",
-       .resource = "secrets",
-       .kind = "Secret",
-       .field_selector = "type=kubernetes.io/tls"},
+      // Every type: clientAuth CA bundles live in Opaque Secrets. Only the
+      // TLS keys are kept (model/secret.h), and only Secrets that routes or
+      // TLS options name reach a snapshot.
+      {.version = "v1", .resource = "secrets", .kind = "Secret"},
   };
 }
 

@@ -15,7 +15,7 @@ struct ResourceKind {
   std::string resource;  // "ingresses"
   std::string kind;      // "Ingress"
   bool namespaced = true;
-  // Passed as fieldSelector on list and watch ("type=kubernetes.io/tls").
+  // Passed as fieldSelector on list and watch ("" = none).
   std::string field_selector;
 
   // "networking.k8s.io/v1", or "v1" for the core group.

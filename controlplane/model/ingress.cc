@@ -161,6 +161,12 @@ void ReadPorticoAnnotations(const JsonField& object, Ingress* out) {
 
 std::string DecodeIngress(const JsonField& object, Ingress* out) {
   ReadPorticoAnnotations(object, out);
+  JsonField annotations = object.Member("metadata").Member("annotations");
+  if (std::string e = annotations.ExpectObject(); !e.empty()) return e;
+  if (std::string e = annotations.Member(kTlsOptionsAnnotation).GetString(&out->tls_options);
+      !e.empty()) {
+    return e;
+  }
   JsonField spec = object.Member("spec");
   if (std::string e = spec.ExpectObject(); !e.empty()) return e;
   JsonField default_backend = spec.Member("defaultBackend");

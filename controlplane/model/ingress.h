@@ -52,6 +52,9 @@ struct Ingress {
   // integer as its decimal text). Checked by the compiler, which reports a
   // bad value on the Ingress and ignores it, the Ingress still served.
   std::map<std::string, std::string> portico_annotations;
+  // Annotation portico.dev/tls-options: the TLSOption of its TLS routes,
+  // "<namespace>/<name>" or "<name>" (this namespace); "" = the default.
+  std::string tls_options;
 };
 
 // Per-route timeouts of every route of an Ingress (durations, as Traefik
@@ -60,6 +63,7 @@ inline constexpr std::string_view kConnectTimeoutAnnotation = "portico.dev/conne
 inline constexpr std::string_view kResponseHeaderTimeoutAnnotation =
     "portico.dev/response-header-timeout";
 inline constexpr std::string_view kRequestTimeoutAnnotation = "portico.dev/request-timeout";
+inline constexpr std::string_view kTlsOptionsAnnotation = "portico.dev/tls-options";
 
 // Decodes the Ingress-specific fields of `object`. Returns "" or a precise
 // error such as `spec.rules[1].http.paths[0].pathType: must be Exact, Prefix

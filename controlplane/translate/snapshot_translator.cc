@@ -13,7 +13,7 @@ void TranslateRoute(const Route& route, v1::Route* out) {
   out->mutable_path()->set_path(route.path);
   out->set_cluster(route.cluster);
   out->set_source(route.source);
-  if (route.tls) out->mutable_tls();
+  if (route.tls) out->mutable_tls()->set_options(route.tls_options);
   if (route.match.tree != nullptr) {
     *out->mutable_match() = *route.match.tree;
     out->clear_path();
@@ -126,6 +126,24 @@ void TranslateCluster(const Cluster& cluster, v1::Cluster* out) {
   }
 }
 
+// The model's enums follow the proto's order (compile_result.h).
+void TranslateTlsOption(const TlsOption& option, v1::TlsOption* out) {
+  out->set_name(option.name);
+  out->set_min_version(static_cast<v1::TlsVersion>(option.min_version));
+  out->set_max_version(static_cast<v1::TlsVersion>(option.max_version));
+  for (const std::string& suite : option.cipher_suites) out->add_cipher_suites(suite);
+  for (const std::string& curve : option.curve_preferences) out->add_curve_preferences(curve);
+  for (const std::string& protocol : option.alpn_protocols) out->add_alpn_protocols(protocol);
+  out->set_sni_strict(option.sni_strict);
+  if (option.client_auth != ClientAuthType::kNone || !option.client_ca_secrets.empty()) {
+    v1::ClientAuth* auth = out->mutable_client_auth();
+    auth->set_type(static_cast<v1::ClientAuthType>(option.client_auth));
+    auth->set_ca_bundle_pem(option.client_ca_pem);
+    for (const std::string& secret : option.client_ca_secrets) auth->add_ca_secrets(secret);
+  }
+  out->set_disable_session_tickets(option.disable_session_tickets);
+}
+
 }  // namespace
 
 v1::Snapshot TranslateSnapshot(const CompileResult& result) {
@@ -144,6 +162,10 @@ v1::Snapshot TranslateSnapshot(const CompileResult& result) {
     c->set_cert_chain_pem(certificate.cert_chain_pem);
     c->set_private_key_pem(certificate.private_key_pem);
   }
+  for (const TlsOption& option : result.tls_options) {
+    TranslateTlsOption(option, snapshot.add_tls_options());
+  }
+  snapshot.set_default_certificate(result.default_certificate);
   snapshot.set_version(SnapshotDigest(snapshot));
   return snapshot;
 }

@@ -2,7 +2,11 @@
 
 #include <arpa/inet.h>
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "dataplane/config/tls_option_mapping.h"
 #include "dataplane/tls/self_signed.h"
 
 namespace portico::dataplane {
@@ -228,8 +232,7 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
         *error = absl::StrCat("route ", pr.name(), ": path must start with '/'");
         return false;
       }
-      route.kind =
-          pr.path().kind() == v1::PathMatch::EXACT ? PathKind::kExact : PathKind::kPrefix;
+      route.kind = pr.path().kind() == v1::PathMatch::EXACT ? PathKind::kExact : PathKind::kPrefix;
       route.path =
           route.kind == PathKind::kExact ? pr.path().path() : NormalizePrefix(pr.path().path());
     }
@@ -278,12 +281,52 @@ bool RuntimeConfig::AddTls(const v1::Snapshot& snapshot, std::string* error) {
   }
   if (fallback == nullptr) fallback = GeneratedDefaultCertificate();
   auto store = std::make_shared<const CertificateStore>(std::move(certificates), fallback);
-  std::string tls_error;
-  tls_ = TlsServerContext::Create(TlsServerOptions{}, std::move(store), &TicketKeyRing::Process(),
-                                  &tls_error);
-  if (tls_ == nullptr) {
-    *error = "TLS: " + tls_error;
-    return false;
+  return AddTlsContexts(snapshot, std::move(store), error);
+}
+
+// One context per TLS option (the built-in defaults unless the snapshot
+// has "default"), bound to the hosts of the TLS routes that name it.
+bool RuntimeConfig::AddTlsContexts(const v1::Snapshot& snapshot,
+                                   std::shared_ptr<const CertificateStore> store,
+                                   std::string* error) {
+  std::map<std::string, std::shared_ptr<const TlsServerContext>> contexts;
+  std::vector<std::string> warnings;
+  auto add = [&](const std::string& name, const TlsServerOptions& options) {
+    std::string why;
+    auto context = TlsServerContext::Create(options, store, &TicketKeyRing::Process(), &why);
+    if (context == nullptr) {
+      *error = absl::StrCat("TLS option ", name, ": ", why);
+      return false;
+    }
+    if (!contexts.emplace(name, std::move(context)).second) {
+      *error = absl::StrCat("duplicate TLS option ", name);
+      return false;
+    }
+    return true;
+  };
+  for (const v1::TlsOption& po : snapshot.tls_options()) {
+    TlsServerOptions options;
+    if (std::string e = MapTlsOption(po, &options, &warnings); !e.empty()) {
+      *error = absl::StrCat("TLS option ", po.name(), ": ", e);
+      return false;
+    }
+    if (!add(po.name(), options)) return false;
+  }
+  if (!contexts.contains("default") && !add("default", TlsServerOptions{})) return false;
+  std::vector<TlsContextTable::HostOption> hosts;
+  for (const v1::Route& pr : snapshot.routes()) {
+    if (!pr.has_tls()) continue;
+    const std::string& option = pr.tls().options();
+    if (!option.empty() && !contexts.contains(option)) {
+      *error = absl::StrCat("route ", pr.name(), ": unknown TLS option ", option);
+      return false;
+    }
+    if (!pr.host().empty()) hosts.push_back({pr.host(), option});
+    for (const std::string& host : pr.hosts()) hosts.push_back({host, option});
+  }
+  tls_ = std::make_shared<const TlsContextTable>(std::move(contexts), hosts, &warnings);
+  for (const std::string& warning : warnings) {
+    LogWarn("proxy", absl::StrCat("snapshot ", version_, ": ", warning));
   }
   return true;
 }

@@ -16,6 +16,7 @@
 #include "dataplane/config/cluster.h"
 #include "dataplane/config/service_catalog.h"
 #include "dataplane/route/route_table.h"
+#include "dataplane/tls/tls_context_table.h"
 #include "dataplane/tls/tls_server_context.h"
 #include "portico/v1/snapshot.pb.h"
 
@@ -77,9 +78,10 @@ class RuntimeConfig {
   const RouteAction* action(uint32_t index) const {
     return index < actions_.size() ? &actions_[index] : nullptr;
   }
-  // Terminates TLS for new handshakes: the snapshot's certificates (parsed,
-  // key checked) and the default one. Never null.
-  const std::shared_ptr<const TlsServerContext>& tls() const { return tls_; }
+  // Terminates TLS for new handshakes: one context per TLS option, each
+  // with the snapshot's certificates (parsed, key checked) and the default
+  // one, chosen by server name.
+  const TlsContextTable& tls() const { return *tls_; }
   size_t cluster_count() const { return clusters_.size(); }
   const ServiceCatalog& services() const { return services_; }
 
@@ -90,6 +92,8 @@ class RuntimeConfig {
   // Resolves an action's backend in this config's services.
   bool ResolveBackend(RouteAction* action, std::string* error) const;
   bool AddTls(const v1::Snapshot& snapshot, std::string* error);
+  bool AddTlsContexts(const v1::Snapshot& snapshot, std::shared_ptr<const CertificateStore> store,
+                      std::string* error);
 
   // What an endpoint-only change leaves as it is.
   struct Routing {
@@ -105,7 +109,7 @@ class RuntimeConfig {
   ServiceCatalog services_;
   std::vector<RouteAction> actions_;  // routes with the same backend and policies share one
   std::shared_ptr<const Routing> routing_;
-  std::shared_ptr<const TlsServerContext> tls_;
+  std::shared_ptr<const TlsContextTable> tls_;
 };
 
 // The TLS context of a proxy that has no snapshot yet: the generated

@@ -87,6 +87,7 @@ class DownstreamConnection final : public UpstreamOwner {
   int WriteTls(std::string_view first, std::string_view second);
   int FlushTlsOutput();
   void SendCloseNotify();
+  bool Misdirected(std::string_view host) const;  // 421: Host vs SNI (downstream_tls.cc)
   void Parse(const char* data, size_t len);
   void ParseBuffered(const char* data, size_t len);
   void FlushToClient();

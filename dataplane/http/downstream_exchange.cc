@@ -13,6 +13,10 @@ using namespace downstream;  // NOLINT: this class's own constants and helpers
 
 void DownstreamConnection::StartRequest() {
   ex_->config = worker_->config();
+  if (Misdirected(ex_->request.host)) {
+    RespondLocally(421, "the Host header does not match the TLS server name\n");
+    return;
+  }
   if (ex_->config == nullptr) {
     RespondLocally(503, "no configuration received yet\n");
     return;

@@ -66,7 +66,7 @@ void DownstreamConnection::StartTls(const char* data, size_t len) {
   }
   const std::shared_ptr<const RuntimeConfig>& config = worker_->config();
   std::shared_ptr<const TlsServerContext> context =
-      config != nullptr ? config->tls() : BootstrapTlsContext();
+      config != nullptr ? config->tls().ForServerName(hello.server_name) : BootstrapTlsContext();
   SslPtr ssl = context->NewSsl(hello);
   if (ssl == nullptr) {
     Close();
@@ -127,6 +127,20 @@ int DownstreamConnection::WriteTls(std::string_view first, std::string_view seco
   int rc = WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), output, this, &OnWrite);
   output.clear();
   return rc;
+}
+
+// Traefik's domain-fronting check: a TLS request whose Host is not its
+// server name is misdirected when the two would use different TLS options,
+// or when either option is sniStrict. Uses the request's config.
+bool DownstreamConnection::Misdirected(std::string_view host) const {
+  if (tls_ == nullptr || ex_->config == nullptr) return false;
+  std::string_view server_name = tls_->server_name;
+  if (host.ends_with('.')) host.remove_suffix(1);
+  if (host == server_name) return false;
+  const TlsContextTable& table = ex_->config->tls();
+  const TlsServerContext& by_name = *table.ForServerName(server_name);
+  const TlsServerContext& by_host = *table.ForServerName(host);
+  return &by_name != &by_host || by_name.sni_strict() || by_host.sni_strict();
 }
 
 void DownstreamConnection::SendCloseNotify() {

@@ -86,18 +86,23 @@ const ServingCertificate* CertificateStore::Pick(const ByKeyType& candidates,
 }
 
 const ServingCertificate& CertificateStore::Select(const ClientHello& hello) const {
+  const ServingCertificate* found = Find(hello);
+  return found != nullptr ? *found : *default_;
+}
+
+const ServingCertificate* CertificateStore::Find(const ClientHello& hello) const {
   const std::string& sni = hello.server_name;
   if (!sni.empty()) {
-    if (auto it = exact_.find(sni); it != exact_.end()) return *Pick(it->second, hello);
+    if (auto it = exact_.find(sni); it != exact_.end()) return Pick(it->second, hello);
     size_t dot = sni.find('.');
     if (dot != std::string::npos && dot > 0) {
       // Heterogeneous lookup would avoid this copy; names are short.
       if (auto it = wildcard_.find(sni.substr(dot + 1)); it != wildcard_.end()) {
-        return *Pick(it->second, hello);
+        return Pick(it->second, hello);
       }
     }
   }
-  return *default_;
+  return nullptr;
 }
 
 }  // namespace portico::dataplane

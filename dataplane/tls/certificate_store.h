@@ -24,6 +24,9 @@ class CertificateStore {
                    std::shared_ptr<const ServingCertificate> default_certificate);
 
   const ServingCertificate& Select(const ClientHello& hello) const;
+  // The same without the default certificate: null when no certificate
+  // names the server name (or there is none), as sniStrict needs.
+  const ServingCertificate* Find(const ClientHello& hello) const;
 
   const ServingCertificate& default_certificate() const { return *default_; }
   size_t size() const { return certificates_.size(); }

@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #ifndef OPENSSL_IS_BORINGSSL
 #include <openssl/core_names.h>
@@ -13,7 +14,8 @@
 namespace portico::dataplane {
 namespace {
 
-constexpr unsigned char kSessionContext[] = "portico";
+// Marks (as its app data) an SSL whose handshake sniStrict refuses.
+constexpr char kRefusedName[] = "sniStrict";
 
 TicketKeyRing* RingOf(SSL* ssl) {
   return static_cast<TicketKeyRing*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
@@ -89,6 +91,55 @@ std::string OpenSslError(const char* what) {
   return std::string(what) + (reason != nullptr ? std::string(": ") + reason : "");
 }
 
+// sniStrict: a server name no certificate names ends the handshake.
+int RefuseUnknownName(SSL* ssl, int* alert, void*) {
+  if (SSL_get_app_data(ssl) != kRefusedName) return SSL_TLSEXT_ERR_OK;
+  *alert = SSL_AD_UNRECOGNIZED_NAME;
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+// Request* and RequireAny* take any certificate: OpenSSL's verification
+// still runs, this callback overrules its verdict.
+int AcceptAnyCertificate(int, X509_STORE_CTX*) { return 1; }
+
+int VerifyMode(ClientAuth auth) {
+  switch (auth) {
+    case ClientAuth::kNone:
+      return SSL_VERIFY_NONE;
+    case ClientAuth::kRequest:
+    case ClientAuth::kVerifyIfGiven:
+      return SSL_VERIFY_PEER;
+    case ClientAuth::kRequireAny:
+    case ClientAuth::kRequireAndVerify:
+      return SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+  }
+  return SSL_VERIFY_NONE;
+}
+
+// Trusts the CA bundle for client certificates and names its CAs in the
+// CertificateRequest (as Go does), so clients pick a matching certificate.
+bool ConfigureClientAuth(SSL_CTX* ctx, const TlsServerOptions& options, std::string* error) {
+  if (Verifies(options.client_auth)) {
+    X509ChainPtr cas;
+    if (std::string e = ParseCaBundle(options.client_ca_pem, &cas); !e.empty()) {
+      *error = "client CA bundle: " + e;
+      return false;
+    }
+    X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+    STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
+    for (size_t i = 0; i < static_cast<size_t>(sk_X509_num(cas.get())); ++i) {
+      X509* ca = sk_X509_value(cas.get(), static_cast<int>(i));
+      X509_STORE_add_cert(store, ca);  // a duplicate is not an error worth failing for
+      if (names != nullptr) sk_X509_NAME_push(names, X509_NAME_dup(X509_get_subject_name(ca)));
+    }
+    ERR_clear_error();
+    if (names != nullptr) SSL_CTX_set_client_CA_list(ctx, names);
+  }
+  SSL_CTX_set_verify(ctx, VerifyMode(options.client_auth),
+                     Verifies(options.client_auth) ? nullptr : &AcceptAnyCertificate);
+  return true;
+}
+
 bool Configure(SSL_CTX* ctx, const TlsServerOptions& options, std::string* error) {
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION
 #ifdef SSL_OP_NO_RENEGOTIATION
@@ -99,7 +150,12 @@ bool Configure(SSL_CTX* ctx, const TlsServerOptions& options, std::string* error
   // buffered: an idle connection keeps only its SSL.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+  // Sessions (tickets) are bound to their option: a ticket made without a
+  // client certificate does not resume under an option that requires one.
+  unsigned char session_context[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(options.name.data()), options.name.size(),
+         session_context);
+  SSL_CTX_set_session_id_context(ctx, session_context, sizeof session_context);
 #ifndef OPENSSL_IS_BORINGSSL
   SSL_CTX_set_max_early_data(ctx, 0);
 #endif
@@ -117,8 +173,15 @@ bool Configure(SSL_CTX* ctx, const TlsServerOptions& options, std::string* error
     *error = OpenSslError("curve preferences refused");
     return false;
   }
-  if (!options.session_tickets) SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-  return true;
+  if (!options.session_tickets) {
+    // TLS 1.3 would otherwise send stateful tickets instead.
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+#ifndef OPENSSL_IS_BORINGSSL
+    SSL_CTX_set_num_tickets(ctx, 0);
+#endif
+  }
+  if (options.sni_strict) SSL_CTX_set_tlsext_servername_callback(ctx, &RefuseUnknownName);
+  return ConfigureClientAuth(ctx, options, error);
 }
 
 }  // namespace
@@ -153,15 +216,26 @@ std::shared_ptr<const TlsServerContext> TlsServerContext::Create(
     SSL_CTX_set_alpn_select_cb(ctx, &SelectAlpn, &context->alpn_wire_);
   }
   context->certificates_ = std::move(certificates);
+  context->name_ = options.name;
+  context->sni_strict_ = options.sni_strict;
   return context;
 }
 
 SslPtr TlsServerContext::NewSsl(const ClientHello& hello) const {
-  const ServingCertificate& cert = certificates_->Select(hello);
+  const ServingCertificate* cert =
+      sni_strict_ ? certificates_->Find(hello) : &certificates_->Select(hello);
   SslPtr ssl(SSL_new(ctx_.get()));
-  if (ssl == nullptr || SSL_use_certificate(ssl.get(), cert.leaf.get()) != 1 ||
-      SSL_use_PrivateKey(ssl.get(), cert.key.get()) != 1 ||
-      SSL_set1_chain(ssl.get(), cert.chain.get()) != 1) {
+  if (ssl == nullptr) {
+    ERR_clear_error();
+    return nullptr;
+  }
+  if (cert == nullptr) {
+    // Without a certificate the handshake cannot succeed even where the
+    // server-name callback does not run.
+    SSL_set_app_data(ssl.get(), const_cast<char*>(kRefusedName));
+  } else if (SSL_use_certificate(ssl.get(), cert->leaf.get()) != 1 ||
+             SSL_use_PrivateKey(ssl.get(), cert->key.get()) != 1 ||
+             SSL_set1_chain(ssl.get(), cert->chain.get()) != 1) {
     ERR_clear_error();
     return nullptr;
   }

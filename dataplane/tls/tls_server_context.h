@@ -1,5 +1,5 @@
 // TlsServerContext: how a proxy terminates TLS for one set of options (one
-// SSL_CTX) and the certificates it serves. Built off the worker loops with a
+// SSL_CTX, one TLSOption) and the certificates it serves. Built off the worker loops with a
 // RuntimeConfig and shared, immutable, by every worker; NewSsl is
 // thread-safe. Session tickets use a TicketKeyRing shared by every context
 // of the process, so tickets outlive snapshots; there is no server-side
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/tls/certificate_store.h"
+#include "dataplane/tls/client_ca.h"
 #include "dataplane/tls/client_hello.h"
 #include "dataplane/tls/openssl_handles.h"
 #include "dataplane/tls/ticket_keys.h"
@@ -31,6 +32,14 @@ struct TlsServerOptions {
   std::string groups = "X25519:P-256:P-384";         // key exchange, in preference order
   std::vector<std::string> alpn = {"http/1.1"};      // server preference order
   bool session_tickets = true;
+  // Traefik's TLSOption name ("default", "<namespace>/<name>"): sessions
+  // resume only under the option that made them.
+  std::string name = "default";
+  // No SNI, or one no certificate names: the handshake is refused with an
+  // unrecognized_name alert instead of serving the default certificate.
+  bool sni_strict = false;
+  ClientAuth client_auth = ClientAuth::kNone;
+  std::string client_ca_pem;  // CA bundle; required when Verifies(client_auth)
 };
 
 class TlsServerContext {
@@ -42,10 +51,14 @@ class TlsServerContext {
       TicketKeyRing* tickets, std::string* error);
 
   // A server-side SSL for a connection that sent `hello`, serving the
-  // certificate the store selects for it. Null only if OpenSSL fails.
+  // certificate the store selects for it. Under sniStrict a hello without a
+  // known name gets an SSL without a certificate whose handshake fails with
+  // unrecognized_name. Null only if OpenSSL fails.
   SslPtr NewSsl(const ClientHello& hello) const;
 
   const CertificateStore& certificates() const { return *certificates_; }
+  const std::string& name() const { return name_; }
+  bool sni_strict() const { return sni_strict_; }
 
  private:
   TlsServerContext() = default;
@@ -53,6 +66,8 @@ class TlsServerContext {
   SslCtxPtr ctx_;
   std::shared_ptr<const CertificateStore> certificates_;
   std::string alpn_wire_;  // length-prefixed protocols, read by the ALPN callback
+  std::string name_;
+  bool sni_strict_ = false;
 };
 
 }  // namespace portico::dataplane

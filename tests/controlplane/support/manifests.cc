@@ -92,6 +92,7 @@ std::string Describe(const CompileResult& result) {
       const RouteTimeouts& t = r.timeouts;
       out += "route " + r.name + " priority " + std::to_string(r.priority) + " hosts " +
              (hosts.empty() ? "*" : hosts) + (r.tls ? " tls" : "") +
+             (r.tls_options.empty() ? "" : " options " + r.tls_options) +
              (r.entrypoints.empty() ? "" : " on " + Join(r.entrypoints)) + " -> " +
              (!r.service.empty() ? r.service : r.cluster.empty() ? "503" : r.cluster) +
              (r.middlewares.empty() ? "" : " via " + Join(r.middlewares)) +
@@ -103,7 +104,8 @@ std::string Describe(const CompileResult& result) {
       continue;
     }
     out += "route " + r.name + " " + (r.host.empty() ? "*" : r.host) + " " +
-           (r.kind == PathKind::kExact ? "Exact " : "Prefix ") + r.path + " -> " +
+           (r.kind == PathKind::kExact ? "Exact " : "Prefix ") + r.path +
+           (r.tls_options.empty() ? "" : " options " + r.tls_options) + " -> " +
            (r.cluster.empty() ? "503" : r.cluster) + " (" + r.source + ")\n";
   }
   for (const Cluster& c : result.clusters) {
@@ -120,6 +122,17 @@ std::string Describe(const CompileResult& result) {
   }
   for (const Middleware& m : result.middlewares) {
     out += "middleware " + m.name + " " + m.type + "\n";
+  }
+  if (!result.default_certificate.empty()) {
+    out += "default-certificate " + result.default_certificate + "\n";
+  }
+  for (const TlsOption& o : result.tls_options) {
+    out += "tls-option " + o.name + " versions " + std::to_string(static_cast<int>(o.min_version)) +
+           "-" + std::to_string(static_cast<int>(o.max_version)) + " suites " +
+           Join(o.cipher_suites) + " curves " + Join(o.curve_preferences) + " alpn " +
+           Join(o.alpn_protocols) + (o.sni_strict ? " sniStrict" : "") + " clientAuth " +
+           std::to_string(static_cast<int>(o.client_auth)) + " cas " + Join(o.client_ca_secrets) +
+           (o.disable_session_tickets ? " noTickets" : "") + "\n";
   }
   for (const Diagnostic& d : result.diagnostics) {
     out += "diagnostic " + d.object + " " + d.reason + ": " + d.message + "\n";

@@ -56,6 +56,9 @@ std::vector<std::string> DecodeIssues(std::string_view yaml);
 //   service <name> -> <cluster>               (load-balanced, default settings)
 //   service <name> weighted <child>*<weight>,...   service <name> mirror <main> <m>@<percent>,...
 //   middleware <name> <type>
+//   default-certificate <namespace>/<secret>   (TLSStore default)
+//   tls-option <name> versions <min>-<max> suites .. curves .. alpn .. [sniStrict]
+//       clientAuth <type> cas <secrets> [noTickets]   (enums as numbers)
 //   diagnostic <object> <reason>: <message>
 // Services' other settings are checked on the translated snapshot.
 std::string Describe(const CompileResult& result);

@@ -83,5 +83,38 @@ TEST_CASE("any change of content changes the version", "[translate]") {
   CHECK(TranslateSnapshot(Sample()).version() == TranslateSnapshot(Sample()).version());
 }
 
+TEST_CASE("TLS options and a TLS route's option reach the snapshot", "[translate]") {
+  CompileResult result = Sample();
+  result.routes[0].tls = true;
+  result.routes[0].tls_options = "shop/mtls";
+  result.tls_options = {{.name = "shop/mtls",
+                         .min_version = TlsVersion::kTls13,
+                         .max_version = TlsVersion::kUnspecified,
+                         .cipher_suites = {"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"},
+                         .curve_preferences = {"P-256"},
+                         .alpn_protocols = {"http/1.1"},
+                         .sni_strict = true,
+                         .client_auth = ClientAuthType::kVerifyIfGiven,
+                         .client_ca_pem = "CA PEM",
+                         .client_ca_secrets = {"shop/ca"},
+                         .disable_session_tickets = true}};
+  v1::Snapshot s = TranslateSnapshot(result);
+  CHECK(s.routes(0).tls().options() == "shop/mtls");
+  CHECK_FALSE(s.routes(1).has_tls());
+  REQUIRE(s.tls_options_size() == 1);
+  const v1::TlsOption& o = s.tls_options(0);
+  CHECK(o.name() == "shop/mtls");
+  CHECK(o.min_version() == v1::TLS_1_3);
+  CHECK(o.max_version() == v1::TLS_VERSION_UNSPECIFIED);
+  CHECK(o.cipher_suites(0) == "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+  CHECK(o.curve_preferences(0) == "P-256");
+  CHECK(o.alpn_protocols(0) == "http/1.1");
+  CHECK(o.sni_strict());
+  CHECK(o.client_auth().type() == v1::VERIFY_CLIENT_CERT_IF_GIVEN);
+  CHECK(o.client_auth().ca_bundle_pem() == "CA PEM");
+  CHECK(o.client_auth().ca_secrets(0) == "shop/ca");
+  CHECK(o.disable_session_tickets());
+}
+
 }  // namespace
 }  // namespace portico::controlplane

@@ -249,7 +249,7 @@ TEST_CASE("an endpoint-only change keeps the routes and rebuilds the balancers",
   REQUIRE(second != nullptr);
   CHECK(second->version() == "v2");
   CHECK(&second->routes() == &first->routes());  // shared, not rebuilt
-  CHECK(second->tls() == first->tls());
+  CHECK(&second->tls() == &first->tls());
   const Route* route = second->routes().Match({.host = "a.test", .path = "/api"});
   REQUIRE(route != nullptr);
   const PickerFactory& backend = *second->action(route->action)->backend;

@@ -36,22 +36,39 @@ std::string ToPem(int (*write)(BIO*, void*), void* object) {
   return std::string(data, static_cast<size_t>(len));
 }
 
-void AddSans(X509* cert, const std::vector<std::string>& names) {
-  if (names.empty()) return;
-  std::string value;
-  for (const std::string& name : names) value += (value.empty() ? "DNS:" : ",DNS:") + name;
+void AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, value.c_str());
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
   REQUIRE(ext != nullptr);
   X509_add_ext(cert, ext, -1);
   X509_EXTENSION_free(ext);
 }
 
-}  // namespace
+void AddSans(X509* cert, const std::vector<std::string>& names) {
+  if (names.empty()) return;
+  std::string value;
+  for (const std::string& name : names) value += (value.empty() ? "DNS:" : ",DNS:") + name;
+  AddExtension(cert, cert, NID_subject_alt_name, value.c_str());
+}
 
-PemPair MakeCertificatePem(const CertificateSpec& spec) {
+struct Issuer {
+  X509Ptr cert;
+  EvpPkeyPtr key;
+};
+
+Issuer ParseIssuer(const PemPair& ca) {
+  BioPtr cert_bio(BIO_new_mem_buf(ca.chain.data(), static_cast<int>(ca.chain.size())));
+  BioPtr key_bio(BIO_new_mem_buf(ca.key.data(), static_cast<int>(ca.key.size())));
+  Issuer issuer{X509Ptr(PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr)),
+                EvpPkeyPtr(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr))};
+  REQUIRE(issuer.cert != nullptr);
+  REQUIRE(issuer.key != nullptr);
+  return issuer;
+}
+
+PemPair MakePem(const CertificateSpec& spec, const Issuer* issuer) {
   EvpPkeyPtr key = GenerateKey(spec.kind);
   X509Ptr cert(X509_new());
   X509_set_version(cert.get(), 2);
@@ -62,10 +79,13 @@ PemPair MakeCertificatePem(const CertificateSpec& spec) {
   X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1,
                              -1, 0);
-  X509_set_issuer_name(cert.get(), subject);
+  X509_set_issuer_name(cert.get(),
+                       issuer != nullptr ? X509_get_subject_name(issuer->cert.get()) : subject);
   X509_set_pubkey(cert.get(), key.get());
   AddSans(cert.get(), spec.dns_names);
-  REQUIRE(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0);
+  if (spec.is_ca) AddExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE");
+  REQUIRE(X509_sign(cert.get(), issuer != nullptr ? issuer->key.get() : key.get(), EVP_sha256()) >
+          0);
   PemPair pem;
   pem.chain = ToPem([](BIO* b, void* x) { return PEM_write_bio_X509(b, static_cast<X509*>(x)); },
                     cert.get());
@@ -76,6 +96,15 @@ PemPair MakeCertificatePem(const CertificateSpec& spec) {
       },
       key.get());
   return pem;
+}
+
+}  // namespace
+
+PemPair MakeCertificatePem(const CertificateSpec& spec) { return MakePem(spec, nullptr); }
+
+PemPair MakeCertificatePem(const CertificateSpec& spec, const PemPair& ca) {
+  Issuer issuer = ParseIssuer(ca);
+  return MakePem(spec, &issuer);
 }
 
 std::shared_ptr<const ServingCertificate> MakeServingCertificate(const CertificateSpec& spec,
@@ -112,6 +141,13 @@ TestClient::TestClient(const Options& options) : ctx_(SSL_CTX_new(TLS_client_met
                         static_cast<unsigned>(wire.size()));
   }
   if (options.session != nullptr) SSL_set_session(ssl_.get(), options.session);
+  if (options.client_certificate != nullptr) {
+    ServingCertificate parsed;
+    REQUIRE(ParseServingCertificate(options.client_certificate->chain,
+                                    options.client_certificate->key, &parsed) == "");
+    REQUIRE(SSL_use_certificate(ssl_.get(), parsed.leaf.get()) == 1);
+    REQUIRE(SSL_use_PrivateKey(ssl_.get(), parsed.key.get()) == 1);
+  }
 }
 
 TestClient::~TestClient() = default;

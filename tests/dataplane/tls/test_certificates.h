@@ -18,6 +18,7 @@ struct CertificateSpec {
   KeyKind kind = KeyKind::kEcdsaP256;
   int64_t valid_from_offset_s = -3600;  // relative to now
   int64_t valid_until_offset_s = 86400;
+  bool is_ca = false;  // basicConstraints CA:TRUE
 };
 
 struct PemPair {
@@ -26,6 +27,8 @@ struct PemPair {
 };
 
 PemPair MakeCertificatePem(const CertificateSpec& spec);
+// The same, issued (signed) by the certificate and key of `ca`.
+PemPair MakeCertificatePem(const CertificateSpec& spec, const PemPair& ca);
 
 // Parses what MakeCertificatePem made; fails the test on error.
 std::shared_ptr<const ServingCertificate> MakeServingCertificate(const CertificateSpec& spec,
@@ -42,7 +45,8 @@ class TestClient {
     int min_version = TLS1_VERSION;
     std::string sigalgs;  // OpenSSL syntax; "" keeps the default
     std::string tls12_ciphers;
-    SSL_SESSION* session = nullptr;  // to resume
+    SSL_SESSION* session = nullptr;               // to resume
+    const PemPair* client_certificate = nullptr;  // sent when the server asks
   };
   explicit TestClient(const Options& options);
   ~TestClient();
