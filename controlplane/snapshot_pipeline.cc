@@ -60,6 +60,9 @@ void SnapshotPipeline::Apply(const SourceLoad& load) {
   stats_.source_errors = load.issues.size() + build.issues.size();
   stats_.source_errors_total += stats_.source_errors;
   stats_.diagnostics = result.diagnostics.size();
+  diagnostics_ = result.diagnostics;
+  issues_ = load.issues;
+  issues_.insert(issues_.end(), build.issues.begin(), build.issues.end());
   auto snapshot = std::make_shared<const v1::Snapshot>(TranslateSnapshot(result));
   if (current_ && current_->version() == snapshot->version()) {
     LogDebug("controller", "snapshot " + snapshot->version().substr(0, 12) + " unchanged");

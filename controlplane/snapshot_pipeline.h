@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "controlplane/compiler/compile_options.h"
+#include "controlplane/compiler/compile_result.h"
 #include "controlplane/source/source_object.h"
 #include "portico/v1/snapshot.pb.h"
 
@@ -46,12 +47,18 @@ class SnapshotPipeline {
   // The last published snapshot; null before the first Apply.
   std::shared_ptr<const v1::Snapshot> current() const { return current_; }
   const PipelineStats& stats() const { return stats_; }
+  // What the last Apply found wrong, by object: the compiler's diagnostics
+  // and the load's and decoder's issues (by origin). For status writers.
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  const std::vector<SourceIssue>& issues() const { return issues_; }
 
  private:
   Publisher publish_;
   PipelineOptions options_;
   std::shared_ptr<const v1::Snapshot> current_;
   PipelineStats stats_;
+  std::vector<Diagnostic> diagnostics_;
+  std::vector<SourceIssue> issues_;
 };
 
 }  // namespace portico::controlplane

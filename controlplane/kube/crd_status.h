@@ -1,0 +1,55 @@
+// The status the leader writes on Portico's custom resources: from one
+// compile (its diagnostics, and the issues of the load and the decoders) and
+// the objects that were compiled, the `Ready` condition each CRD object should
+// carry, and a JSON merge patch for every object whose stored status differs.
+// Pure functions: no I/O, the time is passed in. See docs/kubernetes.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "controlplane/compiler/compile_result.h"
+#include "controlplane/kube/resource_kind.h"
+#include "controlplane/source/source_object.h"
+
+namespace portico::controlplane {
+
+// metav1.Condition of type Ready.
+struct ReadyCondition {
+  std::string status;  // "True" or "False"
+  std::string reason;  // "Accepted", a diagnostic's reason, or "Invalid" (refused by the decoder)
+  std::string message;
+  int64_t observed_generation = 0;
+  std::string last_transition_time;  // RFC 3339
+};
+
+struct CrdStatusUpdate {
+  std::string path;    // "/apis/portico.dev/v1alpha1/namespaces/NS/ingressroutes/NAME/status"
+  std::string object;  // "IngressRoute NS/NAME", for logs
+  ReadyCondition ready;
+  std::string patch;  // {"status":{"observedGeneration":G,"conditions":[...]}}
+  // Ready's status, reason, message and generation: equal signatures are the
+  // same write whatever lastTransitionTime says.
+  std::string signature;
+};
+
+struct CrdStatusInput {
+  const std::vector<ResourceKind>& kinds;  // the CRD kinds watched (their objects get status)
+  const std::vector<SourceObject>& objects;
+  const std::vector<Diagnostic>& diagnostics;  // object "Kind/NS/NAME"
+  const std::vector<SourceIssue>& issues;      // by the objects' origin
+  std::string now;                             // RFC 3339, for conditions that flip
+};
+
+// The updates needed, in the order of `objects`: objects of other kinds and
+// objects already carrying the desired Ready condition (status, reason,
+// message, observedGeneration, and status.observedGeneration) are left out.
+// lastTransitionTime is kept when Ready's status does not change. Other
+// condition types stored on the object are kept, in place.
+std::vector<CrdStatusUpdate> PlanCrdStatus(const CrdStatusInput& input);
+
+// "2026-12-04T17:35:00Z" for the system clock now.
+std::string Rfc3339Now();
+
+}  // namespace portico::controlplane
