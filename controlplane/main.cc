@@ -120,7 +120,12 @@ struct Source {
     auto apply = [this, pipeline](SourceLoad load) {
       pipeline->Apply(load);
       if (status) status->Observe(load.objects, IngressesWithRoutes(pipeline->current().get()));
-      if (crd_status) crd_status->Observe(load.objects, pipeline->diagnostics(), pipeline->issues());
+      if (crd_status) {
+        crd_status->Observe(load.objects, {.diagnostics = pipeline->diagnostics(),
+                                           .issues = pipeline->issues(),
+                                           .routed = pipeline->routed(),
+                                           .other_class = pipeline->other_class()});
+      }
     };
     if (!flags.source_dir.empty()) {
       file = std::make_unique<FileSource>(

@@ -13,7 +13,8 @@
 namespace portico::controlplane {
 namespace {
 
-constexpr size_t kMaxProblems = 8;  // messages joined into one condition
+constexpr size_t kMaxProblems = 8;         // messages joined into one condition
+constexpr size_t kMaxMessageBytes = 32'000;  // the CRDs allow 32768
 
 const rapidjson::Value* MemberAt(const rapidjson::Value& v, const char* name) {
   if (!v.IsObject()) return nullptr;
@@ -35,12 +36,14 @@ const ResourceKind* FindKind(const std::vector<ResourceKind>& kinds, const rapid
   return nullptr;
 }
 
-// The compiler names objects "Kind/NS/NAME"; TraefikService is read as a
-// WeightedService, so either name may carry its diagnostics.
-std::vector<std::string> DiagnosticNames(const std::string& kind, const std::string& key) {
-  std::vector<std::string> names = {kind + "/" + key};
-  if (kind == "TraefikService") names.push_back("WeightedService/" + key);
-  return names;
+// The compiler names objects "Kind/NS/NAME"; a TraefikService is read as a
+// WeightedService.
+std::string CompiledName(const std::string& kind) {
+  return kind == "TraefikService" ? "WeightedService" : kind;
+}
+
+bool IsRouteKind(const std::string& kind) {
+  return kind == "IngressRoute" || kind == "IngressRouteTCP" || kind == "IngressRouteUDP";
 }
 
 struct Problem {
@@ -48,12 +51,14 @@ struct Problem {
   std::string message;
 };
 
+const Problem kNotServed{"NotServed", "none of its routes is in the snapshot served to the proxies"};
+
 ReadyCondition Desired(const std::vector<const Problem*>& problems, int64_t generation) {
   ReadyCondition ready{.observed_generation = generation};
   if (problems.empty()) {
     ready.status = "True";
     ready.reason = "Accepted";
-    ready.message = "compiled into the snapshot served to the proxies";
+    ready.message = "accepted; the compiler found no problem";
     return ready;
   }
   ready.status = "False";
@@ -63,6 +68,12 @@ ReadyCondition Desired(const std::vector<const Problem*>& problems, int64_t gene
   }
   if (problems.size() > kMaxProblems) {
     ready.message += "; and " + std::to_string(problems.size() - kMaxProblems) + " more";
+  }
+  if (ready.message.size() > kMaxMessageBytes) {
+    size_t cut = kMaxMessageBytes;
+    while (cut > 0 && (static_cast<unsigned char>(ready.message[cut]) & 0xC0) == 0x80) --cut;
+    ready.message.resize(cut);
+    ready.message += "...";
   }
   return ready;
 }
@@ -117,12 +128,13 @@ std::string Patch(const rapidjson::Value* stored_conditions, const ReadyConditio
 }  // namespace
 
 std::vector<CrdStatusUpdate> PlanCrdStatus(const CrdStatusInput& input) {
+  const CompileFindings& findings = input.findings;
   std::map<std::string, std::vector<Problem>> by_object;
-  for (const Diagnostic& d : input.diagnostics) {
+  for (const Diagnostic& d : findings.diagnostics) {
     by_object[d.object].push_back({d.reason, d.message});
   }
   std::map<std::string, std::vector<Problem>> by_origin;
-  for (const SourceIssue& issue : input.issues) {
+  for (const SourceIssue& issue : findings.issues) {
     by_origin[issue.origin].push_back({"Invalid", issue.message});
   }
   std::vector<CrdStatusUpdate> updates;
@@ -135,15 +147,15 @@ std::vector<CrdStatusUpdate> PlanCrdStatus(const CrdStatusInput& input) {
     std::string key = ns + "/" + name;
     // A refused object (or the second of two with one name) has issues and
     // was not compiled; the compiled one has the diagnostics.
+    const std::string compiled_as = CompiledName(kind->kind) + "/" + key;
+    if (findings.other_class.contains(compiled_as)) continue;  // another controller's
     std::vector<const Problem*> problems;
     if (auto it = by_origin.find(object.origin); it != by_origin.end()) {
       for (const Problem& p : it->second) problems.push_back(&p);
-    } else {
-      for (const std::string& n : DiagnosticNames(kind->kind, key)) {
-        if (auto d = by_object.find(n); d != by_object.end()) {
-          for (const Problem& p : d->second) problems.push_back(&p);
-        }
-      }
+    } else if (auto d = by_object.find(compiled_as); d != by_object.end()) {
+      for (const Problem& p : d->second) problems.push_back(&p);
+    } else if (IsRouteKind(kind->kind) && !findings.routed.contains(compiled_as)) {
+      problems.push_back(&kNotServed);
     }
     int64_t generation = std::max<int64_t>(Int64At(metadata, "generation"), 0);
     ReadyCondition ready = Desired(problems, generation);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,17 +35,28 @@ struct CrdStatusUpdate {
   std::string signature;
 };
 
+// What one compile found (SnapshotPipeline's accessors of the same names).
+struct CompileFindings {
+  const std::vector<Diagnostic>& diagnostics;  // object "Kind/NS/NAME"
+  const std::vector<SourceIssue>& issues;      // by the objects' origin
+  const std::set<std::string>& routed;         // "Kind/NS/NAME" with a route in the snapshot
+  const std::set<std::string>& other_class;    // "Kind/NS/NAME" of another controller
+};
+
 struct CrdStatusInput {
   const std::vector<ResourceKind>& kinds;  // the CRD kinds watched (their objects get status)
   const std::vector<SourceObject>& objects;
-  const std::vector<Diagnostic>& diagnostics;  // object "Kind/NS/NAME"
-  const std::vector<SourceIssue>& issues;      // by the objects' origin
-  std::string now;                             // RFC 3339, for conditions that flip
+  const CompileFindings& findings;
+  std::string now;  // RFC 3339, for conditions that flip
 };
 
-// The updates needed, in the order of `objects`: objects of other kinds and
-// objects already carrying the desired Ready condition (status, reason,
-// message, observedGeneration, and status.observedGeneration) are left out.
+// The updates needed, in the order of `objects`. Ready is False with the
+// problems found (diagnostics, else the decoder's issues: reason Invalid);
+// else, for the route kinds (IngressRoute, IngressRouteTCP/UDP), False
+// "NotServed" when none of its routes is in the snapshot; else True
+// "Accepted". Left out: objects of other kinds, of another ingress class,
+// and those already carrying the desired Ready condition (status, reason,
+// message, observedGeneration, and status.observedGeneration).
 // lastTransitionTime is kept when Ready's status does not change. Other
 // condition types stored on the object are kept, in place.
 std::vector<CrdStatusUpdate> PlanCrdStatus(const CrdStatusInput& input);

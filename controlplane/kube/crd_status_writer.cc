@@ -19,13 +19,9 @@ CrdStatusWriter::CrdStatusWriter(uv_loop_t* loop, KubeApiClient* client,
 CrdStatusWriter::~CrdStatusWriter() { Close(); }
 
 void CrdStatusWriter::Observe(const std::vector<SourceObject>& objects,
-                              const std::vector<Diagnostic>& diagnostics,
-                              const std::vector<SourceIssue>& issues) {
-  std::vector<CrdStatusUpdate> plan = PlanCrdStatus({.kinds = options_.kinds,
-                                                     .objects = objects,
-                                                     .diagnostics = diagnostics,
-                                                     .issues = issues,
-                                                     .now = options_.now()});
+                              const CompileFindings& findings) {
+  std::vector<CrdStatusUpdate> plan = PlanCrdStatus(
+      {.kinds = options_.kinds, .objects = objects, .findings = findings, .now = options_.now()});
   std::map<std::string, CrdStatusUpdate> wanted;
   for (CrdStatusUpdate& u : plan) {
     std::string path = u.path;

@@ -50,9 +50,8 @@ class CrdStatusWriter {
   CrdStatusWriter(const CrdStatusWriter&) = delete;
   CrdStatusWriter& operator=(const CrdStatusWriter&) = delete;
 
-  // One compile: its objects, diagnostics and issues (see CrdStatusInput).
-  void Observe(const std::vector<SourceObject>& objects, const std::vector<Diagnostic>& diagnostics,
-               const std::vector<SourceIssue>& issues);
+  // One compile: its objects and what it found (see CrdStatusInput).
+  void Observe(const std::vector<SourceObject>& objects, const CompileFindings& findings);
   // true once this replica leads; false drops every queued write.
   void SetEnabled(bool enabled);
   // Cancels every request; no handler runs afterwards. The timer is freed

@@ -3,6 +3,7 @@
 #include "controlplane/kube/crd_status.h"
 
 #include <catch2/catch.hpp>
+#include <set>
 
 namespace portico::controlplane::testing {
 namespace {
@@ -28,16 +29,20 @@ SourceObject Route(const std::string& name, int generation, const std::string& s
                     "}");
 }
 
+// Routes came from these unless a test says otherwise.
+const std::set<std::string> kRouted = {"IngressRoute/default/web", "IngressRoute/default/other"};
+
 std::vector<CrdStatusUpdate> Plan(const std::vector<SourceObject>& objects,
                                   const std::vector<Diagnostic>& diagnostics = {},
                                   const std::vector<SourceIssue>& issues = {},
-                                  bool traefik = false) {
+                                  bool traefik = false, const std::set<std::string>& routed = kRouted,
+                                  const std::set<std::string>& other_class = {}) {
   std::vector<ResourceKind> kinds = CrdKinds(traefik);
-  return PlanCrdStatus({.kinds = kinds,
-                        .objects = objects,
-                        .diagnostics = diagnostics,
-                        .issues = issues,
-                        .now = kNow});
+  CompileFindings findings{.diagnostics = diagnostics,
+                           .issues = issues,
+                           .routed = routed,
+                           .other_class = other_class};
+  return PlanCrdStatus({.kinds = kinds, .objects = objects, .findings = findings, .now = kNow});
 }
 
 TEST_CASE("crd status: a compiled object without diagnostics is Ready True", "[kube][crd-status]") {
@@ -49,7 +54,7 @@ TEST_CASE("crd status: a compiled object without diagnostics is Ready True", "[k
   CHECK(updates[0].object == "IngressRoute default/web");
   CHECK(updates[0].patch ==
         R"({"status":{"observedGeneration":3,"conditions":[{"type":"Ready","status":"True",)"
-        R"("reason":"Accepted","message":"compiled into the snapshot served to the proxies",)"
+        R"("reason":"Accepted","message":"accepted; the compiler found no problem",)"
         R"("observedGeneration":3,"lastTransitionTime":"2026-12-04T18:00:00Z"}]}})");
 }
 
@@ -75,13 +80,48 @@ TEST_CASE("crd status: diagnostics make Ready False with their reason and messag
   CHECK(updates[1].ready.status == "True");
 }
 
+TEST_CASE("crd status: a route kind with no route served is NotServed; another class's is left",
+          "[kube][crd-status]") {
+  std::vector<SourceObject> objects;
+  objects.push_back(Route("idle", 1));
+  objects.push_back(Route("theirs", 1));
+  objects.push_back(Object("kube:middlewares.portico.dev/default/auth",
+                           R"({"apiVersion":"portico.dev/v1alpha1","kind":"Middleware",)"
+                           R"("metadata":{"namespace":"default","name":"auth","generation":1}})"));
+  auto updates = Plan(objects, {}, {}, false, kRouted, {"IngressRoute/default/theirs"});
+  REQUIRE(updates.size() == 2);
+  CHECK(updates[0].object == "IngressRoute default/idle");
+  CHECK(updates[0].ready.status == "False");
+  CHECK(updates[0].ready.reason == "NotServed");
+  CHECK(updates[0].ready.message == "none of its routes is in the snapshot served to the proxies");
+  // Not a route kind: accepted once decoded without a problem.
+  CHECK(updates[1].object == "Middleware default/auth");
+  CHECK(updates[1].ready.status == "True");
+}
+
+TEST_CASE("crd status: at most 8 messages and 32 000 bytes go into one condition",
+          "[kube][crd-status]") {
+  std::vector<SourceObject> objects;
+  objects.push_back(Route("web", 1));
+  std::vector<Diagnostic> many;
+  for (int i = 0; i < 10; ++i) many.push_back({"IngressRoute/default/web", "R", "m"});
+  auto updates = Plan(objects, many);
+  REQUIRE(updates.size() == 1);
+  CHECK(updates[0].ready.message == "m; m; m; m; m; m; m; m; and 2 more");
+  std::vector<Diagnostic> long_ones(5, {"IngressRoute/default/web", "R", std::string(9000, 'x')});
+  updates = Plan(objects, long_ones);
+  REQUIRE(updates.size() == 1);
+  CHECK(updates[0].ready.message.size() == 32'003);
+  CHECK(updates[0].ready.message.ends_with("x..."));
+}
+
 TEST_CASE("crd status: nothing to write when the stored status is the desired one",
           "[kube][crd-status]") {
   std::vector<SourceObject> objects;
   objects.push_back(Route(
       "web", 4,
       R"({"observedGeneration":4,"conditions":[{"type":"Ready","status":"True",)"
-      R"("reason":"Accepted","message":"compiled into the snapshot served to the proxies",)"
+      R"("reason":"Accepted","message":"accepted; the compiler found no problem",)"
       R"("observedGeneration":4,"lastTransitionTime":"2026-01-01T00:00:00Z"}]})"));
   objects.push_back(Object("kube:ingresses/default/web",
                            R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress",)"
@@ -143,7 +183,7 @@ TEST_CASE("crd status: traefik.io objects are written under traefik.io with --tr
                            R"("metadata":{"namespace":"default","name":"wrr","generation":2}})"));
   CHECK(Plan(objects).empty());  // not watched without --traefik-compat
   auto updates = Plan(objects, {{"WeightedService/default/wrr", "Cycle", "spec.weighted: cycle"}},
-                      {}, true);
+                      {}, true, {"IngressRoute/default/web"});
   REQUIRE(updates.size() == 2);
   CHECK(updates[0].path == "/apis/traefik.io/v1alpha1/namespaces/default/ingressroutes/web/status");
   CHECK(updates[1].path ==

@@ -26,7 +26,7 @@ SourceObject Route(const std::string& name, const std::string& status = "") {
 
 constexpr char kWritten[] =
     R"({"observedGeneration":1,"conditions":[{"type":"Ready","status":"True",)"
-    R"("reason":"Accepted","message":"compiled into the snapshot served to the proxies",)"
+    R"("reason":"Accepted","message":"accepted; the compiler found no problem",)"
     R"("observedGeneration":1,"lastTransitionTime":"2026-12-04T18:00:00Z"}]})";
 
 struct Writer {
@@ -40,8 +40,19 @@ struct Writer {
     writer = std::make_unique<CrdStatusWriter>(&h.loop, h.client.get(), options);
     h.before_close = [this] { writer->Close(); };
   }
+  // Every object given compiled into routes, without a problem.
   void Observe(std::vector<SourceObject> objects) {
-    writer->Observe(objects, {}, {});
+    std::set<std::string> routed;
+    for (const SourceObject& o : objects) {
+      routed.insert(std::string("IngressRoute/default/") + o.json["metadata"]["name"].GetString());
+    }
+    std::vector<Diagnostic> diagnostics;
+    std::vector<SourceIssue> issues;
+    std::set<std::string> other_class;
+    writer->Observe(objects, {.diagnostics = diagnostics,
+                              .issues = issues,
+                              .routed = routed,
+                              .other_class = other_class});
   }
   bool Idle() {
     return h.RunUntil([&] { return writer->pending() == 0; });
