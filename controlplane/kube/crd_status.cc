@@ -13,7 +13,7 @@
 namespace portico::controlplane {
 namespace {
 
-constexpr size_t kMaxProblems = 8;         // messages joined into one condition
+constexpr size_t kMaxProblems = 8;           // messages joined into one condition
 constexpr size_t kMaxMessageBytes = 32'000;  // the CRDs allow 32768
 
 const rapidjson::Value* MemberAt(const rapidjson::Value& v, const char* name) {
@@ -51,7 +51,8 @@ struct Problem {
   std::string message;
 };
 
-const Problem kNotServed{"NotServed", "none of its routes is in the snapshot served to the proxies"};
+const Problem kNotServed{"NotServed",
+                         "none of its routes is in the snapshot served to the proxies"};
 
 ReadyCondition Desired(const std::vector<const Problem*>& problems, int64_t generation) {
   ReadyCondition ready{.observed_generation = generation};

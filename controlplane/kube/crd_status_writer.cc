@@ -147,9 +147,9 @@ void CrdStatusWriter::OnWritten(const std::string& path, const std::string& sign
     failures_.erase(path);
   } else {
     stats_.failures++;
-    LogWarn("status", "PATCH " + object + " status: " +
-                          (result.status == 0 ? result.error
-                                              : "HTTP " + std::to_string(result.status)));
+    LogWarn("status",
+            "PATCH " + object + " status: " +
+                (result.status == 0 ? result.error : "HTTP " + std::to_string(result.status)));
     RetryLater(path, now);
   }
   // Observed again while in flight: write again only if the wish changed.

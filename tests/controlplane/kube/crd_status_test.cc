@@ -20,13 +20,12 @@ SourceObject Object(const std::string& origin, const std::string& json) {
 // An IngressRoute "default/NAME" at `generation`, with `status` as stored.
 SourceObject Route(const std::string& name, int generation, const std::string& status = "",
                    const std::string& api_version = "portico.dev/v1alpha1") {
-  return Object("kube:ingressroutes." + api_version.substr(0, api_version.find('/')) +
-                    "/default/" + name,
-                R"({"apiVersion":")" + api_version +
-                    R"(","kind":"IngressRoute","metadata":{"namespace":"default","name":")" +
-                    name + R"(","generation":)" + std::to_string(generation) +
-                    R"(},"spec":{"routes":[]})" + (status.empty() ? "" : ",\"status\":" + status) +
-                    "}");
+  return Object(
+      "kube:ingressroutes." + api_version.substr(0, api_version.find('/')) + "/default/" + name,
+      R"({"apiVersion":")" + api_version +
+          R"(","kind":"IngressRoute","metadata":{"namespace":"default","name":")" + name +
+          R"(","generation":)" + std::to_string(generation) + R"(},"spec":{"routes":[]})" +
+          (status.empty() ? "" : ",\"status\":" + status) + "}");
 }
 
 // Routes came from these unless a test says otherwise.
@@ -34,14 +33,12 @@ const std::set<std::string> kRouted = {"IngressRoute/default/web", "IngressRoute
 
 std::vector<CrdStatusUpdate> Plan(const std::vector<SourceObject>& objects,
                                   const std::vector<Diagnostic>& diagnostics = {},
-                                  const std::vector<SourceIssue>& issues = {},
-                                  bool traefik = false, const std::set<std::string>& routed = kRouted,
+                                  const std::vector<SourceIssue>& issues = {}, bool traefik = false,
+                                  const std::set<std::string>& routed = kRouted,
                                   const std::set<std::string>& other_class = {}) {
   std::vector<ResourceKind> kinds = CrdKinds(traefik);
-  CompileFindings findings{.diagnostics = diagnostics,
-                           .issues = issues,
-                           .routed = routed,
-                           .other_class = other_class};
+  CompileFindings findings{
+      .diagnostics = diagnostics, .issues = issues, .routed = routed, .other_class = other_class};
   return PlanCrdStatus({.kinds = kinds, .objects = objects, .findings = findings, .now = kNow});
 }
 
@@ -50,7 +47,8 @@ TEST_CASE("crd status: a compiled object without diagnostics is Ready True", "[k
   objects.push_back(Route("web", 3));
   auto updates = Plan(objects);
   REQUIRE(updates.size() == 1);
-  CHECK(updates[0].path == "/apis/portico.dev/v1alpha1/namespaces/default/ingressroutes/web/status");
+  CHECK(updates[0].path ==
+        "/apis/portico.dev/v1alpha1/namespaces/default/ingressroutes/web/status");
   CHECK(updates[0].object == "IngressRoute default/web");
   CHECK(updates[0].patch ==
         R"({"status":{"observedGeneration":3,"conditions":[{"type":"Ready","status":"True",)"
@@ -63,11 +61,11 @@ TEST_CASE("crd status: diagnostics make Ready False with their reason and messag
   std::vector<SourceObject> objects;
   objects.push_back(Route("web", 2));
   objects.push_back(Route("other", 1));
-  auto updates = Plan(
-      objects, {{"IngressRoute/default/web", "BackendNotFound",
-                 "spec.routes[0].services[0]: Service default/nope does not exist"},
-                {"IngressRoute/default/web", "Unsupported", "spec.routes[1].syntax: only v3"},
-                {"Ingress/default/web", "BackendNotFound", "an Ingress of the same name"}});
+  auto updates =
+      Plan(objects, {{"IngressRoute/default/web", "BackendNotFound",
+                      "spec.routes[0].services[0]: Service default/nope does not exist"},
+                     {"IngressRoute/default/web", "Unsupported", "spec.routes[1].syntax: only v3"},
+                     {"Ingress/default/web", "BackendNotFound", "an Ingress of the same name"}});
   REQUIRE(updates.size() == 2);
   CHECK(updates[0].object == "IngressRoute default/web");
   CHECK(updates[0].ready.status == "False");
@@ -118,11 +116,11 @@ TEST_CASE("crd status: at most 8 messages and 32 000 bytes go into one condition
 TEST_CASE("crd status: nothing to write when the stored status is the desired one",
           "[kube][crd-status]") {
   std::vector<SourceObject> objects;
-  objects.push_back(Route(
-      "web", 4,
-      R"({"observedGeneration":4,"conditions":[{"type":"Ready","status":"True",)"
-      R"("reason":"Accepted","message":"accepted; the compiler found no problem",)"
-      R"("observedGeneration":4,"lastTransitionTime":"2026-01-01T00:00:00Z"}]})"));
+  objects.push_back(
+      Route("web", 4,
+            R"({"observedGeneration":4,"conditions":[{"type":"Ready","status":"True",)"
+            R"("reason":"Accepted","message":"accepted; the compiler found no problem",)"
+            R"("observedGeneration":4,"lastTransitionTime":"2026-01-01T00:00:00Z"}]})"));
   objects.push_back(Object("kube:ingresses/default/web",
                            R"({"apiVersion":"networking.k8s.io/v1","kind":"Ingress",)"
                            R"("metadata":{"namespace":"default","name":"web"}})"));
@@ -151,11 +149,11 @@ TEST_CASE("crd status: a new generation rewrites, keeping lastTransitionTime whi
 TEST_CASE("crd status: a flip of Ready's status sets lastTransitionTime to now",
           "[kube][crd-status]") {
   std::vector<SourceObject> objects;
-  objects.push_back(Route(
-      "web", 6,
-      R"({"observedGeneration":5,"conditions":[{"type":"Ready","status":"False",)"
-      R"("reason":"BackendNotFound","message":"m","observedGeneration":5,)"
-      R"("lastTransitionTime":"2026-01-01T00:00:00Z"}]})"));
+  objects.push_back(
+      Route("web", 6,
+            R"({"observedGeneration":5,"conditions":[{"type":"Ready","status":"False",)"
+            R"("reason":"BackendNotFound","message":"m","observedGeneration":5,)"
+            R"("lastTransitionTime":"2026-01-01T00:00:00Z"}]})"));
   auto updates = Plan(objects);
   REQUIRE(updates.size() == 1);
   CHECK(updates[0].ready.status == "True");
@@ -166,9 +164,9 @@ TEST_CASE("crd status: an object refused by the decoder is Ready False, reason I
           "[kube][crd-status]") {
   std::vector<SourceObject> objects;
   objects.push_back(Route("bad", 1));
-  auto updates =
-      Plan(objects, {}, {{"kube:ingressroutes.portico.dev/default/bad",
-                          "IngressRoute default/bad: spec.routes[0].match: required"}});
+  auto updates = Plan(objects, {},
+                      {{"kube:ingressroutes.portico.dev/default/bad",
+                        "IngressRoute default/bad: spec.routes[0].match: required"}});
   REQUIRE(updates.size() == 1);
   CHECK(updates[0].ready.reason == "Invalid");
   CHECK(updates[0].ready.message == "IngressRoute default/bad: spec.routes[0].match: required");

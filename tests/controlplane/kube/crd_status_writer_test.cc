@@ -110,8 +110,8 @@ TEST_CASE("crd status writer: 409 and 500 are retried after a backoff, 404 is dr
     if (r.target == StatusPath("web")) web.push_back(r.at);
   }
   REQUIRE(web.size() == 3);
-  CHECK(web[1] - web[0] >= std::chrono::milliseconds(45));   // 50 ms, +0-50 %
-  CHECK(web[2] - web[1] >= std::chrono::milliseconds(95));   // then 100 ms
+  CHECK(web[1] - web[0] >= std::chrono::milliseconds(45));  // 50 ms, +0-50 %
+  CHECK(web[2] - web[1] >= std::chrono::milliseconds(95));  // then 100 ms
 }
 
 TEST_CASE("crd status writer: writes are paced by the token bucket", "[kube][crd-status]") {

@@ -67,8 +67,7 @@ TEST_CASE("a CRD deleted while watched empties the collection", "[kube][reflecto
   CHECK(h.listed == 2);
 }
 
-TEST_CASE("404 on a built-in kind stays an error retried with backoff",
-          "[kube][reflector][crd]") {
+TEST_CASE("404 on a built-in kind stays an error retried with backoff", "[kube][reflector][crd]") {
   ReflectorHarness h;
   h.server.Expect(ListOf(kServices), {.status = 404, .parts = {NotFound()}});
   h.server.Expect(ListOf(kServices), {.parts = {ListBody("3", "", {})}});
