@@ -121,7 +121,9 @@ void Reflector::OnListDone(const ApiResult& result) {
   if (result.status == 429) {
     return Fail(Next::kList, "list: 429 Too Many Requests", result.retry_after_s);
   }
-  if (result.status == 404 && options_.kind.optional) return OnNotInstalled();
+  if ((result.status == 404 || result.status == 403) && options_.kind.optional) {
+    return OnNotInstalled(result.status);
+  }
   if (result.status != 200) {
     continue_token_.clear();
     std::string status = StatusText(body);
@@ -177,15 +179,24 @@ void Reflector::ApplyList() {
   if (on_listed_) on_listed_();
 }
 
-// An optional kind whose CRD is not installed: an empty collection, so that
-// it never holds up the first load, and a quiet re-check every ~30 s.
-void Reflector::OnNotInstalled() {
+// An optional kind whose CRD is not installed (404), or that RBAC does not
+// let us read (403): an empty collection, so that it never holds up the
+// first load, and a re-check every ~30 s, logged once.
+void Reflector::OnNotInstalled(int status) {
   continue_token_.clear();
   stats_.absent++;
-  if (installed_) {
+  if (installed_ || status != absent_status_) {
     installed_ = false;
-    LogInfo("kube", name() + ": not served (CRD not installed); checking again every ~" +
-                        std::to_string(options_.absent_recheck_ms / 1000) + " s");
+    absent_status_ = status;
+    std::string again =
+        "; checking again every ~" + std::to_string(options_.absent_recheck_ms / 1000) + " s";
+    if (status == 404) {
+      LogInfo("kube", name() + ": not served (CRD not installed)" + again);
+    } else {
+      LogWarn("kube", name() + ": list forbidden (403): RBAC must grant get, list, watch on " +
+                          options_.kind.resource + "." + options_.kind.group +
+                          "; taken as empty" + again);
+    }
   }
   // Later 404s matter only when objects are held (the CRD was deleted):
   // an unchanged empty collection must not cause a load each time.

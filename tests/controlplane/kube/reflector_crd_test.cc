@@ -67,6 +67,19 @@ TEST_CASE("a CRD deleted while watched empties the collection", "[kube][reflecto
   CHECK(h.listed == 2);
 }
 
+TEST_CASE("a CRD kind RBAC forbids (403) does not hold up the sync either",
+          "[kube][reflector][crd]") {
+  ReflectorHarness h;
+  h.server.Expect(ListOf(kRoutes), {.status = 403, .parts = {"{\"kind\":\"Status\"}"}});
+  h.server.Expect(ListOf(kRoutes), {.parts = {ListBody("4", "", {})}});
+  h.Start({}, RouteOptions());
+  REQUIRE(h.RunUntil([&] { return h.reflector->synced(); }));
+  CHECK_FALSE(h.reflector->installed());
+  REQUIRE(h.WaitForRequests(3));  // 403, the list once permitted, the watch
+  CHECK(h.reflector->installed());
+  CHECK(h.reflector->stats().absent == 1);
+}
+
 TEST_CASE("404 on a built-in kind stays an error retried with backoff", "[kube][reflector][crd]") {
   ReflectorHarness h;
   h.server.Expect(ListOf(kServices), {.status = 404, .parts = {NotFound()}});
