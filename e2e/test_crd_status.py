@@ -6,7 +6,8 @@ installs them, and the leader alone writes each IngressRoute's Ready condition:
 True for a route that serves, False naming the field for one whose Service is
 missing (the good route keeps serving), True again once it is fixed, with
 observedGeneration following metadata.generation; an unrelated change causes
-no status write.
+no status write; killed, the leader is replaced by the other replica, which
+rewrites a stale condition.
 
     e2e/test_crd_status.py --bin-dir build/bin [--kubectl kubectl]
 """
@@ -14,6 +15,7 @@ no status write.
 import json
 import os
 import re
+import signal
 import socket
 import sys
 
@@ -28,6 +30,7 @@ from lib.stack import Controller
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LEASE = "/apis/coordination.k8s.io/v1/namespaces/default/leases/portico-controller"
 WRITES = "portico_controller_crd_status_writes_total"
+ROUTE_PATH = "/apis/portico.dev/v1alpha1/namespaces/default/ingressroutes/good"
 # The controllers look for a missing CRD again every 30 s ±20 %; a re-check may
 # just miss the apply (kubectl 1.20 takes seconds for ten CRDs): two periods.
 CRD_RECHECK_S = 2 * 36 + 3
@@ -170,6 +173,7 @@ def run(launcher, kubectl_bin, work_dir, scale, runner):
                    "good.test served by backend-3")
         after = status_writes(leader)
         assert after == before, f"status written {after - before} times for no change"
+        state["writes"] = after
         return f"{before} writes, none more after an endpoint change"
 
     def check_follower_never_writes():
@@ -177,8 +181,23 @@ def run(launcher, kubectl_bin, work_dir, scale, runner):
         assert status_writes(follower) == 0, "the follower wrote status"
         assert "status: IngressRoute" not in follower.process.log_text(), \
             "the follower logged a status write"
-        assert status_writes(leader) >= 3, status_writes(leader)
+        # Exactly good True, broken False, broken True: nothing late either.
+        assert status_writes(leader) == state["writes"] == 3, status_writes(leader)
         return f"leader {status_writes(leader)} writes, follower 0"
+
+    def check_takeover_fixes_stale_status():
+        leader, follower = state["leader"], state["follower"]
+        os.kill(leader.process.pid, signal.SIGKILL)
+        # What a dying leader may leave behind: a stale condition.
+        stale = {"status": {"observedGeneration": 1, "conditions": [{
+            "type": "Ready", "status": "False", "reason": "Stale", "message": "stale",
+            "observedGeneration": 1, "lastTransitionTime": "2026-01-01T00:00:00Z"}]}}
+        response = client.patch(ROUTE_PATH + "/status", stale)
+        assert response.status == 200, f"PATCH: {response.status} {response.body}"
+        wait_until(lambda: ready("good") == "True", 25 * scale,
+                   f"{follower.process.name} takes over and writes good Ready True again")
+        follower.process.wait_for_log(r"status: IngressRoute default/good: Ready True", 5 * scale)
+        return f"{follower.process.name} rewrote the stale status after the takeover"
 
     runner.run("replicas are ready before the CRDs exist", check_ready_without_crds)
     runner.run("kubectl apply -f crds/: the replicas start watching", check_crds_picked_up)
@@ -188,6 +207,8 @@ def run(launcher, kubectl_bin, work_dir, scale, runner):
     runner.run("the fix makes it Ready True", check_fixed_route)
     runner.run("no status write when nothing changed", check_no_rewrite_when_unchanged)
     runner.run("the follower never writes status", check_follower_never_writes)
+    runner.run("SIGKILL the leader: the other takes over and fixes a stale status",
+               check_takeover_fixes_stale_status)
 
 
 def scenario(launcher, manifests, scale, runner, kubectl_bin):

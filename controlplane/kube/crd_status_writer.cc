@@ -120,28 +120,29 @@ void CrdStatusWriter::ScheduleWake(uint64_t now_ms) {
 }
 
 void CrdStatusWriter::Write(const CrdStatusUpdate& update) {
-  std::string path = update.path;
-  std::string signature = update.signature;
-  in_flight_[path] = client_->Send(
-      {.path = path, .idle_timeout_s = 30, .method = "PATCH", .body = update.patch},
+  // What is written, for OnWritten: by then an Observe may have dropped it
+  // from wanted_ (the watch can deliver the write before its answer).
+  CrdStatusUpdate written = update;
+  written.patch.clear();
+  in_flight_[update.path] = client_->Send(
+      {.path = update.path, .idle_timeout_s = 30, .method = "PATCH", .body = update.patch},
       {.on_body = [](int, std::string_view) {},
-       .on_done = [this, path, signature](const ApiResult& r) { OnWritten(path, signature, r); }});
+       .on_done = [this, written = std::move(written)](const ApiResult& r) {
+         OnWritten(written, r);
+       }});
 }
 
-void CrdStatusWriter::OnWritten(const std::string& path, const std::string& signature,
-                                const ApiResult& result) {
+void CrdStatusWriter::OnWritten(const CrdStatusUpdate& written, const ApiResult& result) {
+  const std::string& path = written.path;
   in_flight_.erase(path);
   uint64_t now = uv_now(loop_);
-  auto wanted = wanted_.find(path);
-  std::string object = wanted != wanted_.end() ? wanted->second.object : path;
+  const std::string& object = written.object;
   if (result.status == 200) {
     stats_.writes++;
     failures_.erase(path);
-    sent_[path] = {.signature = signature, .at_ms = now};
-    if (wanted != wanted_.end()) {
-      const ReadyCondition& ready = wanted->second.ready;
-      LogInfo("status", object + ": Ready " + ready.status + " (" + ready.reason + ")");
-    }
+    sent_[path] = {.signature = written.signature, .at_ms = now};
+    LogInfo("status",
+            object + ": Ready " + written.ready.status + " (" + written.ready.reason + ")");
   } else if (result.status == 404) {
     stats_.gone++;  // deleted meanwhile: nothing to write on
     failures_.erase(path);

@@ -72,7 +72,7 @@ class CrdStatusWriter {
   void Pump();
   void Refill(uint64_t now_ms);
   void Write(const CrdStatusUpdate& update);
-  void OnWritten(const std::string& path, const std::string& signature, const ApiResult& result);
+  void OnWritten(const CrdStatusUpdate& written, const ApiResult& result);
   void ScheduleWake(uint64_t now_ms);
   void RetryLater(const std::string& path, uint64_t now_ms);
 
