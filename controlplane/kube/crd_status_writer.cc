@@ -127,9 +127,8 @@ void CrdStatusWriter::Write(const CrdStatusUpdate& update) {
   in_flight_[update.path] = client_->Send(
       {.path = update.path, .idle_timeout_s = 30, .method = "PATCH", .body = update.patch},
       {.on_body = [](int, std::string_view) {},
-       .on_done = [this, written = std::move(written)](const ApiResult& r) {
-         OnWritten(written, r);
-       }});
+       .on_done = [this,
+                   written = std::move(written)](const ApiResult& r) { OnWritten(written, r); }});
 }
 
 void CrdStatusWriter::OnWritten(const CrdStatusUpdate& written, const ApiResult& result) {
