@@ -37,8 +37,9 @@ struct Writer {
     options.now = [] { return std::string("2026-12-04T18:00:00Z"); };
     options.retry_initial_ms = 50;
     options.seed = 3;
+    // Destroyed before h (declared after it): its destructor closes it, and
+    // h's destructor runs the loop that frees its timer.
     writer = std::make_unique<CrdStatusWriter>(&h.loop, h.client.get(), options);
-    h.before_close = [this] { writer->Close(); };
   }
   // Every object given compiled into routes, without a problem.
   void Observe(std::vector<SourceObject> objects) {
