@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "controlplane/admin/controller_admin.h"
 #include "controlplane/controller_flags.h"
+#include "controlplane/kube/crd_status_writer.h"
 #include "controlplane/kube/ingress_status_writer.h"
 #include "controlplane/kube/kube_source.h"
 #include "controlplane/kube/leader_elector.h"
@@ -105,18 +106,26 @@ LeaderElectorOptions LeaseOptions(const ControllerFlags& flags) {
 // The objects' source: the Kubernetes API, or a folder of manifests. The
 // pipeline sees its first load only once every collection has listed, so
 // /ready (a compiled snapshot) also means "synced". With the API, replicas
-// elect a leader; only it writes Ingress status (--publish-address).
+// elect a leader; only it writes Ingress status (--publish-address) and the
+// Ready condition of Portico's custom resources.
 struct Source {
   std::unique_ptr<KubeApiClient> kube_client;
   std::unique_ptr<KubeSource> kube;
   std::unique_ptr<LeaderElector> elector;
   std::unique_ptr<IngressStatusWriter> status;
+  std::unique_ptr<CrdStatusWriter> crd_status;
   std::unique_ptr<FileSource> file;
 
   std::string Start(uv_loop_t* loop, const ControllerFlags& flags, SnapshotPipeline* pipeline) {
     auto apply = [this, pipeline](SourceLoad load) {
       pipeline->Apply(load);
       if (status) status->Observe(load.objects, IngressesWithRoutes(pipeline->current().get()));
+      if (crd_status) {
+        crd_status->Observe(load.objects, {.diagnostics = pipeline->diagnostics(),
+                                           .issues = pipeline->issues(),
+                                           .routed = pipeline->routed(),
+                                           .other_class = pipeline->other_class()});
+      }
     };
     if (!flags.source_dir.empty()) {
       file = std::make_unique<FileSource>(
@@ -137,21 +146,31 @@ struct Source {
       ParsePublishAddresses(flags.publish_address, &status_options.addresses);  // checked by flags
       status = std::make_unique<IngressStatusWriter>(loop, kube_client.get(), status_options);
     }
+    std::vector<ResourceKind> crd_kinds = CrdKinds(flags.compile.traefik_compat);
+    crd_status = std::make_unique<CrdStatusWriter>(loop, kube_client.get(),
+                                                   CrdStatusWriterOptions{.kinds = crd_kinds});
     LeaderElectorOptions lease = LeaseOptions(flags);
     LogInfo("controller", "leader election: lease " + lease.lease_namespace + "/" +
                               lease.lease_name + " as " + lease.identity);
     elector = std::make_unique<LeaderElector>(
         loop, kube_client.get(), std::move(lease),
-        LeaderCallbacks{.on_started_leading = [this] { if (status) status->SetEnabled(true); },
-                        .on_stopped_leading = [this] { if (status) status->SetEnabled(false); }});
+        LeaderCallbacks{.on_started_leading = [this] { Lead(true); },
+                        .on_stopped_leading = [this] { Lead(false); }});
     elector->Start();
     // A named object: GCC 12 at -O3 misreports the temporary's strings as
     // maybe uninitialized.
     KubeSourceOptions options;
     options.namespaces = flags.namespaces;
+    options.kinds.insert(options.kinds.end(), crd_kinds.begin(), crd_kinds.end());
     kube = std::make_unique<KubeSource>(loop, kube_client.get(), std::move(options), apply);
     kube->Start();
     return "";
+  }
+
+  // Only the leader writes status.
+  void Lead(bool leading) {
+    if (status) status->SetEnabled(leading);
+    crd_status->SetEnabled(leading);
   }
 
   // Releases the lease (so another replica takes over at once) before the
@@ -160,6 +179,7 @@ struct Source {
     if (file) file->Close();
     if (kube) kube->Close();
     if (status) status->Close();
+    if (crd_status) crd_status->Close();
     if (!elector) {
       if (kube_client) kube_client->Close();
       return;
@@ -205,6 +225,11 @@ int Run(const ControllerFlags& flags) {
   LogInfo("controller", "grpc listening on " + HostPort(flags.grpc_host, grpc_port));
 
   ControllerAdmin handler(&pipeline, &server);
+  handler.SetStatusCounters([&source] {
+    if (!source.crd_status) return StatusWriterCounters{};
+    const CrdStatusStats& s = source.crd_status->stats();
+    return StatusWriterCounters{.writes = s.writes, .failures = s.failures};
+  });
   AdminServer admin(&c.loop, [&handler](std::string_view method, std::string_view path) {
     return handler.Handle(method, path);
   });

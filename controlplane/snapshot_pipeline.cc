@@ -32,6 +32,30 @@ size_t FilterCompatObjects(const PipelineOptions& options, std::vector<SourceObj
   return before - objects->size();
 }
 
+namespace {
+
+template <typename Map>
+void AddOtherClass(const Map& objects, const std::string& kind, const std::string& our_class,
+                   std::set<std::string>* out) {
+  for (const auto& [key, object] : objects) {
+    if (!IngressRouteClassMismatch(object.spec.ingress_class_name, our_class).empty()) {
+      out->insert(kind + "/" + key.str());
+    }
+  }
+}
+
+}  // namespace
+
+void SnapshotPipeline::NoteOwnership(const ClusterState& state, const CompileResult& result) {
+  routed_.clear();
+  for (const Route& route : result.routes) routed_.insert(route.source);
+  other_class_.clear();
+  const std::string& ours = options_.compile.ingress_class;
+  AddOtherClass(state.crds.ingress_routes, "IngressRoute", ours, &other_class_);
+  AddOtherClass(state.crds.ingress_routes_tcp, "IngressRouteTCP", ours, &other_class_);
+  AddOtherClass(state.crds.ingress_routes_udp, "IngressRouteUDP", ours, &other_class_);
+}
+
 void SnapshotPipeline::Apply(const SourceLoad& load) {
   ClusterStateBuild build;
   if (options_.traefik_compat ||
@@ -60,6 +84,10 @@ void SnapshotPipeline::Apply(const SourceLoad& load) {
   stats_.source_errors = load.issues.size() + build.issues.size();
   stats_.source_errors_total += stats_.source_errors;
   stats_.diagnostics = result.diagnostics.size();
+  diagnostics_ = result.diagnostics;
+  issues_ = load.issues;
+  issues_.insert(issues_.end(), build.issues.begin(), build.issues.end());
+  NoteOwnership(build.state, result);
   auto snapshot = std::make_shared<const v1::Snapshot>(TranslateSnapshot(result));
   if (current_ && current_->version() == snapshot->version()) {
     LogDebug("controller", "snapshot " + snapshot->version().substr(0, 12) + " unchanged");

@@ -7,12 +7,17 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "controlplane/compiler/compile_options.h"
+#include "controlplane/compiler/compile_result.h"
 #include "controlplane/source/source_object.h"
 #include "portico/v1/snapshot.pb.h"
 
 namespace portico::controlplane {
+
+struct ClusterState;
 
 struct PipelineStats {
   uint64_t compiles_total = 0;
@@ -46,12 +51,27 @@ class SnapshotPipeline {
   // The last published snapshot; null before the first Apply.
   std::shared_ptr<const v1::Snapshot> current() const { return current_; }
   const PipelineStats& stats() const { return stats_; }
+  // What the last Apply found wrong, by object: the compiler's diagnostics
+  // and the load's and decoder's issues (by origin). For status writers.
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  const std::vector<SourceIssue>& issues() const { return issues_; }
+  // "Kind/NS/NAME" of every object some route of the last compile came from.
+  const std::set<std::string>& routed() const { return routed_; }
+  // "Kind/NS/NAME" of the IngressRoutes (HTTP, TCP, UDP) of another
+  // ingress class: another controller's, so neither compiled nor reported.
+  const std::set<std::string>& other_class() const { return other_class_; }
 
  private:
+  void NoteOwnership(const ClusterState& state, const CompileResult& result);
+
   Publisher publish_;
   PipelineOptions options_;
   std::shared_ptr<const v1::Snapshot> current_;
   PipelineStats stats_;
+  std::vector<Diagnostic> diagnostics_;
+  std::vector<SourceIssue> issues_;
+  std::set<std::string> routed_;
+  std::set<std::string> other_class_;
 };
 
 }  // namespace portico::controlplane

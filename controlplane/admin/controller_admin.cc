@@ -121,6 +121,12 @@ std::string ControllerAdmin::Metrics() const {
   Metric(&out, "portico_controller_transfers_built_total", "counter",
          "FULL and DELTA transfers built (each is shared by every stream that sends it).",
          server_ ? server_->transfers_built_total() : 0);
+  StatusWriterCounters status = status_counters_ ? status_counters_() : StatusWriterCounters{};
+  Metric(&out, "portico_controller_crd_status_writes_total", "counter",
+         "Status patches of custom resources the API server accepted (leader only).",
+         status.writes);
+  Metric(&out, "portico_controller_crd_status_write_failures_total", "counter",
+         "Status patches of custom resources that failed and were retried.", status.failures);
   return out;
 }
 

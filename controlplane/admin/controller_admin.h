@@ -5,6 +5,8 @@
 // handler runs on the main loop, the same thread as the SnapshotPipeline.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "common/admin_server.h"
@@ -14,6 +16,12 @@
 
 namespace portico::controlplane {
 
+// Counters of the CRD status writer, read when /metrics is asked for.
+struct StatusWriterCounters {
+  uint64_t writes = 0;
+  uint64_t failures = 0;
+};
+
 class ControllerAdmin {
  public:
   // Both must outlive this object; `server` may be null (tests).
@@ -21,6 +29,10 @@ class ControllerAdmin {
       : pipeline_(pipeline), server_(server) {}
 
   AdminResponse Handle(std::string_view method, std::string_view path) const;
+  // Where the status counters come from (none: reported as 0).
+  void SetStatusCounters(std::function<StatusWriterCounters()> counters) {
+    status_counters_ = std::move(counters);
+  }
 
  private:
   std::string Metrics() const;
@@ -29,6 +41,7 @@ class ControllerAdmin {
 
   const SnapshotPipeline* pipeline_;
   const SnapshotServer* server_;
+  std::function<StatusWriterCounters()> status_counters_;
 };
 
 // Removes what must never leave the controller through /snapshot: TLS

@@ -3,14 +3,20 @@
 #include "rapidjson/error/en.h"
 
 namespace portico::controlplane {
-namespace {
-
 std::string StringMember(const rapidjson::Value& object, const char* name) {
   if (!object.IsObject()) return "";
   auto it = object.FindMember(name);
   if (it == object.MemberEnd() || !it->value.IsString()) return "";
   return std::string(it->value.GetString(), it->value.GetStringLength());
 }
+
+const rapidjson::Value* ObjectMember(const rapidjson::Value& object, const char* name) {
+  if (!object.IsObject()) return nullptr;
+  auto it = object.FindMember(name);
+  return it != object.MemberEnd() && it->value.IsObject() ? &it->value : nullptr;
+}
+
+namespace {
 
 std::string ParseError(const rapidjson::Document& doc) {
   return std::string("not JSON at offset ") + std::to_string(doc.GetErrorOffset()) + ": " +

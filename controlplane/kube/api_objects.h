@@ -46,6 +46,10 @@ struct WatchEvent {
 };
 std::string ParseWatchEvent(std::string_view line, const ResourceKind& kind, WatchEvent* event);
 
+// object[name] when it is a string (else ""), or an object (else null).
+std::string StringMember(const rapidjson::Value& object, const char* name);
+const rapidjson::Value* ObjectMember(const rapidjson::Value& object, const char* name);
+
 // The message and reason of a Status body ("" when the body is not one).
 std::string StatusText(std::string_view body);
 

@@ -7,32 +7,21 @@
 #include <cctype>
 
 #include "common/log.h"
+#include "controlplane/kube/api_objects.h"
 
 namespace portico::controlplane {
 namespace {
 
-std::string StringAt(const rapidjson::Value& v, const char* name) {
-  if (!v.IsObject()) return "";
-  auto it = v.FindMember(name);
-  return it != v.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-}
-
-const rapidjson::Value* ObjectAt(const rapidjson::Value& v, const char* name) {
-  if (!v.IsObject()) return nullptr;
-  auto it = v.FindMember(name);
-  return it != v.MemberEnd() && it->value.IsObject() ? &it->value : nullptr;
-}
-
 // status.loadBalancer.ingress[] as stored (ports are not compared).
 std::vector<LoadBalancerAddress> StoredAddresses(const rapidjson::Value& ingress) {
   std::vector<LoadBalancerAddress> out;
-  const rapidjson::Value* status = ObjectAt(ingress, "status");
-  const rapidjson::Value* lb = status ? ObjectAt(*status, "loadBalancer") : nullptr;
+  const rapidjson::Value* status = ObjectMember(ingress, "status");
+  const rapidjson::Value* lb = status ? ObjectMember(*status, "loadBalancer") : nullptr;
   if (lb == nullptr) return out;
   auto it = lb->FindMember("ingress");
   if (it == lb->MemberEnd() || !it->value.IsArray()) return out;
   for (const rapidjson::Value& item : it->value.GetArray()) {
-    out.push_back({.ip = StringAt(item, "ip"), .hostname = StringAt(item, "hostname")});
+    out.push_back({.ip = StringMember(item, "ip"), .hostname = StringMember(item, "hostname")});
   }
   return out;
 }
@@ -117,13 +106,13 @@ void IngressStatusWriter::Observe(const std::vector<SourceObject>& objects,
   std::map<std::string, Wanted> next;
   for (const SourceObject& object : objects) {
     const rapidjson::Value& json = object.json;
-    if (StringAt(json, "kind") != "Ingress" ||
-        StringAt(json, "apiVersion") != "networking.k8s.io/v1") {
+    if (StringMember(json, "kind") != "Ingress" ||
+        StringMember(json, "apiVersion") != "networking.k8s.io/v1") {
       continue;
     }
-    const rapidjson::Value* metadata = ObjectAt(json, "metadata");
+    const rapidjson::Value* metadata = ObjectMember(json, "metadata");
     if (metadata == nullptr) continue;
-    std::string key = StringAt(*metadata, "namespace") + "/" + StringAt(*metadata, "name");
+    std::string key = StringMember(*metadata, "namespace") + "/" + StringMember(*metadata, "name");
     next[key] = {.ours = ours.contains(key), .current = StoredAddresses(json)};
   }
   ingresses_ = std::move(next);

@@ -92,7 +92,9 @@ void KubeSource::Load() {
   for (const auto& r : reflectors_) {
     for (const auto& [key, object] : r->objects()) {
       SourceObject& o = load.objects.emplace_back();
-      o.origin = "kube:" + r->kind().resource + "/" + key;
+      // CRD kinds name their group: portico.dev and traefik.io share plurals.
+      const ResourceKind& kind = r->kind();
+      o.origin = "kube:" + kind.resource + (kind.optional ? "." + kind.group : "") + "/" + key;
       o.json.CopyFrom(*object, o.json.GetAllocator());
     }
   }

@@ -39,8 +39,11 @@ Reflector::Reflector(uv_loop_t* loop, KubeApiClient* client, ReflectorOptions op
 Reflector::~Reflector() { Close(); }
 
 std::string Reflector::name() const {
-  if (options_.namespace_.empty() || !options_.kind.namespaced) return options_.kind.resource;
-  return options_.kind.resource + " in namespace " + options_.namespace_;
+  // A CRD's plural is not unique across groups (portico.dev, traefik.io).
+  const ResourceKind& kind = options_.kind;
+  std::string resource = kind.optional ? kind.resource + "." + kind.group : kind.resource;
+  if (options_.namespace_.empty() || !kind.namespaced) return resource;
+  return resource + " in namespace " + options_.namespace_;
 }
 
 void Reflector::Start() {
@@ -118,6 +121,9 @@ void Reflector::OnListDone(const ApiResult& result) {
   if (result.status == 429) {
     return Fail(Next::kList, "list: 429 Too Many Requests", result.retry_after_s);
   }
+  if ((result.status == 404 || result.status == 403) && options_.kind.optional) {
+    return OnNotInstalled(result.status);
+  }
   if (result.status != 200) {
     continue_token_.clear();
     std::string status = StatusText(body);
@@ -130,6 +136,10 @@ void Reflector::OnListDone(const ApiResult& result) {
     return Fail(Next::kList, e);
   }
   stats_.pages++;
+  if (!installed_) {
+    installed_ = true;
+    LogInfo("kube", name() + ": now served (its CRD was installed); watching");
+  }
   if (continue_token_.empty()) listing_.clear();  // the first page
   for (KeyedObject& item : page.items) listing_[item.key] = std::move(item.object);
   listing_version_ = page.resource_version;
@@ -167,6 +177,37 @@ void Reflector::ApplyList() {
   LogDebug("kube", name() + ": listed " + std::to_string(objects_.size()) +
                        " objects at resourceVersion " + resource_version_);
   if (on_listed_) on_listed_();
+}
+
+// An optional kind whose CRD is not installed (404), or that RBAC does not
+// let us read (403): an empty collection, so that it never holds up the
+// first load, and a re-check every ~30 s, logged once.
+void Reflector::OnNotInstalled(int status) {
+  continue_token_.clear();
+  stats_.absent++;
+  if (installed_ || status != absent_status_) {
+    installed_ = false;
+    absent_status_ = status;
+    std::string again =
+        "; checking again every ~" + std::to_string(options_.absent_recheck_ms / 1000) + " s";
+    if (status == 404) {
+      LogInfo("kube", name() + ": not served (CRD not installed)" + again);
+    } else {
+      LogWarn("kube", name() + ": list forbidden (403): RBAC must grant get, list, watch on " +
+                          options_.kind.resource + "." + options_.kind.group +
+                          "; taken as empty" + again);
+    }
+  }
+  // Later 404s matter only when objects are held (the CRD was deleted):
+  // an unchanged empty collection must not cause a load each time.
+  if (stats_.lists == 0 || !objects_.empty()) {
+    listing_.clear();
+    listing_version_.clear();
+    ApplyList();
+  }
+  std::uniform_int_distribution<uint64_t> jitter(options_.absent_recheck_ms * 8 / 10,
+                                                 options_.absent_recheck_ms * 12 / 10);
+  Schedule(Next::kList, jitter(random_));
 }
 
 // ---- watch ----

@@ -6,6 +6,9 @@
 // without listing; 410 Gone (HTTP status or in-band ERROR event) makes it
 // list again, replacing its copy and reporting what vanished as deletes.
 // Failures wait a jittered exponential backoff; 429 waits Retry-After.
+// For an optional kind (a CRD), 404 on the list means "not installed" (403:
+// not readable, a warning): the collection counts as listed and empty, and
+// the list is tried again every absent_recheck_ms (±20 %) until it answers.
 // Every change to the copy is reported once, in order, as a Delta.
 // Threading: lives on the loop of its KubeApiClient; callbacks run there.
 #pragma once
@@ -44,6 +47,7 @@ struct ReflectorOptions {
   size_t max_event_bytes = 16u << 20;  // one watch event (a line)
   size_t max_page_bytes = 256u << 20;  // one list page
   uint64_t seed = std::random_device{}();
+  uint64_t absent_recheck_ms = 30'000;  // optional kinds: re-list after a 404
 };
 
 struct ReflectorStats {
@@ -55,6 +59,7 @@ struct ReflectorStats {
   uint64_t bookmarks = 0;
   uint64_t expired = 0;       // 410s, either form
   uint64_t failures = 0;      // requests that failed and were retried after a wait
+  uint64_t absent = 0;        // lists of an optional kind answered 404 or 403
 };
 
 using ObjectStore = std::map<std::string, KubeObject>;
@@ -77,6 +82,8 @@ class Reflector {
   void Close();
 
   bool synced() const { return stats_.lists > 0; }
+  // false while an optional kind's lists are answered 404 (or 403).
+  bool installed() const { return installed_; }
   const ObjectStore& objects() const { return objects_; }
   const std::string& resource_version() const { return resource_version_; }
   const ReflectorStats& stats() const { return stats_; }
@@ -91,6 +98,7 @@ class Reflector {
   void List();
   void OnListDone(const ApiResult& result);
   void ApplyList();
+  void OnNotInstalled(int status);
   void Watch();
   void OnWatchBody(int status, std::string_view piece);
   void OnWatchLine(std::string_view line);
@@ -113,6 +121,8 @@ class Reflector {
   Next next_ = Next::kList;
   uint64_t request_ = 0;  // the request in flight, 0 when none
   bool closed_ = false;
+  bool installed_ = true;
+  int absent_status_ = 0;  // 404 or 403 while !installed_
 
   ObjectStore objects_;
   std::string resource_version_;

@@ -1,5 +1,8 @@
 #include "controlplane/kube/resource_kind.h"
 
+#include <string_view>
+#include <utility>
+
 namespace portico::controlplane {
 
 std::vector<ResourceKind> DefaultKinds() {
@@ -20,6 +23,36 @@ std::vector<ResourceKind> DefaultKinds() {
       // TLS options name reach a snapshot.
       {.version = "v1", .resource = "secrets", .kind = "Secret"},
   };
+}
+
+std::vector<ResourceKind> CrdKinds(bool traefik_compat) {
+  // kind, plural: the files of crds/ (a test checks they agree).
+  static constexpr std::pair<const char*, const char*> kPortico[] = {
+      {"IngressRoute", "ingressroutes"},
+      {"IngressRouteTCP", "ingressroutetcps"},
+      {"IngressRouteUDP", "ingressrouteudps"},
+      {"Middleware", "middlewares"},
+      {"MiddlewareTCP", "middlewaretcps"},
+      {"TLSOption", "tlsoptions"},
+      {"TLSStore", "tlsstores"},
+      {"ServersTransport", "serverstransports"},
+      {"ServersTransportTCP", "serverstransporttcps"},
+      {"WeightedService", "weightedservices"},
+  };
+  std::vector<ResourceKind> kinds;
+  for (const char* group : {"portico.dev", "traefik.io"}) {
+    if (std::string_view(group) == "traefik.io" && !traefik_compat) break;
+    for (auto [kind, plural] : kPortico) {
+      bool traefik = std::string_view(group) == "traefik.io";
+      bool weighted = std::string_view(kind) == "WeightedService";
+      kinds.push_back({.group = group,
+                       .version = "v1alpha1",
+                       .resource = traefik && weighted ? "traefikservices" : plural,
+                       .kind = traefik && weighted ? "TraefikService" : kind,
+                       .optional = true});
+    }
+  }
+  return kinds;
 }
 
 std::string CollectionPath(const ResourceKind& kind, const std::string& ns) {

@@ -27,12 +27,20 @@ TEST_CASE("the pipeline publishes only when the version changes", "[snapshot_pip
   CHECK(published.size() == 1);  // same content, same version
   CHECK(pipeline.stats().compiles_total == 2);
   CHECK(pipeline.stats().source_errors == 1);
+  // Kept for the status writers, with the object or origin they concern.
+  REQUIRE(pipeline.issues().size() == 1);
+  CHECK(pipeline.issues()[0].origin == "x.yaml");
+  CHECK(pipeline.diagnostics().empty());
 
   pipeline.Apply({.objects = testing::ObjectsFromYaml(std::string(kService) + "---\n" + kIngress)});
   REQUIRE(published.size() == 2);
   CHECK(published[1]->routes_size() == 1);
   CHECK(published[1]->version() != published[0]->version());
   CHECK(pipeline.stats().diagnostics == 1);  // the Service has no port 80
+  REQUIRE(pipeline.diagnostics().size() == 1);
+  CHECK(pipeline.diagnostics()[0].object == "Ingress/default/web");
+  CHECK(pipeline.issues().empty());
+  CHECK(pipeline.routed() == std::set<std::string>{"Ingress/default/web"});
   CHECK(pipeline.stats().source_errors == 0);
   CHECK(pipeline.stats().source_errors_total == 1);
 }
@@ -73,6 +81,36 @@ TEST_CASE("traefik.io objects count only with --traefik-compat", "[snapshot_pipe
   std::vector<SourceObject> objects = testing::ObjectsFromYaml(kTraefikRoute);
   CHECK(FilterCompatObjects({}, &objects) == 1);
   CHECK(objects.size() == 1);
+}
+
+}  // namespace
+}  // namespace portico::controlplane
+
+namespace portico::controlplane {
+namespace {
+
+constexpr char kTwoClasses[] = R"(
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: ours}
+spec:
+  routes:
+  - {match: Host(`a.test`), services: [{name: web, port: 80}]}
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: theirs}
+spec:
+  ingressClassName: nginx
+  routes:
+  - {match: Host(`b.test`), services: [{name: web, port: 80}]}
+)";
+
+TEST_CASE("the pipeline tells routed objects from another class's", "[snapshot_pipeline]") {
+  SnapshotPipeline pipeline([](auto) {});
+  pipeline.Apply({.objects = testing::ObjectsFromYaml(kTwoClasses)});
+  CHECK(pipeline.routed() == std::set<std::string>{"IngressRoute/default/ours"});
+  CHECK(pipeline.other_class() == std::set<std::string>{"IngressRoute/default/theirs"});
 }
 
 }  // namespace

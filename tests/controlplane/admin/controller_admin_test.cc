@@ -71,6 +71,19 @@ TEST_CASE("metrics are Prometheus text with the documented names", "[admin]") {
   }
 }
 
+TEST_CASE("the CRD status writer's counters show in metrics", "[admin]") {
+  SnapshotPipeline pipeline([](auto) {});
+  ControllerAdmin admin(&pipeline, nullptr);
+  // No writer (file source): the counters are there, at 0.
+  CHECK_THAT(admin.Handle("GET", "/metrics").body,
+             Catch::Contains("portico_controller_crd_status_writes_total 0\n"));
+  admin.SetStatusCounters([] { return StatusWriterCounters{.writes = 7, .failures = 2}; });
+  std::string body = admin.Handle("GET", "/metrics").body;
+  CHECK_THAT(body, Catch::Contains("# TYPE portico_controller_crd_status_writes_total counter\n"
+                                   "portico_controller_crd_status_writes_total 7\n"));
+  CHECK_THAT(body, Catch::Contains("portico_controller_crd_status_write_failures_total 2\n"));
+}
+
 TEST_CASE("connected proxies and their acks show in metrics", "[admin]") {
   SnapshotPipeline pipeline([](auto) {});
   SnapshotServer server;

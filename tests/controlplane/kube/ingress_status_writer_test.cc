@@ -42,7 +42,8 @@ struct Writer {
     writer = std::make_unique<IngressStatusWriter>(
         &h.loop, h.client.get(),
         IngressStatusWriterOptions{.addresses = addresses, .retry_delay_ms = 50});
-    h.before_close = [this] { writer->Close(); };
+    // No before_close: `writer` is destroyed before `h` (declared after it),
+    // closing itself; a before_close would call it once destroyed (ASan).
   }
   bool Idle() {
     return h.RunUntil([&] { return writer->pending() == 0; });

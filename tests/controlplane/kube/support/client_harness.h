@@ -1,7 +1,8 @@
 // ClientHarness: a loop, a ScriptedApiServer and a started KubeApiClient
 // pointed at it, for tests of what sits directly on the client (requests
 // with bodies, the leader elector). The destructor closes the client and
-// checks the loop ends with no handle left.
+// checks the loop ends with no handle left; declare what uses the client
+// after the harness, so that it is destroyed (and closes itself) first.
 #pragma once
 
 #include <uv.h>
@@ -27,7 +28,6 @@ class ClientHarness {
     REQUIRE(client->Start().empty());
   }
   ~ClientHarness() {
-    if (before_close) before_close();
     client->Close();
     server.Stop();
     uv_run(&loop, UV_RUN_DEFAULT);
@@ -40,7 +40,6 @@ class ClientHarness {
   uv_loop_t loop{};
   ScriptedApiServer server;
   std::unique_ptr<KubeApiClient> client;
-  std::function<void()> before_close;  // closes what uses the client
 };
 
 }  // namespace portico::controlplane::testing
