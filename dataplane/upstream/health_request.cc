@@ -112,7 +112,8 @@ std::string AddressAuthority(const sockaddr_storage& address, uint16_t port) {
 
 std::string BuildHealthRequest(const v1::HealthCheck& check, std::string_view path,
                                std::string_view host) {
-  std::string_view method = check.method().empty() ? "GET" : check.method();
+  std::string_view method = check.method();
+  if (method.empty()) method = "GET";
   std::string out;
   out.append(method).append(" ").append(path).append(" HTTP/1.1\r\nHost: ");
   out.append(host).append("\r\n");
