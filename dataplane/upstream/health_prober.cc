@@ -99,21 +99,21 @@ void HealthProber::Start() {
 }
 
 void HealthProber::Update(std::vector<HealthTarget> targets) {
-  {
-    std::lock_guard lock(mu_);
-    pending_ = std::move(targets);  // latest wins
-  }
+  // Under the lock: once Stop set the flag, the loop may close wake_.
+  std::lock_guard lock(mu_);
+  if (stop_requested_) return;
+  pending_ = std::move(targets);  // latest wins
   uv_async_send(&wake_);
 }
 
 void HealthProber::Stop() {
   if (stopped_) return;
   stopped_ = true;
-  if (!started_) return;
   {
     std::lock_guard lock(mu_);
     stop_requested_ = true;
   }
+  if (!started_) return;
   uv_async_send(&wake_);
   thread_.join();
 }

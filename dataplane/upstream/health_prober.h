@@ -61,7 +61,7 @@ class HealthProber {
   // verdict) of a (service, endpoint, check) that is still there carries over; new targets
   // start healthy and are checked soon (spread with jitter, not all at once); gone ones stop.
   void Update(std::vector<HealthTarget> targets);
-  void Stop();  // idempotent; the prober cannot be restarted
+  void Stop();  // idempotent; the prober cannot be restarted, later Updates are ignored
 
   // Thread-safe counters for metrics.
   uint64_t checks_total() const { return checks_total_.load(std::memory_order_relaxed); }

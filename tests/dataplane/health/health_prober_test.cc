@@ -2,6 +2,7 @@
 // the backend receives, publishing only on changes, and Update.
 #include "dataplane/upstream/health_prober.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "tests/dataplane/health/health_support.h"
@@ -198,6 +199,39 @@ TEST_CASE("health prober: Stop with checks in flight returns promptly") {
   auto start = std::chrono::steady_clock::now();
   prober.reset();
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+}
+
+TEST_CASE("health prober: Update after Stop is ignored") {
+  Publications published;
+  HealthProber prober(published.Sink());
+  prober.Start();
+  prober.Stop();
+  prober.Update({LoopbackTarget(ClosedPort(), FastCheck())});
+  CHECK(published.size() == 0);
+}
+
+TEST_CASE("health prober: the first checks of a new config are spread out") {
+  std::mutex mu;
+  std::vector<std::chrono::steady_clock::time_point> arrivals;
+  FakeBackend backend("127.0.0.1", [&](const ReceivedRequest&) {
+    std::lock_guard lock(mu);
+    arrivals.push_back(std::chrono::steady_clock::now());
+    return Answer(200);
+  });
+  std::vector<HealthTarget> targets;
+  for (int i = 0; i < 20; ++i) {
+    targets.push_back(LoopbackTarget(backend.port(), FastCheck("/health", 60'000),
+                                     "svc" + std::to_string(i)));
+  }
+  HealthProber prober(nullptr, {.seed = 11, .first_check_spread_ms = 400});
+  auto start = std::chrono::steady_clock::now();
+  prober.Start();
+  prober.Update(std::move(targets));
+  REQUIRE(WaitUntil([&] { return backend.requests().size() >= 20; }));
+  std::lock_guard lock(mu);
+  auto [first, last] = std::minmax_element(arrivals.begin(), arrivals.end());
+  CHECK(*last - *first >= std::chrono::milliseconds(100));
+  CHECK(*last - start < std::chrono::seconds(3));
 }
 
 TEST_CASE("health prober: destroyed without Start") {
