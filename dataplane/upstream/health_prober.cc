@@ -215,8 +215,9 @@ void HealthProber::Launch(Target* t) {
       .tls = https ? tls_.get() : nullptr,
       .tls_name = https ? TlsName(t->host) : std::string(),
   };
-  t->probe = HealthProbe::Start(&loop_, std::move(request),
-                                [this, t](ProbeResult result) { OnProbeDone(t, std::move(result)); });
+  t->probe = HealthProbe::Start(&loop_, std::move(request), [this, t](ProbeResult result) {
+    OnProbeDone(t, std::move(result));
+  });
 }
 
 void HealthProber::OnProbeDone(Target* t, ProbeResult result) {
@@ -225,8 +226,8 @@ void HealthProber::OnProbeDone(Target* t, ProbeResult result) {
   const v1::HealthCheck& check = t->spec.check;
   bool redirect = result.status >= 300 && result.status < 400 && !result.location.empty();
   if (redirect && check.follow_redirects()) {
-    std::optional<std::string> path = SameEndpointRedirect(
-        result.location, t->path, check.scheme(), t->host, t->authority);
+    std::optional<std::string> path =
+        SameEndpointRedirect(result.location, t->path, check.scheme(), t->host, t->authority);
     if (path) {
       if (t->redirects == kMaxRedirects) {
         return Record(t, false, absl::StrCat("more than ", kMaxRedirects, " redirects"));
@@ -250,8 +251,8 @@ void HealthProber::Record(Target* t, bool pass, const std::string& reason) {
     t->passes = 0;
     ++t->failures;
   }
-  uint32_t threshold = pass ? std::max(check.healthy_threshold(), 1u)
-                            : std::max(check.unhealthy_threshold(), 1u);
+  uint32_t threshold =
+      pass ? std::max(check.healthy_threshold(), 1u) : std::max(check.unhealthy_threshold(), 1u);
   uint32_t streak = pass ? t->passes : t->failures;
   if (t->down == !pass || streak < threshold) {
     // No transition.

@@ -119,9 +119,8 @@ TEST_CASE("health prober: default Host is the endpoint address; port overrides t
   int closed = ClosedPort();
   Probing p({LoopbackTarget(closed, check)});  // the endpoint's own port refuses
   REQUIRE(WaitUntil([&] { return backend.requests().size() >= 3; }));
-  CHECK(backend.requests().front().head.find("\r\nHost: 127.0.0.1:" +
-                                             std::to_string(backend.port()) + "\r\n") !=
-        std::string::npos);
+  CHECK(backend.requests().front().head.find(
+            "\r\nHost: 127.0.0.1:" + std::to_string(backend.port()) + "\r\n") != std::string::npos);
   CHECK(p.published.size() == 1);
   CHECK(p.prober.failures_total() == 0);
 }
@@ -163,8 +162,8 @@ TEST_CASE("health prober: unhealthy_interval_ms paces checks of a down endpoint"
 TEST_CASE("health prober: Update drops removed targets and publishes when a down one leaves") {
   FakeBackend failing("127.0.0.1", [](const ReceivedRequest&) { return Answer(503); });
   FakeBackend healthy("127.0.0.1", [](const ReceivedRequest&) { return Answer(200); });
-  Probing p({LoopbackTarget(failing.port(), FastCheck()),
-             LoopbackTarget(healthy.port(), FastCheck())});
+  Probing p(
+      {LoopbackTarget(failing.port(), FastCheck()), LoopbackTarget(healthy.port(), FastCheck())});
   REQUIRE(WaitUntil([&] { return p.published.size() >= 2; }));
   CHECK(p.published.last().status->down_count() == 1);
   p.prober.Update({LoopbackTarget(healthy.port(), FastCheck())});
@@ -220,8 +219,8 @@ TEST_CASE("health prober: the first checks of a new config are spread out") {
   });
   std::vector<HealthTarget> targets;
   for (int i = 0; i < 20; ++i) {
-    targets.push_back(LoopbackTarget(backend.port(), FastCheck("/health", 60'000),
-                                     "svc" + std::to_string(i)));
+    targets.push_back(
+        LoopbackTarget(backend.port(), FastCheck("/health", 60'000), "svc" + std::to_string(i)));
   }
   HealthProber prober(nullptr, {.seed = 11, .first_check_spread_ms = 400});
   auto start = std::chrono::steady_clock::now();

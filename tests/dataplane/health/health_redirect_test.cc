@@ -59,8 +59,8 @@ TEST_CASE("health redirect: a redirect to another host is the answer, not follow
     if (PathOf(r) == "/health") return Answer(301, "Location: http://elsewhere.example/x\r\n");
     return Answer(200);
   });
-  Probing p({LoopbackTarget(backend.port(), Following()),
-             LoopbackTarget(strict.port(), Following(200))});
+  Probing p(
+      {LoopbackTarget(backend.port(), Following()), LoopbackTarget(strict.port(), Following(200))});
   REQUIRE(WaitUntil([&] { return p.published.size() >= 2 && backend.requests().size() >= 3; }));
   for (const std::string& path : Paths(backend)) CHECK(path == "/health");
   for (const std::string& path : Paths(strict)) CHECK(path == "/health");
@@ -83,9 +83,8 @@ TEST_CASE("health redirect: not followed when follow_redirects is off") {
 }
 
 TEST_CASE("health redirect: a loop fails after 5 redirects") {
-  FakeBackend backend("127.0.0.1", [](const ReceivedRequest&) {
-    return Answer(302, "Location: /again\r\n");
-  });
+  FakeBackend backend("127.0.0.1",
+                      [](const ReceivedRequest&) { return Answer(302, "Location: /again\r\n"); });
   Probing p({LoopbackTarget(backend.port(), Following())});
   REQUIRE(WaitUntil([&] { return p.published.size() >= 2; }));
   CHECK(p.published.last().status->Reason("svc", LoopbackEndpoint(backend.port())) ==

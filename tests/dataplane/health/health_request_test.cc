@@ -92,8 +92,7 @@ TEST_CASE("health request: authority of IPv4 and IPv6 addresses") {
 
 TEST_CASE("health request: redirects that stay on the endpoint") {
   auto follow = [](const std::string& location, const std::string& scheme = "") {
-    return SameEndpointRedirect(location, "/a/health?x=1", scheme, "svc.example",
-                                "10.0.0.1:8080");
+    return SameEndpointRedirect(location, "/a/health?x=1", scheme, "svc.example", "10.0.0.1:8080");
   };
   CHECK(follow("/login") == "/login");
   CHECK(follow("/login#top") == "/login");

@@ -69,8 +69,8 @@ v1::HealthCheck FastCheck(const std::string& path, uint64_t interval_ms) {
 std::string LoopbackEndpoint(int port) { return "127.0.0.1:" + std::to_string(port); }
 
 HealthTarget LoopbackTarget(int port, const v1::HealthCheck& check, const std::string& service) {
-  HealthTarget t{.service = service, .endpoint = LoopbackEndpoint(port), .address = {},
-                 .check = check};
+  HealthTarget t{
+      .service = service, .endpoint = LoopbackEndpoint(port), .address = {}, .check = check};
   auto* in = reinterpret_cast<sockaddr_in*>(&t.address);
   in->sin_family = AF_INET;
   in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
