@@ -112,7 +112,7 @@ TEST_CASE("health prober: the backend receives method, path, Host and headers") 
   CHECK(head.find("\r\nUser-Agent: portico-health\r\n") != std::string::npos);
 }
 
-TEST_CASE("health prober: default Host is the endpoint address; port overrides the port") {
+TEST_CASE("health prober: default Host is the endpoint address, port overrides the port") {
   FakeBackend backend("127.0.0.1", [](const ReceivedRequest&) { return Answer(200); });
   v1::HealthCheck check = FastCheck();
   check.set_port(static_cast<uint32_t>(backend.port()));

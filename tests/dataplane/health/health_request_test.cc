@@ -28,7 +28,7 @@ TEST_CASE("health request: default GET with Host, Connection and User-Agent") {
         "User-Agent: portico-health\r\n\r\n");
 }
 
-TEST_CASE("health request: method and headers; configured Host and Connection are ignored") {
+TEST_CASE("health request: method and headers, configured Host and Connection are ignored") {
   v1::HealthCheck c = Check("/ready?deep=1");
   c.set_method("HEAD");
   AddHeader(&c, "Connection", "keep-alive");
