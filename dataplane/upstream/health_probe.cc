@@ -244,6 +244,11 @@ int HealthProbe::OnHeaderValueComplete(llhttp_t* p) {
 }
 
 int HealthProbe::OnHeadersComplete(llhttp_t* p) {
+  // An interim 1xx is not the answer (as Go's client, Traefik's): read on.
+  if (p->status_code >= 100 && p->status_code < 200 && p->status_code != 101) {
+    Self(p)->result_.location.clear();
+    return 0;
+  }
   Self(p)->head_done_ = true;
   return HPE_PAUSED;
 }

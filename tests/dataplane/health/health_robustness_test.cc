@@ -16,7 +16,7 @@ using portico::testing::ReceivedRequest;
 // checks that the healthy one stayed up.
 std::string DownReason(int bad_port, const v1::HealthCheck& check = FastCheck()) {
   FakeBackend healthy("127.0.0.1", [](const ReceivedRequest&) { return Answer(200); });
-  Probing p({LoopbackTarget(bad_port, check), LoopbackTarget(healthy.port(), check)});
+  Probing p({LoopbackTarget(bad_port, check), LoopbackTarget(healthy.port(), FastCheck())});
   bool published = WaitUntil([&] { return p.published.size() >= 2; });
   REQUIRE(WaitUntil([&] { return healthy.requests().size() >= 3; }));
   auto status = p.published.last().status;
@@ -56,6 +56,17 @@ TEST_CASE("health robustness: a head just under 16 KiB is accepted") {
   Probing p({LoopbackTarget(big.port(), FastCheck())});
   REQUIRE(WaitUntil([&] { return big.requests().size() >= 3; }));
   CHECK(p.prober.failures_total() == 0);
+}
+
+TEST_CASE("health robustness: interim 1xx responses are skipped") {
+  FakeBackend backend("127.0.0.1", [](const ReceivedRequest&) {
+    return "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n" +
+           Answer(204);
+  });
+  Probing p({LoopbackTarget(backend.port(), FastCheck())});
+  REQUIRE(WaitUntil([&] { return backend.requests().size() >= 3; }));
+  CHECK(p.prober.failures_total() == 0);
+  CHECK(p.published.size() == 1);
 }
 
 TEST_CASE("health robustness: a reset connection") {
