@@ -13,10 +13,11 @@
 #include "common/admin_server.h"
 #include "common/log.h"
 #include "dataplane/admin/proxy_admin.h"
+#include "dataplane/config/active_health.h"
 #include "dataplane/config/config_publisher.h"
 #include "dataplane/config/snapshot_client.h"
-#include "dataplane/tls/channel_pem.h"
 #include "dataplane/net/reuseport_socket.h"
+#include "dataplane/tls/channel_pem.h"
 #include "dataplane/proxy_flags.h"
 #include "dataplane/worker/worker.h"
 
@@ -31,6 +32,7 @@ struct Process {
   std::vector<std::unique_ptr<ConnectionGauge>> gauges;
   std::vector<std::unique_ptr<Worker>> workers;
   std::unique_ptr<ConfigPublisher> publisher;
+  std::unique_ptr<HealthProber> prober;  // publishes to the workers: declared after them
   std::unique_ptr<SnapshotClient> client;
   std::unique_ptr<ProxyAdmin> admin;
   std::unique_ptr<AdminServer> admin_server;
@@ -96,6 +98,7 @@ void OnSignal(uv_signal_t* handle, int signum) {
     // listeners stay open and every request is still served.
     std::this_thread::sleep_for(std::chrono::milliseconds(p->flags.drain_delay_ms));
     p->client->Stop();
+    p->prober->Stop();
     for (auto& w : p->workers) w->Stop(p->flags.grace_period_ms);
     for (auto& w : p->workers) w->Join();
     uv_async_send(&p->stopped);
@@ -124,6 +127,13 @@ int Run(Process& p) {
   } else {
     LogWarn("proxy", "the snapshot channel is plaintext (--grpc-insecure); keep it on loopback");
   }
+  // One prober for the whole proxy; its verdicts reach every worker.
+  p.prober = std::make_unique<HealthProber>([&p](std::shared_ptr<const HealthStatus> status) {
+    auto view = std::make_shared<const HealthStatusView>(std::move(status));
+    for (auto& w : p.workers) w->PostHealth(view);
+  });
+  p.publisher->SetOnApplied(
+      [&p](const RuntimeConfig& config) { p.prober->Update(HealthTargets(config)); });
   p.client = std::make_unique<SnapshotClient>(std::move(client_options), p.publisher.get());
   p.admin =
       std::make_unique<ProxyAdmin>(p.publisher.get(), p.client.get(), std::move(counter_views));
@@ -138,6 +148,11 @@ int Run(Process& p) {
   p.admin->AddMetric("portico_proxy_endpoint_ejections_total", "counter",
                      "Endpoints taken out of rotation by passive health.",
                      workers_sum(&Worker::ejections));
+  p.admin->AddMetric("portico_proxy_health_checks_total", "counter",
+                     "Active health checks run.", [&p] { return p.prober->checks_total(); });
+  p.admin->AddMetric("portico_proxy_health_check_failures_total", "counter",
+                     "Active health checks that failed.",
+                     [&p] { return p.prober->failures_total(); });
   p.admin->AddMetric("portico_proxy_mirrored_requests_total", "counter",
                      "Copies of requests a mirroring service sent and got an answer to.",
                      workers_sum(&Worker::mirrors_sent));
@@ -159,9 +174,9 @@ int Run(Process& p) {
   }
   LogInfo("proxy",
           absl::StrCat("admin listening on ", p.flags.admin_host, ":", p.admin_server->port()));
-  LogWarn("proxy", "the snapshot channel is plaintext (--grpc-insecure): use it on loopback only");
 
   for (auto& w : p.workers) w->Start();
+  p.prober->Start();
   p.client->Start();
   for (uv_signal_t* s : {&p.sigterm, &p.sigint}) {
     uv_signal_init(&p.loop, s);

@@ -21,10 +21,8 @@ import sys
 import time
 
 from lib import manifests as k8s
-from lib.http_client import HTTP_ERRORS, get_once
-from lib.polling import wait_until
 from lib.scenario import run_scenario
-from lib.traffic import BackgroundTraffic
+from lib.traffic import BackgroundTraffic, seen_backends, wait_backends
 
 HOSTS = ("127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5")
 EJECTION_S = 1.0  # --passive-health-ejection for this test
@@ -59,20 +57,11 @@ class Scenario:
         self.traffic = BackgroundTraffic(self.proxy.web_port, "app.test", "/",
                                          [b.name for b in self.backends], lambda: self.phase)
 
-    def seen_backends(self, requests=30):
-        seen = set()
-        for _ in range(requests):
-            try:
-                response = get_once("127.0.0.1", self.proxy.web_port, "/", "app.test")
-            except HTTP_ERRORS:
-                continue
-            if response.status == 200:
-                seen.add(response.backend)
-        return seen
+    def seen_backends(self):
+        return seen_backends(self.proxy.web_port, "app.test")
 
     def wait_backends(self, names, timeout_s=5):
-        wait_until(lambda: self.seen_backends() == set(names), timeout_s * self.scale,
-                   f"traffic to exactly {sorted(names)}")
+        wait_backends(self.proxy.web_port, "app.test", names, timeout_s * self.scale)
 
     def failures_in(self, phase):
         return [f for f in self.traffic.failures if f.phase == phase]

@@ -31,6 +31,7 @@ std::string ConfigPublisher::Apply(v1::Snapshot snapshot, bool endpoints_only) {
     config_ = config;
   }
   for (const std::string& warning : config->services().warnings()) LogWarn("proxy", warning);
+  if (on_applied_) on_applied_(*config);
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   last_apply_duration_.store(took.count());
   last_apply_unix_.store(

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,6 +31,12 @@ class ConfigPublisher {
   // of an endpoint change).
   std::string Apply(v1::Snapshot snapshot, bool endpoints_only = false);
 
+  // Called (on the applying thread) with each config once the workers have
+  // it: the proxy hands its health checks to the prober. Set before Apply.
+  void SetOnApplied(std::function<void(const RuntimeConfig&)> on_applied) {
+    on_applied_ = std::move(on_applied);
+  }
+
   bool applied_any() const { return applies_.load() > 0; }
   std::string version() const;
   std::shared_ptr<const v1::Snapshot> snapshot() const;
@@ -41,6 +48,7 @@ class ConfigPublisher {
 
  private:
   std::vector<Worker*> workers_;
+  std::function<void(const RuntimeConfig&)> on_applied_;
   mutable std::mutex mu_;
   std::shared_ptr<const v1::Snapshot> snapshot_;  // guarded by mu_
   std::shared_ptr<const RuntimeConfig> config_;    // guarded by mu_; the one applied last

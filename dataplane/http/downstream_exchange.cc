@@ -53,6 +53,7 @@ void DownstreamConnection::StartRequest() {
   }
   ex_->action = action;
   ex_->attempts = 0;
+  ex_->tried.clear();
   ex_->replay.clear();
   ex_->replayable = true;
   if (action->total_timeout_ms != 0) {
@@ -105,16 +106,27 @@ class RequestHeaderLookup final : public HeaderLookup {
 bool DownstreamConnection::ConnectUpstream() {
   const RouteAction& action = *ex_->action;
   RequestHeaderLookup headers(ex_->request.headers);
-  ex_->picked = worker_->picker().Pick(*action.backend,
-                                       PickRequest{.now_ms = uv_now(worker_->loop()),
-                                                   .client_ip = client_ip_,
-                                                   .path = ex_->request.path,
-                                                   .headers = &headers});
+  PickRequest pick{.now_ms = uv_now(worker_->loop()),
+                   .client_ip = client_ip_,
+                   .path = ex_->request.path,
+                   .headers = &headers};
+  ex_->picked = worker_->picker().Pick(*action.backend, pick);
+  // A retry avoids the endpoints this request already failed on, as far as
+  // a few more picks can (other requests move the rotation meanwhile; a
+  // hash keeps choosing the same one, which is then tried again).
+  for (int extra = 0; extra < kRetryRepicks && ex_->picked.endpoint != nullptr &&
+                      std::find(ex_->tried.begin(), ex_->tried.end(), ex_->picked.endpoint) !=
+                          ex_->tried.end();
+       ++extra) {
+    worker_->EndPick(ex_->picked, PickOutcome::kUnjudged);
+    ex_->picked = worker_->picker().Pick(*action.backend, pick);
+  }
   if (ex_->picked.endpoint == nullptr) {
     RespondLocally(503, "no endpoint available for this service\n");
     return false;
   }
   if (ex_->attempts++ == 0) ex_->mirrors = std::move(ex_->picked.mirrors);
+  ex_->tried.push_back(ex_->picked.endpoint);
   const Endpoint& endpoint = *ex_->picked.endpoint;
   upstream_ = worker_->pool().Take(endpoint.key);
   if (upstream_ != nullptr) {

@@ -31,6 +31,8 @@ inline constexpr size_t kGatherBytes = 4096;
 inline constexpr size_t kMaxPipelinedBytes = 64 * 1024;
 // Tries of one request (failed connects) when its route has no retry middleware.
 inline constexpr int kMaxConnectAttempts = 3;
+// Extra picks a retry makes to avoid an endpoint the request already failed on.
+inline constexpr int kRetryRepicks = 4;
 // A retry middleware's backoff never waits longer than this.
 inline constexpr uint64_t kMaxRetryBackoffMs = 10'000;
 

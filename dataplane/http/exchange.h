@@ -30,6 +30,7 @@ struct Exchange {
   std::vector<MirrorPlan> mirrors;  // of the first pick: copies sent once the request is whole
   size_t head_bytes = 0;                         // request line and headers so far
   int attempts = 0;                              // endpoints tried
+  std::vector<const Endpoint*> tried;            // by this request, in order
   uint64_t deadline_ms = 0;  // loop time the response head is due (total timeout); 0: none
   uint64_t retry_at_ms = 0;  // loop time of a retry waiting out its backoff; 0: none
   std::string replay;  // request bytes sent so far, for a retry on a fresh connection
@@ -55,6 +56,7 @@ class ExchangePool {
     e->mirrors.clear();
     e->head_bytes = 0;
     e->attempts = 0;
+    e->tried.clear();
     e->deadline_ms = 0;
     e->retry_at_ms = 0;
     e->replay.clear();

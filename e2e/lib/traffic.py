@@ -4,7 +4,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .http_client import HTTP_ERRORS, HttpClient
+from .http_client import HTTP_ERRORS, HttpClient, get_once
+from .polling import wait_until
 
 REQUESTS_PER_KEEP_ALIVE_CONNECTION = 50
 PAUSE_BETWEEN_REQUESTS_S = 0.002  # leaves CPU to the processes under test
@@ -85,3 +86,23 @@ class BackgroundTraffic:
     def _record(self, kind, what):
         at = time.monotonic() - self._started_at
         self.failures.append(Failure(at, self.current_phase(), kind, what))
+
+
+def seen_backends(port, host, requests=30):
+    """The backends that answered 200 to `requests` GET / with Host `host`, each on a
+    new connection (failed requests are skipped)."""
+    seen = set()
+    for _ in range(requests):
+        try:
+            response = get_once("127.0.0.1", port, "/", host)
+        except HTTP_ERRORS:
+            continue
+        if response.status == 200:
+            seen.add(response.backend)
+    return seen
+
+
+def wait_backends(port, host, names, timeout_s):
+    """Waits until exactly the backends `names` answer for `host`."""
+    wait_until(lambda: seen_backends(port, host) == set(names), timeout_s,
+               f"traffic to exactly {sorted(names)}")
