@@ -2,7 +2,8 @@
 # The sanitized half of `make test`: one clang build (build-fuzz, with
 # address+undefined sanitizers and libFuzzer coverage on every target) of the
 # data plane only, then
-#   1. the data-plane and TLS unit and scenario tests under ASan+UBSan, and
+#   1. the data-plane, TLS, load-balancing and health-check unit and scenario
+#      tests under ASan+UBSan, and
 #   2. bounded fuzzing of the client request path (fuzz_downstream, 30 s),
 #      the request-target, snapshot, rule and ClientHello parsers (10 s each), on their
 #      checked-in corpora; new inputs go to build-fuzz/corpus only.
@@ -22,12 +23,14 @@ fi
 # build-fuzz was configured differently before.
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DPORTICO_FUZZ=ON \
   -DPORTICO_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build-fuzz -j"$JOBS" dataplane_tests tls_tests fuzz_downstream fuzz_request_target \
+ninja -C build-fuzz -j"$JOBS" dataplane_tests tls_tests balancing_tests health_tests fuzz_downstream fuzz_request_target \
   fuzz_snapshot fuzz_rules fuzz_client_hello
 
 echo "test-sanitized: data-plane tests under address+undefined sanitizers"
 build-fuzz/bin/dataplane_tests
 build-fuzz/bin/tls_tests
+build-fuzz/bin/balancing_tests
+build-fuzz/bin/health_tests
 
 run() {
   local name=$1 seconds=$2 extra=${3:-}
