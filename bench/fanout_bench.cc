@@ -24,6 +24,7 @@
 #include "common/snapshot/snapshot_digest.h"
 #include "common/snapshot/snapshot_transfer.h"
 #include "controlplane/server/snapshot_server.h"
+#include "dataplane/config/runtime_config.h"
 
 namespace portico {
 namespace {
@@ -221,6 +222,17 @@ int Main(int argc, char** argv) {
     std::printf("CPU: delta build %.1f ms, delta apply %.1f ms (digest alone %.1f ms), "
                 "FULL serialize+parse %.1f ms%s\n",
                 t1 - t0, t2 - t1, t3 - t2, t4 - t3, error.empty() ? "" : " FAILED");
+    // The proxy's config from the applied snapshot: the whole build, and the
+    // endpoint fast path the delta (clusters only) allows.
+    std::string why;
+    auto serving = portico::dataplane::RuntimeConfig::Build(*snapshot, &why);
+    double t5 = cpu_ms();
+    auto fast = portico::dataplane::RuntimeConfig::WithEndpoints(*serving, applied, &why);
+    double t6 = cpu_ms();
+    auto rebuilt = portico::dataplane::RuntimeConfig::Build(applied, &why, serving.get());
+    double t7 = cpu_ms();
+    std::printf("CPU: proxy config build %.1f ms, endpoint-only %.1f ms%s\n", t7 - t6, t6 - t5,
+                serving && rebuilt && fast ? "" : (" FAILED: " + why).c_str());
   }
   double full = PushAndWait(&server, snapshot, proxies);
   std::vector<double> endpoint_changes;

@@ -123,9 +123,11 @@ bool RuntimeConfig::ResolveBackend(RouteAction* action, std::string* error) cons
 }
 
 bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, std::string* error) {
+  clusters_.reserve(static_cast<size_t>(snapshot.clusters_size()));
   for (const v1::Cluster& pc : snapshot.clusters()) {
     auto cluster = std::make_unique<Cluster>();
     cluster->name = pc.name();
+    cluster->ready.reserve(static_cast<size_t>(pc.endpoints_size()));
     for (const v1::Endpoint& pe : pc.endpoints()) {
       Endpoint ep;
       if (!ParseEndpointAddress(pe.address(), pe.port(), &ep.address)) {

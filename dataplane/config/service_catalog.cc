@@ -81,6 +81,7 @@ bool ServiceCatalog::Build(const v1::Snapshot& snapshot, const ClusterMap& clust
       break;
     }
   }
+  cluster_defaults_.reserve(clusters.size());
   for (const auto& [name, cluster] : clusters) {
     if (!ok) break;
     const PickerFactory* before = nullptr;

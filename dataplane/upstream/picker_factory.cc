@@ -110,9 +110,10 @@ std::shared_ptr<const PickerFactory> PickerFactory::ForCluster(const Cluster& cl
   f->hash_key_ = spec.hash_key;
   f->hash_header_ = spec.hash_key.name;
   absl::AsciiStrToLower(&f->hash_header_);
+  f->slots_.reserve(cluster.ready.size() + cluster.terminating.size());
   for (const std::vector<Endpoint>* tier : {&cluster.ready, &cluster.terminating}) {
     for (const Endpoint& e : *tier) {
-      auto w = spec.weights.find(e.key);
+      auto w = spec.weights.empty() ? spec.weights.end() : spec.weights.find(e.key);
       f->slots_.push_back(
           {.identity = e.key, .weight = w == spec.weights.end() ? 1.0 : w->second, .endpoint = &e});
     }

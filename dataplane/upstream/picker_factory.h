@@ -47,7 +47,9 @@ class PickerFactory {
 
   // One candidate: an endpoint (kEndpoints) or a child service (kWeighted).
   struct Slot {
-    std::string identity;  // endpoint "10.0.0.1:8080", or the child's name
+    // Endpoint "10.0.0.1:8080" (the key in the Cluster), or the child's
+    // name (in the child factory): both outlive the slot.
+    std::string_view identity;
     double weight = 1;
     const Endpoint* endpoint = nullptr;
     const PickerFactory* service = nullptr;
