@@ -7,7 +7,8 @@
 
 namespace portico::dataplane {
 
-std::string ConfigPublisher::Apply(v1::Snapshot snapshot, bool endpoints_only) {
+std::string ConfigPublisher::Apply(v1::Snapshot snapshot,
+                                   const absl::flat_hash_set<std::string>* changed_clusters) {
   auto started = std::chrono::steady_clock::now();
   std::string error;
   std::shared_ptr<const RuntimeConfig> previous;
@@ -15,9 +16,9 @@ std::string ConfigPublisher::Apply(v1::Snapshot snapshot, bool endpoints_only) {
     std::lock_guard lock(mu_);
     previous = config_;
   }
-  bool fast = endpoints_only && previous != nullptr;
+  bool fast = changed_clusters != nullptr && previous != nullptr;
   std::shared_ptr<const RuntimeConfig> config =
-      fast ? RuntimeConfig::WithEndpoints(*previous, snapshot, &error)
+      fast ? RuntimeConfig::WithEndpoints(*previous, snapshot, *changed_clusters, &error)
            : RuntimeConfig::Build(snapshot, &error, previous.get());
   if (config == nullptr) {
     rejections_.fetch_add(1);

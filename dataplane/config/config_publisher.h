@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "portico/v1/snapshot.pb.h"
 
 namespace portico::dataplane {
@@ -26,10 +27,11 @@ class ConfigPublisher {
   // Validates and applies; returns "" on success, else why it was refused
   // (the last good config keeps serving). Takes the snapshot by value: a
   // caller that moves it in saves a copy (tens of ms at 10 000 routes).
-  // `endpoints_only`: the snapshot differs from the one applied last in its
-  // clusters only, so routes, TLS and their tables are kept (the fast path
-  // of an endpoint change).
-  std::string Apply(v1::Snapshot snapshot, bool endpoints_only = false);
+  // `changed_clusters` set: the snapshot differs from the one applied last
+  // in these clusters only, so routes, TLS, their tables and every other
+  // cluster are kept (the fast path of an endpoint change).
+  std::string Apply(v1::Snapshot snapshot,
+                    const absl::flat_hash_set<std::string>* changed_clusters = nullptr);
 
   // Called (on the applying thread) with each config once the workers have
   // it: the proxy hands its health checks to the prober. Set before Apply.

@@ -75,17 +75,18 @@ std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& sn
   return config;
 }
 
-std::shared_ptr<const RuntimeConfig> RuntimeConfig::WithEndpoints(const RuntimeConfig& previous,
-                                                                  const v1::Snapshot& snapshot,
-                                                                  std::string* error) {
+std::shared_ptr<const RuntimeConfig> RuntimeConfig::WithEndpoints(
+    const RuntimeConfig& previous, const v1::Snapshot& snapshot,
+    const absl::flat_hash_set<std::string>& changed_clusters, std::string* error) {
   std::shared_ptr<RuntimeConfig> config(new RuntimeConfig());
   config->version_ = snapshot.version();
   if (config->version_.empty()) {
     *error = "snapshot has no version";
     return nullptr;
   }
-  if (!config->AddClusters(snapshot, error) ||
-      !config->services_.Build(snapshot, config->clusters_, &previous.services_, error)) {
+  if (!config->AddClusters(snapshot, error, &previous, &changed_clusters) ||
+      !config->services_.Build(snapshot, config->clusters_, &previous.services_, error,
+                               &changed_clusters)) {
     return nullptr;
   }
   config->actions_.reserve(previous.actions_.size());
@@ -122,10 +123,21 @@ bool RuntimeConfig::ResolveBackend(RouteAction* action, std::string* error) cons
   return true;
 }
 
-bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, std::string* error) {
+bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, std::string* error,
+                                const RuntimeConfig* previous,
+                                const absl::flat_hash_set<std::string>* changed) {
   clusters_.reserve(static_cast<size_t>(snapshot.clusters_size()));
   for (const v1::Cluster& pc : snapshot.clusters()) {
-    auto cluster = std::make_unique<Cluster>();
+    if (previous != nullptr && changed != nullptr && !changed->contains(pc.name())) {
+      if (auto it = previous->clusters_.find(pc.name()); it != previous->clusters_.end()) {
+        if (!clusters_.emplace(pc.name(), it->second).second) {
+          *error = absl::StrCat("duplicate cluster ", pc.name());
+          return false;
+        }
+        continue;
+      }
+    }
+    auto cluster = std::make_shared<Cluster>();
     cluster->name = pc.name();
     cluster->ready.reserve(static_cast<size_t>(pc.endpoints_size()));
     for (const v1::Endpoint& pe : pc.endpoints()) {

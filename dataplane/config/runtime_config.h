@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "dataplane/config/cluster.h"
 #include "dataplane/config/service_catalog.h"
 #include "dataplane/route/route_table.h"
@@ -63,9 +64,11 @@ class RuntimeConfig {
   // replaced no other field). Routes, their tables and TLS are shared with
   // `previous`; clusters, services and route actions are rebuilt. Null with
   // *error as Build.
-  static std::shared_ptr<const RuntimeConfig> WithEndpoints(const RuntimeConfig& previous,
-                                                            const v1::Snapshot& snapshot,
-                                                            std::string* error);
+  // `changed_clusters`: the clusters the delta upserted or removed; the
+  // others (and the balancers over them) are shared with `previous`.
+  static std::shared_ptr<const RuntimeConfig> WithEndpoints(
+      const RuntimeConfig& previous, const v1::Snapshot& snapshot,
+      const absl::flat_hash_set<std::string>& changed_clusters, std::string* error);
 
   const std::string& version() const { return version_; }
   // Routes for plaintext requests, and for requests that came over TLS
@@ -87,7 +90,10 @@ class RuntimeConfig {
 
  private:
   RuntimeConfig() = default;
-  bool AddClusters(const v1::Snapshot& snapshot, std::string* error);
+  // With `previous` and `changed`: clusters not in `changed` are shared.
+  bool AddClusters(const v1::Snapshot& snapshot, std::string* error,
+                   const RuntimeConfig* previous = nullptr,
+                   const absl::flat_hash_set<std::string>* changed = nullptr);
   bool AddRoutes(const v1::Snapshot& snapshot, std::string* error);
   // Resolves an action's backend in this config's services.
   bool ResolveBackend(RouteAction* action, std::string* error) const;
@@ -105,7 +111,7 @@ class RuntimeConfig {
 
   std::string version_;
   // Clusters are heap nodes so that pointers into them stay valid.
-  absl::flat_hash_map<std::string, std::unique_ptr<Cluster>> clusters_;
+  ServiceCatalog::ClusterMap clusters_;
   ServiceCatalog services_;
   std::vector<RouteAction> actions_;  // routes with the same backend and policies share one
   std::shared_ptr<const Routing> routing_;

@@ -61,9 +61,11 @@ const std::string kEmpty;
 }  // namespace
 
 bool ServiceCatalog::Build(const v1::Snapshot& snapshot, const ClusterMap& clusters,
-                           const ServiceCatalog* previous, std::string* error) {
+                           const ServiceCatalog* previous, std::string* error,
+                           const absl::flat_hash_set<std::string>* changed_clusters) {
   clusters_ = &clusters;
   previous_ = previous;
+  changed_ = previous == nullptr ? nullptr : changed_clusters;
   for (const v1::Service& service : snapshot.services()) {
     if (service.name().empty()) {
       *error = "a service has no name";
@@ -88,6 +90,10 @@ bool ServiceCatalog::Build(const v1::Snapshot& snapshot, const ClusterMap& clust
     if (previous != nullptr) {
       if (auto it = previous->cluster_defaults_.find(name);
           it != previous->cluster_defaults_.end()) {
+        if (changed_ != nullptr && !changed_->contains(name)) {
+          cluster_defaults_.emplace(name, it->second);  // the same cluster: the same factory
+          continue;
+        }
         before = it->second.get();
       }
     }
@@ -98,6 +104,7 @@ bool ServiceCatalog::Build(const v1::Snapshot& snapshot, const ClusterMap& clust
   specs_.clear();
   building_.clear();
   previous_ = nullptr;
+  changed_ = nullptr;
   return ok;
 }
 
@@ -159,16 +166,21 @@ const ServiceCatalog::Entry* ServiceCatalog::BuildLoadBalanced(const v1::Service
     spec.sticky = std::move(sticky);
   }
   const PickerFactory* before = nullptr;
+  std::shared_ptr<const PickerFactory> factory;
   if (previous_ != nullptr) {
     if (auto it = previous_->services_.find(service.name()); it != previous_->services_.end()) {
       before = it->second.factory.get();
+      // An endpoint-only change that left this cluster alone.
+      if (changed_ != nullptr && !changed_->contains(lb.cluster())) factory = it->second.factory;
     }
   }
-  std::string why;
-  auto factory = PickerFactory::ForCluster(*cluster->second, spec, &why, before);
   if (factory == nullptr) {
-    *error = absl::StrCat("service ", service.name(), ": ", why);
-    return nullptr;
+    std::string why;
+    factory = PickerFactory::ForCluster(*cluster->second, spec, &why, before);
+    if (factory == nullptr) {
+      *error = absl::StrCat("service ", service.name(), ": ", why);
+      return nullptr;
+    }
   }
   Entry entry{.factory = std::move(factory)};
   if (!lb.scheme().empty() && lb.scheme() != "http") {

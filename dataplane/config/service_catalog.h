@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "dataplane/upstream/picker_factory.h"
 #include "portico/v1/snapshot.pb.h"
 
@@ -28,14 +29,20 @@ struct ClusterHealthCheck {
 
 class ServiceCatalog {
  public:
-  using ClusterMap = absl::flat_hash_map<std::string, std::unique_ptr<Cluster>>;
+  // Clusters are shared between configs when an endpoint-only change left
+  // them as they were.
+  using ClusterMap = absl::flat_hash_map<std::string, std::shared_ptr<const Cluster>>;
 
   // False with *error naming the service when a reference does not
   // resolve, services form a cycle or nest too deep, or a value is invalid.
   // `previous` (the catalog being replaced, may be null) lends unchanged
-  // EDF sequences and Maglev tables.
+  // EDF sequences and Maglev tables. With `changed_clusters` (an
+  // endpoint-only change: the services are those of `previous`, and every
+  // other cluster is the very object `previous` used), the factories over
+  // unchanged clusters are `previous`'s own.
   bool Build(const v1::Snapshot& snapshot, const ClusterMap& clusters,
-             const ServiceCatalog* previous, std::string* error);
+             const ServiceCatalog* previous, std::string* error,
+             const absl::flat_hash_set<std::string>* changed_clusters = nullptr);
 
   // Null when unknown.
   std::shared_ptr<const PickerFactory> Service(const std::string& name) const;
@@ -64,6 +71,7 @@ class ServiceCatalog {
 
   const ClusterMap* clusters_ = nullptr;
   const ServiceCatalog* previous_ = nullptr;
+  const absl::flat_hash_set<std::string>* changed_ = nullptr;  // during Build only
   absl::flat_hash_map<std::string, const v1::Service*> specs_;  // during Build only
   absl::flat_hash_map<std::string, bool> building_;             // cycle detection
   absl::flat_hash_map<std::string, Entry> services_;

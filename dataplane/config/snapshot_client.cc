@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -29,7 +30,7 @@ struct Verdict {
 Verdict ApplyTransfer(const v1::SnapshotBegin& begin, const std::string& payload,
                              ConfigPublisher* publisher) {
   v1::Snapshot snapshot;
-  bool endpoints_only = false;
+  std::optional<absl::flat_hash_set<std::string>> changed_clusters;  // endpoint-only delta
   if (begin.mode() == v1::SnapshotBegin::FULL) {
     if (!snapshot.ParseFromString(payload)) {
       return {v1::SnapshotAck::PROTOCOL, "the snapshot does not parse"};
@@ -51,9 +52,14 @@ Verdict ApplyTransfer(const v1::SnapshotBegin& begin, const std::string& payload
     if (std::string e = ApplySnapshotDelta(*base, delta, begin.version(), &snapshot); !e.empty()) {
       return {v1::SnapshotAck::BASE_MISMATCH, e};
     }
-    endpoints_only = delta.replaced_fields().empty();
+    if (delta.replaced_fields().empty()) {
+      changed_clusters.emplace();
+      for (const v1::Cluster& c : delta.upserted_clusters()) changed_clusters->insert(c.name());
+      for (const std::string& name : delta.removed_clusters()) changed_clusters->insert(name);
+    }
   }
-  std::string error = publisher->Apply(std::move(snapshot), endpoints_only);
+  std::string error = publisher->Apply(std::move(snapshot),
+                                       changed_clusters ? &*changed_clusters : nullptr);
   if (!error.empty()) return {v1::SnapshotAck::VALIDATION, error};
   return {};
 }

@@ -239,13 +239,17 @@ TEST_CASE("invalid snapshots are refused with the offending resource", "[config]
 TEST_CASE("an endpoint-only change keeps the routes and rebuilds the balancers", "[config]") {
   std::string error;
   v1::Snapshot s = WithServices();
+  auto* other = s.add_clusters();
+  other->set_name("ns/other:80");
+  other->add_endpoints()->set_address("10.0.1.1");
+  other->mutable_endpoints(0)->set_port(80);
   auto first = RuntimeConfig::Build(s, &error);
   REQUIRE(first != nullptr);
   auto* added = s.mutable_clusters(0)->add_endpoints();
   added->set_address("10.0.0.9");
   added->set_port(80);
   s.set_version("v2");
-  auto second = RuntimeConfig::WithEndpoints(*first, s, &error);
+  auto second = RuntimeConfig::WithEndpoints(*first, s, {"ns/svc:http"}, &error);
   REQUIRE(second != nullptr);
   CHECK(second->version() == "v2");
   CHECK(&second->routes() == &first->routes());  // shared, not rebuilt
@@ -257,10 +261,14 @@ TEST_CASE("an endpoint-only change keeps the routes and rebuilds the balancers",
   CHECK(backend.slots()[1].identity == "10.0.0.9:80");
   // The old config still serves its own requests with its own endpoints.
   CHECK(first->action(route->action)->backend->ready_count() == 1);
+  // What the delta did not touch is shared, balancers included.
+  CHECK(second->services().ForCluster("ns/other:80") == first->services().ForCluster("ns/other:80"));
+  CHECK(second->services().ForCluster("ns/svc:http") != first->services().ForCluster("ns/svc:http"));
 
   // A cluster that went away while a service still names it: refused.
   s.mutable_clusters(0)->set_name("ns/renamed:http");
-  CHECK(RuntimeConfig::WithEndpoints(*first, s, &error) == nullptr);
+  CHECK(RuntimeConfig::WithEndpoints(*first, s, {"ns/renamed:http", "ns/svc:http"}, &error) ==
+        nullptr);
   CHECK(error == "service ns/ir/r0/s0: unknown cluster ns/svc:http");
 }
 
