@@ -11,10 +11,14 @@
 #include <llhttp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -212,6 +216,51 @@ Fixture& TheFixture() {
   return *fixture;
 }
 
+// connect(2) that survives signals: an interrupted connect goes on in the
+// background, so wait for it to finish and read its result.
+bool ConnectRetryingSignals(int fd, const sockaddr_in& addr) {
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) return true;
+  if (errno != EINTR) return false;
+  for (;;) {
+    pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+    int ready = ::poll(&p, 1, 5000);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      errno = ETIMEDOUT;
+      return false;
+    }
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (ready < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return false;
+    errno = error;
+    return error == 0;
+  }
+}
+
+// Whether the proxy answers a plain GET on a new connection within 2 s.
+bool ProxyAnswers(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{.tv_sec = 2, .tv_usec = 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  static const char kRequest[] = "GET / HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n";
+  char buf[16];
+  bool answered = ConnectRetryingSignals(fd, addr) &&
+                  ::send(fd, kRequest, sizeof kRequest - 1, MSG_NOSIGNAL) > 0;
+  if (answered) {
+    ssize_t n;
+    do n = ::recv(fd, buf, sizeof buf, 0);
+    while (n < 0 && errno == EINTR);
+    answered = n > 0;
+  }
+  ::close(fd);
+  return answered;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -236,32 +285,44 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(f.proxy_port));
   inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  // libFuzzer's SIGALRM (its -timeout watchdog) interrupts blocking calls:
+  // EINTR is retried everywhere below, never taken for an answer.
+  if (!ConnectRetryingSignals(fd, addr)) {
     std::fprintf(stderr, "cannot connect to the proxy: %s\n", std::strerror(errno));
     std::abort();
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  timeval tv{.tv_sec = 5, .tv_usec = 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  for (size_t off = 0; off < size; off += piece) {
-    size_t n = std::min(piece, size - off);
-    if (::send(fd, data + off, n, MSG_NOSIGNAL) < 0) break;  // the proxy may close early
+  for (size_t off = 0; off < size;) {
+    ssize_t n = ::send(fd, data + off, std::min(piece, size - off), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;  // the proxy may close early
+    off += static_cast<size_t>(n);
   }
   ::shutdown(fd, SHUT_WR);
   // The proxy answers what it can, then closes: every request either gets a
   // response or the connection ends, within the deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   char buf[65536];
   for (;;) {
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        std::fprintf(stderr, "the proxy neither answered nor closed within 5 s\n");
-        std::abort();
-      }
-      break;  // reset: also an end
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+    int ready = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) {
+      // Tell a stuck worker from a forgotten connection before failing.
+      std::fprintf(stderr,
+                   "the proxy neither answered nor closed within 5 s (piece size %zu, %zu "
+                   "bytes, connection %u); a fresh GET %s\n",
+                   piece, size, connection,
+                   ProxyAnswers(f.proxy_port) ? "is answered: this connection was forgotten"
+                                              : "is not answered either: the worker is stuck");
+      std::abort();
     }
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+    if (n <= 0) break;  // the end, or a reset: also an end
   }
   ::close(fd);
   return 0;

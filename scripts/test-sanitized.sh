@@ -39,7 +39,8 @@ run() {
   # shellcheck disable=SC2086
   if ! "build-fuzz/bin/fuzz_$name" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
       $extra "build-fuzz/corpus/$name" "fuzz/corpus/$name" >"build-fuzz/fuzz_$name.log" 2>&1; then
-    tail -40 "build-fuzz/fuzz_$name.log" >&2
+    # The finding's own message sits above a long stack: show enough of it.
+    tail -120 "build-fuzz/fuzz_$name.log" >&2
     exit 1
   fi
   grep -E "^stat::number_of_executed_units" "build-fuzz/fuzz_$name.log" || true
