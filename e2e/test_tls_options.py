@@ -6,9 +6,12 @@ with the openssl CLI into the run's folder (never printed). Python's ssl
 client checks: a TLS 1.2-only client refused by an option with minVersion
 VersionTLS13 (named by an Ingress annotation) while the default option on
 another host still takes it; ALPN http/1.1 negotiated although the option
-lists h2 first; RequireAndVerifyClientCert refusing a handshake without a
-certificate or with one of another CA and proxying with one the CA signed;
-sniStrict refusing a name with no certificate; 421 when the Host is not the
+lists h2 first; every clientAuthType (NoClientCert, RequestClientCert,
+RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert)
+against no client certificate, one of another CA and one the CA signed;
+cipherSuites and curvePreferences of a TLS 1.2 option (negotiated cipher,
+a client without the suite refused, the server's ECDHE group seen by
+openssl s_client); sniStrict refusing a name with no certificate; 421 when the Host is not the
 SNI across options or under sniStrict. Prints PASS/FAIL per check.
 
     e2e/test_tls_options.py --bin-dir build/bin
@@ -27,7 +30,18 @@ from lib.scenario import run_scenario
 from test_tls import CertMaker, client_context, connect, https_get, tls_secret
 
 BACKEND_HOST = "127.0.0.2"
-HOSTS = ["modern.opt.test", "mtls.opt.test", "strict.opt.test", "other.opt.test"]
+# clientAuthType → (host, outcome without a certificate, with one of another
+# CA, with one the CA signed): True = proxied, False = refused. Go's
+# crypto/tls semantics, which Traefik follows.
+CLIENT_AUTH = {
+    "NoClientCert": ("none.opt.test", True, True, True),
+    "RequestClientCert": ("request.opt.test", True, True, True),
+    "RequireAnyClientCert": ("any.opt.test", False, True, True),
+    "VerifyClientCertIfGiven": ("ifgiven.opt.test", True, False, True),
+    "RequireAndVerifyClientCert": ("mtls.opt.test", False, False, True),
+}
+HOSTS = ["modern.opt.test", "strict.opt.test", "other.opt.test", "suites.opt.test",
+         *(host for host, *_ in CLIENT_AUTH.values())]
 
 ROUTES = """\
 apiVersion: portico.dev/v1alpha1
@@ -39,22 +53,24 @@ spec:
 ---
 apiVersion: portico.dev/v1alpha1
 kind: TLSOption
-metadata: {name: mtls, namespace: default}
+metadata: {name: suites, namespace: default}
 spec:
-  clientAuth: {secretNames: [clients-ca], clientAuthType: RequireAndVerifyClientCert}
+  maxVersion: VersionTLS12
+  cipherSuites: [TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]
+  curvePreferences: [CurveP384]
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {name: suites, namespace: default}
+spec:
+  routes:
+  - {match: Host(`suites.opt.test`), services: [{name: app, port: 80}]}
+  tls: {secretName: site-cert, options: {name: suites}}
 ---
 apiVersion: portico.dev/v1alpha1
 kind: TLSOption
 metadata: {name: strict, namespace: default}
 spec: {sniStrict: true}
----
-apiVersion: portico.dev/v1alpha1
-kind: IngressRoute
-metadata: {name: mtls, namespace: default}
-spec:
-  routes:
-  - {match: Host(`mtls.opt.test`), services: [{name: app, port: 80}]}
-  tls: {secretName: site-cert, options: {name: mtls}}
 ---
 apiVersion: portico.dev/v1alpha1
 kind: IngressRoute
@@ -73,6 +89,29 @@ spec:
   - {match: Host(`other.opt.test`), services: [{name: app, port: 80}]}
   tls: {secretName: site-cert}
 """
+
+
+def client_auth_manifests():
+    """A TLSOption and an IngressRoute per clientAuthType (CLIENT_AUTH)."""
+    parts = []
+    for auth_type, (host, *_) in CLIENT_AUTH.items():
+        name = host.split(".")[0]
+        parts.append(f"""\
+apiVersion: portico.dev/v1alpha1
+kind: TLSOption
+metadata: {{name: {name}, namespace: default}}
+spec:
+  clientAuth: {{secretNames: [clients-ca], clientAuthType: {auth_type}}}
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata: {{name: {name}, namespace: default}}
+spec:
+  routes:
+  - {{match: Host(`{host}`), services: [{{name: app, port: 80}}]}}
+  tls: {{secretName: site-cert, options: {{name: {name}}}}}
+""")
+    return "---\n".join(parts)
 
 
 def make_ca_and_clients(maker):
@@ -127,7 +166,7 @@ def run(launcher, manifests, scale, runner):
                     tls_secret("site-cert", site_crt, site_key),
                     ca_secret("clients-ca", clients["ca"]))
     with open(os.path.join(manifests.path, "routes.yaml"), "w") as f:
-        f.write(ROUTES)
+        f.write(ROUTES + "---\n" + client_auth_manifests())
     controller = launcher.controller(manifests.path)
     proxy = launcher.proxy(controller, workers=2)
     proxy.wait_ready(10 * scale)
@@ -157,16 +196,44 @@ def run(launcher, manifests, scale, runner):
         return "http/1.1 negotiated; h2 left out with a warning"
 
     def client_auth():
-        without = get_over_tls(port, "mtls.opt.test")
-        assert isinstance(without, Exception), f"no client certificate: {without!r}"
-        for ca, expect in (("ca", True), ("other-ca", False)):
-            ctx = client_context()
-            ctx.load_cert_chain(*clients[f"client-of-{ca}"])
-            result = get_over_tls(port, "mtls.opt.test", ctx=ctx)
-            assert served(result) == expect, f"client certificate of {ca}: {result!r}"
+        outcomes = []
+        for auth_type, (host, *expected) in CLIENT_AUTH.items():
+            for certificate, expect in zip((None, "other-ca", "ca"), expected):
+                ctx = client_context()
+                if certificate:
+                    ctx.load_cert_chain(*clients[f"client-of-{certificate}"])
+                # TLS 1.3 clients finish before the server judges their
+                # certificate: a refusal may only show on the first read.
+                result = get_over_tls(port, host, ctx=ctx)
+                assert served(result) == expect, (
+                    f"{auth_type}, client certificate {certificate or 'none'}: expected "
+                    f"{'proxied' if expect else 'refused'}, got {result!r}")
+                outcomes.append(expect)
         result = get_over_tls(port, "other.opt.test")
         assert served(result), f"the default option asks for no certificate: {result!r}"
-        return "no certificate and another CA's refused; the CA's proxied"
+        return (f"{len(CLIENT_AUTH)} types x 3 clients: {outcomes.count(True)} proxied, "
+                f"{outcomes.count(False)} refused as expected")
+
+    def suites_and_curves():
+        ctx = client_context(max_version=ssl.TLSVersion.TLSv1_2)
+        with connect(port, "suites.opt.test", ctx) as s:
+            assert s.version() == "TLSv1.2", s.version()
+            cipher = s.cipher()[0]
+            assert cipher == "ECDHE-ECDSA-CHACHA20-POLY1305", cipher
+        aes_only = client_context(max_version=ssl.TLSVersion.TLSv1_2)
+        aes_only.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384")
+        refused = get_over_tls(port, "suites.opt.test", ctx=aes_only)
+        assert isinstance(refused, ssl.SSLError), f"a client without the suite: {refused!r}"
+        # The ECDHE group is not in Python's ssl API; openssl s_client shows it.
+        out = subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername",
+             "suites.opt.test", "-tls1_2", "-brief"],
+            input=b"", capture_output=True, timeout=10 * scale)
+        text = out.stdout.decode(errors="replace") + out.stderr.decode(errors="replace")
+        temp_key = [line for line in text.splitlines() if "Temp Key" in line]
+        assert temp_key and ("P-384" in temp_key[0] or "secp384r1" in temp_key[0]), (
+            f"ECDHE group of the suites option: {temp_key or text[-300:]}")
+        return f"{cipher}; AES-only client refused; {temp_key[0].strip()}"
 
     def sni_strict():
         refused = get_over_tls(port, "nocert.opt.test")
@@ -194,7 +261,8 @@ def run(launcher, manifests, scale, runner):
     runner.run("minVersion VersionTLS13 (Ingress annotation): TLS 1.2 refused; default "
                "option unaffected", versions)
     runner.run("alpnProtocols: http/1.1 negotiated", alpn)
-    runner.run("clientAuth RequireAndVerifyClientCert", client_auth)
+    runner.run("clientAuth: every clientAuthType x {none, another CA's, the CA's}", client_auth)
+    runner.run("cipherSuites and curvePreferences (TLS 1.2)", suites_and_curves)
     runner.run("sniStrict: unknown name refused", sni_strict)
     runner.run("Host and SNI under different options or sniStrict: 421", misdirected)
 
