@@ -227,8 +227,10 @@ int Main(int argc, char** argv) {
     std::string why;
     auto serving = portico::dataplane::RuntimeConfig::Build(*snapshot, &why);
     double t5 = cpu_ms();
+    portico::dataplane::ConfigError fast_why;
     auto fast = portico::dataplane::RuntimeConfig::WithEndpoints(
-        *serving, applied, {changed->clusters(0).name()}, &why);
+        *serving, applied, {changed->clusters(0).name()}, &fast_why);
+    if (fast == nullptr) why = fast_why.message;
     double t6 = cpu_ms();
     auto rebuilt = portico::dataplane::RuntimeConfig::Build(applied, &why, serving.get());
     double t7 = cpu_ms();

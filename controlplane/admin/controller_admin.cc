@@ -155,6 +155,10 @@ AdminResponse ControllerAdmin::ProxiesJson() const {
       w.Key(key);
       w.String(*value);
     }
+    w.Key("nack_resource_keys");
+    w.StartArray();
+    for (const std::string& key : p.nack_resource_keys) w.String(key);
+    w.EndArray();
     w.Key("labels");
     w.StartObject();
     for (const auto& [key, value] : p.labels) {

@@ -19,6 +19,9 @@ std::string Printable(const std::string& text) {
 
 std::string Short(const std::string& version) { return version.substr(0, 12); }
 
+// A NACK's resource keys kept for the log and the admin endpoint.
+constexpr size_t kMaxNackResourceKeys = 16;
+
 // Brackets OnReadDone and OnWriteDone. gRPC creates the reactor on one of
 // its threads and runs the reactions on others; it orders them after the
 // constructor and before OnDone with its own (uninstrumented) locks.
@@ -169,10 +172,18 @@ void ProxyStream::HandleAck(const v1::SnapshotAck& ack) {
     status_.nacked_version = ack.version();
     status_.nack_code = CodeName(ack.code());
     status_.nack_error = Printable(ack.error());
+    status_.nack_resource_keys.clear();
+    std::string blamed;
+    for (const std::string& key : ack.resource_keys()) {
+      if (status_.nack_resource_keys.size() == kMaxNackResourceKeys) break;
+      status_.nack_resource_keys.push_back(Printable(key));
+      blamed += (blamed.empty() ? " [" : ", ") + status_.nack_resource_keys.back();
+    }
+    if (!blamed.empty()) blamed += "]";
     server_->CountNack();
     LogWarn("controller", "proxy " + status_.node + " refused snapshot " +
                               Short(Printable(ack.version())) + " (" + status_.nack_code +
-                              "): " + status_.nack_error);
+                              "): " + status_.nack_error + blamed);
   }
   MaybeWriteLocked();
 }

@@ -46,6 +46,7 @@ struct ProxyStatus {
   std::string nacked_version;   // last refused version, if any
   std::string nack_code;
   std::string nack_error;
+  std::vector<std::string> nack_resource_keys;  // what the proxy blamed (at most 16)
   double connected_seconds = 0;  // stream age
   double lag_seconds = 0;        // how long it has been behind the newest snapshot
   uint64_t transfers = 0;        // FULL and DELTA transfers sent

@@ -7,10 +7,10 @@
 
 namespace portico::dataplane {
 
-std::string ConfigPublisher::Apply(v1::Snapshot snapshot,
+ConfigError ConfigPublisher::Apply(v1::Snapshot snapshot,
                                    const absl::flat_hash_set<std::string>* changed_clusters) {
   auto started = std::chrono::steady_clock::now();
-  std::string error;
+  ConfigError error;
   std::shared_ptr<const RuntimeConfig> previous;
   {
     std::lock_guard lock(mu_);
@@ -42,7 +42,7 @@ std::string ConfigPublisher::Apply(v1::Snapshot snapshot,
   LogInfo("proxy", absl::StrCat("applied snapshot ", version.substr(0, 12), " routes=",
                                 config->route_count(), " clusters=", config->cluster_count(),
                                 fast ? " (endpoints only)" : ""));
-  return "";
+  return {};
 }
 
 std::string ConfigPublisher::version() const {

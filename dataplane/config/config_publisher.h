@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "dataplane/config/config_error.h"
 #include "portico/v1/snapshot.pb.h"
 
 namespace portico::dataplane {
@@ -24,13 +25,14 @@ class ConfigPublisher {
  public:
   explicit ConfigPublisher(std::vector<Worker*> workers) : workers_(std::move(workers)) {}
 
-  // Validates and applies; returns "" on success, else why it was refused
-  // (the last good config keeps serving). Takes the snapshot by value: a
+  // Validates and applies; returns an empty message on success, else why it
+  // was refused and the resource to blame (the last good config keeps
+  // serving). Takes the snapshot by value: a
   // caller that moves it in saves a copy (tens of ms at 10 000 routes).
   // `changed_clusters` set: the snapshot differs from the one applied last
   // in these clusters only, so routes, TLS, their tables and every other
   // cluster are kept (the fast path of an endpoint change).
-  std::string Apply(v1::Snapshot snapshot,
+  ConfigError Apply(v1::Snapshot snapshot,
                     const absl::flat_hash_set<std::string>* changed_clusters = nullptr);
 
   // Called (on the applying thread) with each config once the workers have

@@ -58,41 +58,63 @@ bool ParseEndpointAddress(const std::string& ip, uint32_t port, sockaddr_storage
 }
 
 std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& snapshot,
-                                                          std::string* error,
+                                                          ConfigError* error,
                                                           const RuntimeConfig* previous) {
   std::shared_ptr<RuntimeConfig> config(new RuntimeConfig());
   config->version_ = snapshot.version();
   if (config->version_.empty()) {
-    *error = "snapshot has no version";
+    error->message = "snapshot has no version";
     return nullptr;
   }
   if (!config->AddClusters(snapshot, error) ||
-      !config->services_.Build(snapshot, config->clusters_,
-                               previous == nullptr ? nullptr : &previous->services_, error) ||
+      !config->AddServices(snapshot, previous == nullptr ? nullptr : &previous->services_,
+                           nullptr, error) ||
       !config->AddRoutes(snapshot, error) || !config->AddTls(snapshot, error)) {
     return nullptr;
   }
   return config;
 }
 
+std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& snapshot,
+                                                          std::string* error,
+                                                          const RuntimeConfig* previous) {
+  ConfigError why;
+  auto config = Build(snapshot, &why, previous);
+  if (config == nullptr) *error = std::move(why.message);
+  return config;
+}
+
+bool RuntimeConfig::AddServices(const v1::Snapshot& snapshot, const ServiceCatalog* previous,
+                                const absl::flat_hash_set<std::string>* changed_clusters,
+                                ConfigError* error) {
+  if (services_.Build(snapshot, clusters_, previous, &error->message, changed_clusters)) {
+    return true;
+  }
+  if (!services_.blamed().empty()) error->resource_key = "service/" + services_.blamed();
+  return false;
+}
+
 std::shared_ptr<const RuntimeConfig> RuntimeConfig::WithEndpoints(
     const RuntimeConfig& previous, const v1::Snapshot& snapshot,
-    const absl::flat_hash_set<std::string>& changed_clusters, std::string* error) {
+    const absl::flat_hash_set<std::string>& changed_clusters, ConfigError* error) {
   std::shared_ptr<RuntimeConfig> config(new RuntimeConfig());
   config->version_ = snapshot.version();
   if (config->version_.empty()) {
-    *error = "snapshot has no version";
+    error->message = "snapshot has no version";
     return nullptr;
   }
   if (!config->AddClusters(snapshot, error, &previous, &changed_clusters) ||
-      !config->services_.Build(snapshot, config->clusters_, &previous.services_, error,
-                               &changed_clusters)) {
+      !config->AddServices(snapshot, &previous.services_, &changed_clusters, error)) {
     return nullptr;
   }
   config->actions_.reserve(previous.actions_.size());
   for (const RouteAction& before : previous.actions_) {
     RouteAction action = before;
-    if (!config->ResolveBackend(&action, error)) return nullptr;
+    if (!config->ResolveBackend(&action, &error->message)) {
+      error->resource_key = action.service.empty() ? "cluster/" + action.cluster
+                                                   : "service/" + action.service;
+      return nullptr;
+    }
     config->actions_.push_back(std::move(action));
   }
   config->routing_ = previous.routing_;
@@ -123,7 +145,7 @@ bool RuntimeConfig::ResolveBackend(RouteAction* action, std::string* error) cons
   return true;
 }
 
-bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, std::string* error,
+bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, ConfigError* error,
                                 const RuntimeConfig* previous,
                                 const absl::flat_hash_set<std::string>* changed) {
   clusters_.reserve(static_cast<size_t>(snapshot.clusters_size()));
@@ -131,8 +153,7 @@ bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, std::string* error
     if (previous != nullptr && changed != nullptr && !changed->contains(pc.name())) {
       if (auto it = previous->clusters_.find(pc.name()); it != previous->clusters_.end()) {
         if (!clusters_.emplace(pc.name(), it->second).second) {
-          *error = absl::StrCat("duplicate cluster ", pc.name());
-          return false;
+          return error->Blame("cluster", pc.name(), absl::StrCat("duplicate cluster ", pc.name()));
         }
         continue;
       }
@@ -143,17 +164,16 @@ bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, std::string* error
     for (const v1::Endpoint& pe : pc.endpoints()) {
       Endpoint ep;
       if (!ParseEndpointAddress(pe.address(), pe.port(), &ep.address)) {
-        *error = absl::StrCat("cluster ", pc.name(), ": invalid endpoint address '", pe.address(),
-                              "' port ", pe.port());
-        return false;
+        return error->Blame("cluster", pc.name(),
+                            absl::StrCat("cluster ", pc.name(), ": invalid endpoint address '",
+                                         pe.address(), "' port ", pe.port()));
       }
       bool v6 = ep.address.ss_family == AF_INET6;
       ep.key = absl::StrCat(v6 ? "[" : "", pe.address(), v6 ? "]" : "", ":", pe.port());
       (pe.terminating() ? cluster->terminating : cluster->ready).push_back(std::move(ep));
     }
     if (!clusters_.emplace(pc.name(), std::move(cluster)).second) {
-      *error = absl::StrCat("duplicate cluster ", pc.name());
-      return false;
+      return error->Blame("cluster", pc.name(), absl::StrCat("duplicate cluster ", pc.name()));
     }
   }
   return true;
@@ -166,23 +186,23 @@ namespace {
 // *key is equal for routes that can share the action.
 bool ActionOf(const v1::Route& pr,
               const absl::flat_hash_map<std::string, const v1::Middleware*>& middlewares,
-              RouteAction* action, std::string* key, std::string* error) {
+              RouteAction* action, std::string* key, ConfigError* error) {
   action->service = pr.service();
   action->cluster = pr.service().empty() ? pr.cluster() : std::string();
   *key = absl::StrCat(action->service.empty() ? "c" : "s", action->service, action->cluster);
   for (const std::string& name : pr.middlewares()) {
     auto it = middlewares.find(name);
     if (it == middlewares.end()) {
-      *error = absl::StrCat("route ", pr.name(), ": unknown middleware ", name);
-      return false;
+      return error->Blame("route", pr.name(),
+                          absl::StrCat("route ", pr.name(), ": unknown middleware ", name));
     }
     const v1::Middleware& m = *it->second;
     if (m.config_case() == v1::Middleware::kRetry) {
       const v1::RetryPolicy& r = m.retry();
       if (r.attempts() == 0 || r.attempts() > 100) {
-        *error = absl::StrCat("middleware ", name, ": retry.attempts ", r.attempts(),
-                              " is not in [1, 100]");
-        return false;
+        return error->Blame("middleware", name,
+                            absl::StrCat("middleware ", name, ": retry.attempts ", r.attempts(),
+                                         " is not in [1, 100]"));
       }
       action->retry = RetrySpec{.attempts = r.attempts(),
                                 .initial_interval_ms = r.initial_interval_ms(),
@@ -206,12 +226,11 @@ bool ActionOf(const v1::Route& pr,
 
 }  // namespace
 
-bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) {
+bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, ConfigError* error) {
   absl::flat_hash_map<std::string, const v1::Middleware*> middlewares;
   for (const v1::Middleware& m : snapshot.middlewares()) {
     if (!middlewares.emplace(m.name(), &m).second) {
-      *error = absl::StrCat("duplicate middleware ", m.name());
-      return false;
+      return error->Blame("middleware", m.name(), absl::StrCat("duplicate middleware ", m.name()));
     }
   }
   auto routing = std::make_shared<Routing>();
@@ -220,13 +239,14 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
   for (const v1::Route& pr : snapshot.routes()) {
     Route route{.name = pr.name(), .host = pr.host(), .source = pr.source()};
     if (!pr.host().empty() && !ValidHost(pr.host())) {
-      *error = absl::StrCat("route ", pr.name(), ": invalid host '", pr.host(), "'");
-      return false;
+      return error->Blame("route", pr.name(),
+                          absl::StrCat("route ", pr.name(), ": invalid host '", pr.host(), "'"));
     }
     for (const std::string& host : pr.hosts()) {
       if (!ValidHost(host)) {
-        *error = absl::StrCat("route ", pr.name(), ": invalid host '", host, "' in hosts");
-        return false;
+        return error->Blame(
+            "route", pr.name(),
+            absl::StrCat("route ", pr.name(), ": invalid host '", host, "' in hosts"));
       }
       route.hosts.push_back(host);
     }
@@ -234,8 +254,7 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
       std::string why;
       route.matcher = RouteMatcher::Build(pr.match(), &why);
       if (route.matcher == nullptr) {
-        *error = absl::StrCat("route ", pr.name(), ": ", why);
-        return false;
+        return error->Blame("route", pr.name(), absl::StrCat("route ", pr.name(), ": ", why));
       }
     }
     route.entrypoints.assign(pr.entrypoints().begin(), pr.entrypoints().end());
@@ -243,8 +262,8 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
     route.has_path = pr.has_path() || !pr.has_match();
     if (route.has_path) {
       if (pr.path().path().empty() || pr.path().path()[0] != '/') {
-        *error = absl::StrCat("route ", pr.name(), ": path must start with '/'");
-        return false;
+        return error->Blame("route", pr.name(),
+                            absl::StrCat("route ", pr.name(), ": path must start with '/'"));
       }
       route.kind = pr.path().kind() == v1::PathMatch::EXACT ? PathKind::kExact : PathKind::kPrefix;
       route.path =
@@ -255,9 +274,8 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
     if (!ActionOf(pr, middlewares, &action, &key, error)) return false;
     auto [it, inserted] = action_by_key.try_emplace(key, static_cast<uint32_t>(actions_.size()));
     if (inserted) {
-      if (!ResolveBackend(&action, error)) {
-        *error = absl::StrCat("route ", pr.name(), ": ", *error);
-        return false;
+      if (std::string why; !ResolveBackend(&action, &why)) {
+        return error->Blame("route", pr.name(), absl::StrCat("route ", pr.name(), ": ", why));
       }
       actions_.push_back(std::move(action));
     }
@@ -273,7 +291,7 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, std::string* error) 
 // Certificates were checked by the controller; one that fails here (a
 // controller of another version, a corrupted snapshot) refuses the snapshot
 // rather than serving a partial set silently. Messages never hold key bytes.
-bool RuntimeConfig::AddTls(const v1::Snapshot& snapshot, std::string* error) {
+bool RuntimeConfig::AddTls(const v1::Snapshot& snapshot, ConfigError* error) {
   std::vector<std::shared_ptr<const ServingCertificate>> certificates;
   std::shared_ptr<const ServingCertificate> fallback;
   for (const v1::Certificate& pc : snapshot.certificates()) {
@@ -281,17 +299,17 @@ bool RuntimeConfig::AddTls(const v1::Snapshot& snapshot, std::string* error) {
     if (std::string e =
             ParseServingCertificate(pc.cert_chain_pem(), pc.private_key_pem(), cert.get());
         !e.empty()) {
-      *error = absl::StrCat("certificate ", pc.name(), ": ", e);
-      return false;
+      return error->Blame("certificate", pc.name(),
+                          absl::StrCat("certificate ", pc.name(), ": ", e));
     }
     cert->name = pc.name();
     if (pc.name() == snapshot.default_certificate()) fallback = cert;
     certificates.push_back(std::move(cert));
   }
   if (!snapshot.default_certificate().empty() && fallback == nullptr) {
-    *error = absl::StrCat("default certificate ", snapshot.default_certificate(),
-                          " is not among the snapshot's certificates");
-    return false;
+    return error->Blame("certificate", snapshot.default_certificate(),
+                        absl::StrCat("default certificate ", snapshot.default_certificate(),
+                                     " is not among the snapshot's certificates"));
   }
   if (fallback == nullptr) fallback = GeneratedDefaultCertificate();
   auto store = std::make_shared<const CertificateStore>(std::move(certificates), fallback);
@@ -302,27 +320,24 @@ bool RuntimeConfig::AddTls(const v1::Snapshot& snapshot, std::string* error) {
 // has "default"), bound to the hosts of the TLS routes that name it.
 bool RuntimeConfig::AddTlsContexts(const v1::Snapshot& snapshot,
                                    std::shared_ptr<const CertificateStore> store,
-                                   std::string* error) {
+                                   ConfigError* error) {
   std::map<std::string, std::shared_ptr<const TlsServerContext>> contexts;
   std::vector<std::string> warnings;
   auto add = [&](const std::string& name, const TlsServerOptions& options) {
     std::string why;
     auto context = TlsServerContext::Create(options, store, &TicketKeyRing::Process(), &why);
     if (context == nullptr) {
-      *error = absl::StrCat("TLS option ", name, ": ", why);
-      return false;
+      return error->Blame("tls_option", name, absl::StrCat("TLS option ", name, ": ", why));
     }
     if (!contexts.emplace(name, std::move(context)).second) {
-      *error = absl::StrCat("duplicate TLS option ", name);
-      return false;
+      return error->Blame("tls_option", name, absl::StrCat("duplicate TLS option ", name));
     }
     return true;
   };
   for (const v1::TlsOption& po : snapshot.tls_options()) {
     TlsServerOptions options;
     if (std::string e = MapTlsOption(po, &options, &warnings); !e.empty()) {
-      *error = absl::StrCat("TLS option ", po.name(), ": ", e);
-      return false;
+      return error->Blame("tls_option", po.name(), absl::StrCat("TLS option ", po.name(), ": ", e));
     }
     if (!add(po.name(), options)) return false;
   }
@@ -332,8 +347,8 @@ bool RuntimeConfig::AddTlsContexts(const v1::Snapshot& snapshot,
     if (!pr.has_tls()) continue;
     const std::string& option = pr.tls().options();
     if (!option.empty() && !contexts.contains(option)) {
-      *error = absl::StrCat("route ", pr.name(), ": unknown TLS option ", option);
-      return false;
+      return error->Blame("route", pr.name(),
+                          absl::StrCat("route ", pr.name(), ": unknown TLS option ", option));
     }
     if (!pr.host().empty()) hosts.push_back({pr.host(), option});
     for (const std::string& host : pr.hosts()) hosts.push_back({host, option});

@@ -15,6 +15,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "dataplane/config/cluster.h"
+#include "dataplane/config/config_error.h"
 #include "dataplane/config/service_catalog.h"
 #include "dataplane/route/route_table.h"
 #include "dataplane/tls/tls_context_table.h"
@@ -52,9 +53,13 @@ class RuntimeConfig {
  public:
   // Validates the snapshot (every reference resolves, addresses and hosts
   // are well formed). On failure returns null and sets *error to a precise
-  // message naming the offending resource.
+  // message naming the offending resource, and that resource's key.
   // `previous`, the config being replaced (may be null), lends balancing
   // tables that did not change.
+  static std::shared_ptr<const RuntimeConfig> Build(const v1::Snapshot& snapshot,
+                                                    ConfigError* error,
+                                                    const RuntimeConfig* previous = nullptr);
+  // The same with the message only.
   static std::shared_ptr<const RuntimeConfig> Build(const v1::Snapshot& snapshot,
                                                     std::string* error,
                                                     const RuntimeConfig* previous = nullptr);
@@ -68,7 +73,7 @@ class RuntimeConfig {
   // others (and the balancers over them) are shared with `previous`.
   static std::shared_ptr<const RuntimeConfig> WithEndpoints(
       const RuntimeConfig& previous, const v1::Snapshot& snapshot,
-      const absl::flat_hash_set<std::string>& changed_clusters, std::string* error);
+      const absl::flat_hash_set<std::string>& changed_clusters, ConfigError* error);
 
   const std::string& version() const { return version_; }
   // Routes for plaintext requests, and for requests that came over TLS
@@ -91,15 +96,17 @@ class RuntimeConfig {
  private:
   RuntimeConfig() = default;
   // With `previous` and `changed`: clusters not in `changed` are shared.
-  bool AddClusters(const v1::Snapshot& snapshot, std::string* error,
+  bool AddClusters(const v1::Snapshot& snapshot, ConfigError* error,
                    const RuntimeConfig* previous = nullptr,
                    const absl::flat_hash_set<std::string>* changed = nullptr);
-  bool AddRoutes(const v1::Snapshot& snapshot, std::string* error);
+  bool AddServices(const v1::Snapshot& snapshot, const ServiceCatalog* previous,
+                   const absl::flat_hash_set<std::string>* changed_clusters, ConfigError* error);
+  bool AddRoutes(const v1::Snapshot& snapshot, ConfigError* error);
   // Resolves an action's backend in this config's services.
   bool ResolveBackend(RouteAction* action, std::string* error) const;
-  bool AddTls(const v1::Snapshot& snapshot, std::string* error);
+  bool AddTls(const v1::Snapshot& snapshot, ConfigError* error);
   bool AddTlsContexts(const v1::Snapshot& snapshot, std::shared_ptr<const CertificateStore> store,
-                      std::string* error);
+                      ConfigError* error);
 
   // What an endpoint-only change leaves as it is.
   struct Routing {

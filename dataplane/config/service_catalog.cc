@@ -73,12 +73,14 @@ bool ServiceCatalog::Build(const v1::Snapshot& snapshot, const ClusterMap& clust
     }
     if (!specs_.emplace(service.name(), &service).second) {
       *error = absl::StrCat("duplicate service ", service.name());
+      blamed_ = service.name();
       return false;
     }
   }
   bool ok = true;
   for (const v1::Service& service : snapshot.services()) {
     if (BuildOne(service.name(), 0, error) == nullptr) {
+      blamed_ = service.name();
       ok = false;
       break;
     }

@@ -54,6 +54,10 @@ class ServiceCatalog {
   // can): a scheme that needs upstream TLS, here or in a nested service.
   const std::string& Unsupported(const std::string& service) const;
 
+  // After a failed Build: the top-level service whose build failed ("" when
+  // the failure is not one service's).
+  const std::string& blamed() const { return blamed_; }
+
   const std::vector<ClusterHealthCheck>& health_checks() const { return health_checks_; }
   // Messages about settings that were not applied (for the apply log).
   const std::vector<std::string>& warnings() const { return warnings_; }
@@ -78,6 +82,7 @@ class ServiceCatalog {
   absl::flat_hash_map<std::string, std::shared_ptr<const PickerFactory>> cluster_defaults_;
   std::vector<ClusterHealthCheck> health_checks_;
   std::vector<std::string> warnings_;
+  std::string blamed_;
 };
 
 }  // namespace portico::dataplane

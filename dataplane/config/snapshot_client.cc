@@ -24,6 +24,7 @@ constexpr size_t kMaxNackBytes = 2048;
 struct Verdict {
   v1::SnapshotAck::Code code = v1::SnapshotAck::OK;
   std::string error;
+  std::string resource_key;  // the resource a VALIDATION refusal blames, if one
 };
 
 // Applies one committed transfer through the publisher.
@@ -58,9 +59,11 @@ Verdict ApplyTransfer(const v1::SnapshotBegin& begin, const std::string& payload
       for (const std::string& name : delta.removed_clusters()) changed_clusters->insert(name);
     }
   }
-  std::string error = publisher->Apply(std::move(snapshot),
-                                       changed_clusters ? &*changed_clusters : nullptr);
-  if (!error.empty()) return {v1::SnapshotAck::VALIDATION, error};
+  ConfigError error =
+      publisher->Apply(std::move(snapshot), changed_clusters ? &*changed_clusters : nullptr);
+  if (!error.message.empty()) {
+    return {v1::SnapshotAck::VALIDATION, std::move(error.message), std::move(error.resource_key)};
+  }
   return {};
 }
 
@@ -194,6 +197,7 @@ bool SnapshotClient::RunStream(const std::string& address) {
       a->set_accepted(verdict.code == v1::SnapshotAck::OK);
       a->set_code(verdict.code);
       a->set_error(verdict.error.substr(0, kMaxNackBytes));
+      if (!verdict.resource_key.empty()) a->add_resource_keys(verdict.resource_key);
       if (!stream->Write(ack)) break;
     }
   }

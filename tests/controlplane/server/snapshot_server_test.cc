@@ -119,6 +119,10 @@ struct FakeProxy {
     m.mutable_ack()->set_accepted(accepted);
     m.mutable_ack()->set_code(code);
     m.mutable_ack()->set_error(accepted ? "" : "route x: refused in a test");
+    if (!accepted) {
+      m.mutable_ack()->add_resource_keys("route/x");
+      m.mutable_ack()->add_resource_keys(std::string("bad\x01key", 7));
+    }
     return stream->Write(m);
   }
   // Applies and acks one transfer; returns it.
@@ -275,6 +279,7 @@ TEST_CASE("a NACKed version is never re-sent; the stream waits for a newer one",
   CHECK(status.nacked_version == v1->version());
   CHECK(status.nack_code == "VALIDATION");
   CHECK(status.nack_error == "route x: refused in a test");
+  CHECK(status.nack_resource_keys == std::vector<std::string>{"route/x", "bad?key"});
   CHECK(status.acked_version.empty());
   CHECK(status.lag_seconds >= 0);
 

@@ -236,6 +236,46 @@ TEST_CASE("invalid snapshots are refused with the offending resource", "[config]
   CHECK(error == "snapshot has no version");
 }
 
+TEST_CASE("a refusal blames the resource by key, for the NACK", "[config]") {
+  auto blamed = [](const v1::Snapshot& s) {
+    ConfigError error;
+    CHECK(RuntimeConfig::Build(s, &error) == nullptr);
+    CHECK_FALSE(error.message.empty());
+    return error.resource_key;
+  };
+  v1::Snapshot s = Valid();
+  s.mutable_routes(0)->set_cluster("ns/missing:80");
+  CHECK(blamed(s) == "route/ns/ing/r0/p0");
+
+  s = Valid();
+  s.mutable_clusters(0)->mutable_endpoints(0)->set_address("not-an-ip");
+  CHECK(blamed(s) == "cluster/ns/svc:http");
+
+  s = WithServices();
+  s.mutable_services(0)->mutable_load_balancer()->set_cluster("ns/gone:80");
+  CHECK(blamed(s) == "service/ns/ir/r0/s0");
+
+  s = WithServices();
+  s.mutable_routes(0)->add_middlewares("ns/absent");
+  CHECK(blamed(s) == "route/" + s.routes(0).name());
+
+  s = Valid();
+  s.mutable_routes(0)->mutable_tls()->set_options("ns/no-such-option");
+  CHECK(blamed(s) == "route/ns/ing/r0/p0");
+
+  s = Valid();
+  auto* cert = s.add_certificates();
+  cert->set_name("ns/broken");
+  cert->set_cert_chain_pem("not a certificate");
+  CHECK(blamed(s) == "certificate/ns/broken");
+
+  s = Valid();
+  s.clear_version();
+  ConfigError whole;
+  CHECK(RuntimeConfig::Build(s, &whole) == nullptr);
+  CHECK(whole.resource_key.empty());  // the snapshot as a whole
+}
+
 TEST_CASE("an endpoint-only change keeps the routes and rebuilds the balancers", "[config]") {
   std::string error;
   v1::Snapshot s = WithServices();
@@ -249,7 +289,8 @@ TEST_CASE("an endpoint-only change keeps the routes and rebuilds the balancers",
   added->set_address("10.0.0.9");
   added->set_port(80);
   s.set_version("v2");
-  auto second = RuntimeConfig::WithEndpoints(*first, s, {"ns/svc:http"}, &error);
+  ConfigError fast_error;
+  auto second = RuntimeConfig::WithEndpoints(*first, s, {"ns/svc:http"}, &fast_error);
   REQUIRE(second != nullptr);
   CHECK(second->version() == "v2");
   CHECK(&second->routes() == &first->routes());  // shared, not rebuilt
@@ -267,9 +308,10 @@ TEST_CASE("an endpoint-only change keeps the routes and rebuilds the balancers",
 
   // A cluster that went away while a service still names it: refused.
   s.mutable_clusters(0)->set_name("ns/renamed:http");
-  CHECK(RuntimeConfig::WithEndpoints(*first, s, {"ns/renamed:http", "ns/svc:http"}, &error) ==
-        nullptr);
-  CHECK(error == "service ns/ir/r0/s0: unknown cluster ns/svc:http");
+  CHECK(RuntimeConfig::WithEndpoints(*first, s, {"ns/renamed:http", "ns/svc:http"},
+                                     &fast_error) == nullptr);
+  CHECK(fast_error.message == "service ns/ir/r0/s0: unknown cluster ns/svc:http");
+  CHECK(fast_error.resource_key == "service/ns/ir/r0/s0");
 }
 
 }  // namespace

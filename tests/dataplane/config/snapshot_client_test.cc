@@ -257,6 +257,8 @@ TEST_CASE("an invalid snapshot is NACKed VALIDATION; the last good config serves
   REQUIRE(Eventually([&] { return done.load(); }));
   CHECK(nack.code() == v1::SnapshotAck::VALIDATION);
   CHECK(nack.error().find("unknown cluster default/missing:80") != std::string::npos);
+  REQUIRE(nack.resource_keys_size() == 1);
+  CHECK(nack.resource_keys(0) == "route/" + bad.routes(0).name());
   CHECK(proxy.publisher.version() == good.version());
 }
 
