@@ -21,9 +21,19 @@
 
 namespace portico::controlplane {
 
+// One more collection to watch besides `kinds` × `namespaces`: one kind in
+// one namespace (with a fieldSelector, one object).
+struct KubeCollection {
+  ResourceKind kind;
+  std::string namespace_;
+};
+
 struct KubeSourceOptions {
   std::vector<ResourceKind> kinds = DefaultKinds();  // CRD kinds are appended here
   std::vector<std::string> namespaces;               // empty: every namespace
+  // Watched too, their objects loaded with the rest: the --publish-service
+  // Service when its namespace is not among `namespaces`.
+  std::vector<KubeCollection> extra;
   uint64_t quiet_ms = 100;
   uint64_t max_delay_ms = 500;
   // Settings shared by every reflector; kind and namespace are set per one.
