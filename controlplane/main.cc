@@ -159,9 +159,11 @@ struct Source {
     kube_client = std::make_unique<KubeApiClient>(loop, std::move(config));
     if (std::string e = kube_client->Start(); !e.empty()) return e;
     if (!flags.publish_address.empty() || !flags.publish_service.empty()) {
-      IngressStatusWriterOptions status_options;
-      ParsePublishAddresses(flags.publish_address, &status_options.addresses);  // checked by flags
-      status_options.publish_service = flags.publish_service;
+      IngressStatusWriterOptions status_options{.publish_service = flags.publish_service};
+      if (!flags.publish_address.empty()) {
+        ParsePublishAddresses(flags.publish_address,
+                              &status_options.addresses);  // flags checked it
+      }
       status = std::make_unique<IngressStatusWriter>(loop, kube_client.get(), status_options);
     }
     std::vector<ResourceKind> crd_kinds = CrdKinds(flags.compile.traefik_compat);

@@ -1,10 +1,10 @@
 // KubeSource: the Kubernetes API as a source, the counterpart of FileSource.
 // Runs one Reflector per kind (per namespace with --namespaces; cluster-
-// scoped kinds once) and, once every one of them has listed, hands the
-// callback every object it holds, as a SourceLoad. After that, changes are
-// coalesced: the first change after a quiet spell goes out on the next loop
-// turn, a burst behind it waits for `quiet_ms` without change, at most
-// `max_delay_ms`. Threading: lives on the loop of its KubeApiClient.
+// scoped kinds once), one per extra collection, and, once every one of them
+// has listed, hands the callback every object it holds, as a SourceLoad.
+// After that, changes are coalesced: the first change after a quiet spell
+// goes out on the next loop turn, a burst behind it waits for `quiet_ms`
+// without change, at most `max_delay_ms`. Threading: lives on the loop of its KubeApiClient.
 #pragma once
 
 #include <uv.h>
