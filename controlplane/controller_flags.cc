@@ -24,6 +24,9 @@ const char kControllerUsage[] =
                              portico-system)
   --publish-address=A[,A...] with --source=kube: IPs or hostnames the leader publishes as
                              Ingress status.loadBalancer.ingress (default none: no status)
+  --publish-service=NS/NAME  with --source=kube: publish that Service's load-balancer
+                             addresses instead, else its cluster IPs, following its changes
+                             (excludes --publish-address)
   --grpc-listen=HOST:PORT    snapshot service for proxies (default 0.0.0.0:18000)
   --grpc-cert=FILE           the controller's certificate (PEM, with its chain) for the
                              mutually authenticated snapshot channel
@@ -109,6 +112,22 @@ std::string SetPublishAddress(const std::string& v, ControllerFlags* f) {
   return "";
 }
 
+// "NS/NAME": NS a namespace name, NAME a Service name (an RFC 1035 label:
+// it starts with a letter).
+std::string SetPublishService(const std::string& v, ControllerFlags* f) {
+  size_t slash = v.find('/');
+  std::string ns = v.substr(0, slash);
+  std::string name = slash == std::string::npos ? "" : v.substr(slash + 1);
+  if (!IsNamespaceName(ns) || !IsNamespaceName(name) ||
+      !(name.front() >= 'a' && name.front() <= 'z')) {
+    return "--publish-service: expected NAMESPACE/SERVICE (lowercase letters, digits and '-'; "
+           "a Service name starts with a letter), got '" +
+           v + "'";
+  }
+  f->publish_service = v;
+  return "";
+}
+
 std::string SetNamespaces(const std::string& v, ControllerFlags* f) {
   f->namespaces.clear();
   size_t start = 0;
@@ -164,6 +183,7 @@ const std::map<std::string, Setter>& ValueFlags() {
       {"namespaces", &SetNamespaces},
       {"lease", &SetLease},
       {"publish-address", &SetPublishAddress},
+      {"publish-service", &SetPublishService},
       {"grpc-listen",
        HostPort("grpc-listen", &ControllerFlags::grpc_host, &ControllerFlags::grpc_port)},
       {"admin-listen",
@@ -233,8 +253,13 @@ std::string ParseControllerFlags(const std::vector<std::string>& args, Controlle
     return std::string("--") + (flags->kubeconfig.empty() ? "namespaces" : "kubeconfig") +
            " applies to --source=kube only";
   }
-  if (!flags->source_dir.empty() && (!flags->lease.empty() || !flags->publish_address.empty())) {
-    return "--lease and --publish-address apply to --source=kube only";
+  if (!flags->source_dir.empty() && (!flags->lease.empty() || !flags->publish_address.empty() ||
+                                     !flags->publish_service.empty())) {
+    return "--lease, --publish-address and --publish-service apply to --source=kube only";
+  }
+  if (!flags->publish_address.empty() && !flags->publish_service.empty()) {
+    return "--publish-address and --publish-service exclude each other: publish fixed "
+           "addresses or a Service's, not both";
   }
   if (std::string e = CheckChannel(*flags); !e.empty()) return e;
   return "";

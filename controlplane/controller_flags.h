@@ -16,6 +16,9 @@ struct ControllerFlags {
   // --lease=NS/NAME; empty: portico-controller in $POD_NAMESPACE, else in portico-system
   std::string lease;
   std::string publish_address;  // --publish-address=IP|HOST[,...]; empty: no Ingress status
+  // --publish-service=NS/NAME: publish that Service's addresses instead
+  // (excludes --publish-address).
+  std::string publish_service;
   std::string grpc_host = "0.0.0.0";
   int grpc_port = 18000;
   bool grpc_insecure = false;

@@ -5,10 +5,12 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -103,11 +105,26 @@ LeaderElectorOptions LeaseOptions(const ControllerFlags& flags) {
   return options;
 }
 
+// The --publish-service Service when --namespaces leaves out its namespace:
+// it is watched on its own (a fieldSelector on its name).
+std::optional<KubeCollection> PublishServiceCollection(const ControllerFlags& flags) {
+  if (flags.publish_service.empty() || flags.namespaces.empty()) return std::nullopt;
+  size_t slash = flags.publish_service.find('/');
+  std::string ns = flags.publish_service.substr(0, slash);
+  if (std::find(flags.namespaces.begin(), flags.namespaces.end(), ns) != flags.namespaces.end()) {
+    return std::nullopt;
+  }
+  KubeCollection collection{.kind = {.version = "v1", .resource = "services", .kind = "Service"},
+                            .namespace_ = ns};
+  collection.kind.field_selector = "metadata.name=" + flags.publish_service.substr(slash + 1);
+  return collection;
+}
+
 // The objects' source: the Kubernetes API, or a folder of manifests. The
 // pipeline sees its first load only once every collection has listed, so
 // /ready (a compiled snapshot) also means "synced". With the API, replicas
-// elect a leader; only it writes Ingress status (--publish-address) and the
-// Ready condition of Portico's custom resources.
+// elect a leader; only it writes Ingress status (--publish-address or
+// --publish-service) and the Ready condition of Portico's custom resources.
 struct Source {
   std::unique_ptr<KubeApiClient> kube_client;
   std::unique_ptr<KubeSource> kube;
@@ -141,9 +158,12 @@ struct Source {
     LogInfo("controller", "kubernetes: " + DescribeAuth(config));
     kube_client = std::make_unique<KubeApiClient>(loop, std::move(config));
     if (std::string e = kube_client->Start(); !e.empty()) return e;
-    if (!flags.publish_address.empty()) {
-      IngressStatusWriterOptions status_options;
-      ParsePublishAddresses(flags.publish_address, &status_options.addresses);  // checked by flags
+    if (!flags.publish_address.empty() || !flags.publish_service.empty()) {
+      IngressStatusWriterOptions status_options{.publish_service = flags.publish_service};
+      if (!flags.publish_address.empty()) {
+        ParsePublishAddresses(flags.publish_address,
+                              &status_options.addresses);  // flags checked it
+      }
       status = std::make_unique<IngressStatusWriter>(loop, kube_client.get(), status_options);
     }
     std::vector<ResourceKind> crd_kinds = CrdKinds(flags.compile.traefik_compat);
@@ -162,9 +182,36 @@ struct Source {
     KubeSourceOptions options;
     options.namespaces = flags.namespaces;
     options.kinds.insert(options.kinds.end(), crd_kinds.begin(), crd_kinds.end());
+    if (std::optional<KubeCollection> service = PublishServiceCollection(flags)) {
+      options.extra.push_back(std::move(*service));
+    }
     kube = std::make_unique<KubeSource>(loop, kube_client.get(), std::move(options), apply);
     kube->Start();
     return "";
+  }
+
+  // What /metrics reports of the Kubernetes source.
+  KubeCounters Counters() const {
+    KubeCounters out;
+    if (elector) {
+      out.leader = elector->leading();
+      out.lease_transitions = elector->stats().transitions;
+    }
+    if (status) {
+      out.ingress_status_writes = status->stats().writes;
+      out.ingress_status_write_failures = status->stats().errors;
+    }
+    for (const auto& r : kube->reflectors()) {
+      const ReflectorStats& s = r->stats();
+      out.reflectors.push_back({.group = r->kind().group,
+                                .kind = r->kind().kind,
+                                .namespace_ = r->namespace_name(),
+                                .relists = s.lists > 0 ? s.lists - 1 : 0,
+                                .watch_restarts = s.watches > 0 ? s.watches - 1 : 0,
+                                .events = s.events,
+                                .last_sync_unix_ms = s.last_sync_unix_ms});
+    }
+    return out;
   }
 
   // Only the leader writes status.
@@ -230,6 +277,7 @@ int Run(const ControllerFlags& flags) {
     const CrdStatusStats& s = source.crd_status->stats();
     return StatusWriterCounters{.writes = s.writes, .failures = s.failures};
   });
+  if (source.kube) handler.SetKubeCounters([&source] { return source.Counters(); });
   AdminServer admin(&c.loop, [&handler](std::string_view method, std::string_view path) {
     return handler.Handle(method, path);
   });

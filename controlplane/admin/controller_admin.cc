@@ -40,6 +40,53 @@ std::string Number(double value) {
   return buffer;
 }
 
+// The labels of one reflector's samples.
+std::string ReflectorLabels(const ReflectorCounters& r) {
+  return "{group=\"" + LabelValue(r.group) + "\",kind=\"" + LabelValue(r.kind) + "\",namespace=\"" +
+         LabelValue(r.namespace_) + "\"}";
+}
+
+void KubeMetrics(std::string* out, const KubeCounters& kube) {
+  Metric(out, "portico_controller_leader", "gauge",
+         "1 while this replica holds the Lease and writes status.", kube.leader ? 1 : 0);
+  Metric(out, "portico_controller_lease_transitions_total", "counter",
+         "Times this replica acquired the Lease (became the leader).", kube.lease_transitions);
+  Metric(out, "portico_controller_ingress_status_writes_total", "counter",
+         "Ingress status.loadBalancer writes the API server accepted (leader only).",
+         kube.ingress_status_writes);
+  Metric(out, "portico_controller_ingress_status_write_failures_total", "counter",
+         "Ingress status reads or writes that failed (retried later).",
+         kube.ingress_status_write_failures);
+  struct Series {
+    const char* name;
+    const char* type;
+    const char* help;
+    std::string (*value)(const ReflectorCounters&);
+  };
+  static const Series kSeries[] = {
+      {"portico_controller_reflector_relists_total", "counter",
+       "Lists of a collection after its first one (after 410 Gone or a failed watch).",
+       [](const ReflectorCounters& r) { return std::to_string(r.relists); }},
+      {"portico_controller_reflector_watch_restarts_total", "counter",
+       "Watches of a collection started after its first one.",
+       [](const ReflectorCounters& r) { return std::to_string(r.watch_restarts); }},
+      {"portico_controller_reflector_events_total", "counter",
+       "Watch events applied to the controller's copy of a collection.",
+       [](const ReflectorCounters& r) { return std::to_string(r.events); }},
+      {"portico_controller_reflector_last_sync_timestamp_seconds", "gauge",
+       "When the copy of a collection was last known current (a complete list, a watch "
+       "event or bookmark), in seconds since the Unix epoch; 0 before the first list.",
+       [](const ReflectorCounters& r) { return Number(r.last_sync_unix_ms / 1000.0); }},
+  };
+  for (const Series& series : kSeries) {
+    *out += std::string("# HELP ") + series.name + " " + series.help + "\n# TYPE " + series.name +
+            " " + series.type + "\n";
+    for (const ReflectorCounters& r : kube.reflectors) {
+      *out += series.name + ReflectorLabels(r) + " " + series.value(r) + "\n";
+    }
+  }
+}
+
 }  // namespace
 
 v1::Snapshot RedactSecrets(const v1::Snapshot& snapshot) {
@@ -127,6 +174,7 @@ std::string ControllerAdmin::Metrics() const {
          status.writes);
   Metric(&out, "portico_controller_crd_status_write_failures_total", "counter",
          "Status patches of custom resources that failed and were retried.", status.failures);
+  if (kube_counters_) KubeMetrics(&out, kube_counters_());
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "controlplane/kube/api_objects.h"
+#include "controlplane/kube/publish_service.h"
 
 namespace portico::controlplane {
 namespace {
@@ -78,6 +79,7 @@ std::string ParsePublishAddresses(std::string_view text, std::vector<LoadBalance
 IngressStatusWriter::IngressStatusWriter(uv_loop_t* loop, KubeApiClient* client,
                                          IngressStatusWriterOptions options)
     : loop_(loop), client_(client), options_(std::move(options)) {
+  if (options_.publish_service.empty()) addresses_ = options_.addresses;
   timer_ = new uv_timer_t;
   uv_timer_init(loop_, timer_);
   timer_->data = this;
@@ -93,16 +95,52 @@ std::string IngressStatusWriter::Path(const std::string& key) const {
 
 bool IngressStatusWriter::Desired(bool ours, const std::vector<LoadBalancerAddress>& current,
                                   std::vector<LoadBalancerAddress>* desired) const {
+  if (addresses_.empty()) return false;  // the publish Service is not known (yet)
   if (ours) {
-    *desired = options_.addresses;
+    *desired = addresses_;
     return true;
   }
   desired->clear();
-  return !current.empty() && current == options_.addresses;
+  return !current.empty() && current == addresses_;
+}
+
+void IngressStatusWriter::FollowPublishService(const std::vector<SourceObject>& objects) {
+  const std::string& wanted = options_.publish_service;
+  std::vector<LoadBalancerAddress> addresses;
+  bool found = false;
+  for (const SourceObject& object : objects) {
+    const rapidjson::Value& json = object.json;
+    if (StringMember(json, "kind") != "Service" || StringMember(json, "apiVersion") != "v1") {
+      continue;
+    }
+    const rapidjson::Value* metadata = ObjectMember(json, "metadata");
+    if (metadata == nullptr ||
+        StringMember(*metadata, "namespace") + "/" + StringMember(*metadata, "name") != wanted) {
+      continue;
+    }
+    found = true;
+    addresses = PublishServiceAddresses(json);
+    break;
+  }
+  if (addresses == addresses_) return;
+  addresses_ = std::move(addresses);
+  if (addresses_.empty()) {
+    LogWarn("status",
+            "--publish-service " + wanted +
+                (found ? " has no load-balancer address nor cluster IP" : " does not exist") +
+                "; Ingress status is left as it is");
+    return;
+  }
+  std::string text;
+  for (const LoadBalancerAddress& a : addresses_) {
+    text += (text.empty() ? "" : ",") + (a.ip.empty() ? a.hostname : a.ip);
+  }
+  LogInfo("status", "publishing " + text + " (from Service " + wanted + ")");
 }
 
 void IngressStatusWriter::Observe(const std::vector<SourceObject>& objects,
                                   const std::set<std::string>& ours) {
+  if (!options_.publish_service.empty()) FollowPublishService(objects);
   std::map<std::string, Wanted> next;
   for (const SourceObject& object : objects) {
     const rapidjson::Value& json = object.json;

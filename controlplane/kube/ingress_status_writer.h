@@ -5,7 +5,10 @@
 // alone). Writes happen only while enabled (this replica leads). Each write
 // is GET → compare → PUT .../status with the read resourceVersion; a 409
 // reads again (up to max_attempts); equal content is a counted no-op; a
-// failed write is queued again after retry_delay_ms.
+// failed write is queued again after retry_delay_ms. With a publish Service
+// the addresses are that Service's (publish_service.h), read from every
+// load: when they change every Ingress is compared again; while the Service
+// is absent or offers no address nothing is written.
 // Threading: loop thread only.
 #pragma once
 
@@ -34,7 +37,10 @@ struct LoadBalancerAddress {
 std::string ParsePublishAddresses(std::string_view text, std::vector<LoadBalancerAddress>* out);
 
 struct IngressStatusWriterOptions {
-  std::vector<LoadBalancerAddress> addresses;
+  std::vector<LoadBalancerAddress> addresses;  // --publish-address
+  // --publish-service: "namespace/name" of the Service whose addresses are
+  // published instead of `addresses` ("": none).
+  std::string publish_service;
   size_t max_in_flight = 4;         // concurrent GET/PUT chains
   int max_attempts = 5;             // per write, counting 409 re-reads
   uint64_t retry_delay_ms = 2'000;  // a failed write is queued again after this
@@ -66,6 +72,8 @@ class IngressStatusWriter {
   void Close();
 
   const IngressStatusStats& stats() const { return stats_; }
+  // What is being published; empty while the publish Service is unknown.
+  const std::vector<LoadBalancerAddress>& addresses() const { return addresses_; }
   size_t pending() const { return queue_.size() + in_flight_.size(); }
 
  private:
@@ -80,6 +88,8 @@ class IngressStatusWriter {
   void Fetch(const std::string& key, int attempt);
   void OnFetched(const std::string& key, int attempt, int status, const std::string& body);
   std::string Path(const std::string& key) const;
+  // With a publish Service: takes its addresses from the load.
+  void FollowPublishService(const std::vector<SourceObject>& objects);
   // What `key` should carry given it currently carries `current`; false when
   // it is not ours and carries someone else's address (leave it).
   bool Desired(bool ours, const std::vector<LoadBalancerAddress>& current,
@@ -88,6 +98,7 @@ class IngressStatusWriter {
   uv_loop_t* loop_;
   KubeApiClient* client_;
   const IngressStatusWriterOptions options_;
+  std::vector<LoadBalancerAddress> addresses_;  // what our Ingresses carry
   bool enabled_ = false;
   bool closed_ = false;
   std::map<std::string, Wanted> ingresses_;  // key "namespace/name"

@@ -17,19 +17,22 @@ void KubeSource::Start() {
   timer_ = new uv_timer_t;
   uv_timer_init(loop_, timer_);
   timer_->data = this;
-  uint64_t seed = options_.reflector.seed;
+  std::vector<KubeCollection> collections;
   for (const ResourceKind& kind : options_.kinds) {
     std::vector<std::string> namespaces = options_.namespaces;
     if (!kind.namespaced || namespaces.empty()) namespaces = {""};
-    for (const std::string& ns : namespaces) {
-      ReflectorOptions o = options_.reflector;
-      o.kind = kind;
-      o.namespace_ = ns;
-      o.seed = seed++;
-      reflectors_.push_back(std::make_unique<Reflector>(
-          loop_, client_, std::move(o), [this](const Delta&) { OnChange(); },
-          [this] { OnListed(); }));
-    }
+    for (const std::string& ns : namespaces) collections.push_back({kind, ns});
+  }
+  collections.insert(collections.end(), options_.extra.begin(), options_.extra.end());
+  uint64_t seed = options_.reflector.seed;
+  for (KubeCollection& collection : collections) {
+    ReflectorOptions o = options_.reflector;
+    o.kind = std::move(collection.kind);
+    o.namespace_ = std::move(collection.namespace_);
+    o.seed = seed++;
+    reflectors_.push_back(std::make_unique<Reflector>(
+        loop_, client_, std::move(o), [this](const Delta&) { OnChange(); },
+        [this] { OnListed(); }));
   }
   for (auto& r : reflectors_) r->Start();
 }

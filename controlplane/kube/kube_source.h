@@ -1,10 +1,10 @@
 // KubeSource: the Kubernetes API as a source, the counterpart of FileSource.
 // Runs one Reflector per kind (per namespace with --namespaces; cluster-
-// scoped kinds once) and, once every one of them has listed, hands the
-// callback every object it holds, as a SourceLoad. After that, changes are
-// coalesced: the first change after a quiet spell goes out on the next loop
-// turn, a burst behind it waits for `quiet_ms` without change, at most
-// `max_delay_ms`. Threading: lives on the loop of its KubeApiClient.
+// scoped kinds once), one per extra collection, and, once every one of them
+// has listed, hands the callback every object it holds, as a SourceLoad.
+// After that, changes are coalesced: the first change after a quiet spell
+// goes out on the next loop turn, a burst behind it waits for `quiet_ms`
+// without change, at most `max_delay_ms`. Threading: lives on the loop of its KubeApiClient.
 #pragma once
 
 #include <uv.h>
@@ -21,9 +21,19 @@
 
 namespace portico::controlplane {
 
+// One more collection to watch besides `kinds` × `namespaces`: one kind in
+// one namespace (with a fieldSelector, one object).
+struct KubeCollection {
+  ResourceKind kind;
+  std::string namespace_;
+};
+
 struct KubeSourceOptions {
   std::vector<ResourceKind> kinds = DefaultKinds();  // CRD kinds are appended here
   std::vector<std::string> namespaces;               // empty: every namespace
+  // Watched too, their objects loaded with the rest: the --publish-service
+  // Service when its namespace is not among `namespaces`.
+  std::vector<KubeCollection> extra;
   uint64_t quiet_ms = 100;
   uint64_t max_delay_ms = 500;
   // Settings shared by every reflector; kind and namespace are set per one.

@@ -1,6 +1,7 @@
 #include "controlplane/kube/reflector.h"
 
 #include <cctype>
+#include <chrono>
 
 #include "common/log.h"
 
@@ -174,6 +175,7 @@ void Reflector::ApplyList() {
     if (!same) on_delta_({DeltaType::kModified, key, object});
   }
   stats_.lists++;
+  MarkSynced();
   LogDebug("kube", name() + ": listed " + std::to_string(objects_.size()) +
                        " objects at resourceVersion " + resource_version_);
   if (on_listed_) on_listed_();
@@ -247,6 +249,7 @@ void Reflector::OnWatchLine(std::string_view line) {
     // The version was not advanced: watching again from it redelivers.
     return AbortWatch(Next::kWatch, true, e);
   }
+  if (event.type != WatchEventType::kError && event.type != WatchEventType::kOther) MarkSynced();
   switch (event.type) {
     case WatchEventType::kAdded:
     case WatchEventType::kModified:
@@ -346,6 +349,12 @@ void Reflector::AbortWatch(Next next, bool wait, const std::string& why) {
 }
 
 // ---- retries ----
+
+void Reflector::MarkSynced() {
+  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
+  stats_.last_sync_unix_ms = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
+}
 
 void Reflector::Fail(Next next, const std::string& why, int retry_after_s) {
   stats_.failures++;

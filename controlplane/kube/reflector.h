@@ -60,6 +60,9 @@ struct ReflectorStats {
   uint64_t expired = 0;       // 410s, either form
   uint64_t failures = 0;      // requests that failed and were retried after a wait
   uint64_t absent = 0;        // lists of an optional kind answered 404 or 403
+  // Wall clock (ms since the Unix epoch) when the copy was last known
+  // current: a complete list, or a watch event or bookmark. 0: never.
+  uint64_t last_sync_unix_ms = 0;
 };
 
 using ObjectStore = std::map<std::string, KubeObject>;
@@ -88,6 +91,8 @@ class Reflector {
   const std::string& resource_version() const { return resource_version_; }
   const ReflectorStats& stats() const { return stats_; }
   const ResourceKind& kind() const { return options_.kind; }
+  // The namespace watched; "" for every namespace (and cluster-scoped kinds).
+  const std::string& namespace_name() const { return options_.namespace_; }
   // "ingresses" or "ingresses in namespace a", for logs.
   std::string name() const;
 
@@ -106,6 +111,7 @@ class Reflector {
   void AbortWatch(Next next, bool wait, const std::string& why);
   void Upsert(KeyedObject object);
   void Erase(const std::string& key, const KubeObject& last_state);
+  void MarkSynced();
   void Fail(Next next, const std::string& why, int retry_after_s = -1);
   void Schedule(Next next, uint64_t delay_ms);
   static void OnTimer(uv_timer_t* timer);

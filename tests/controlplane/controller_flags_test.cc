@@ -152,9 +152,38 @@ TEST_CASE("the --lease and --publish-address flags", "[controller_flags]") {
   }
   ControllerFlags h;
   CHECK(ParseControllerFlags({"--grpc-insecure", "--source=file:d", "--lease=a/b"}, &h) ==
-        "--lease and --publish-address apply to --source=kube only");
+        "--lease, --publish-address and --publish-service apply to --source=kube only");
   ControllerFlags i;
   CHECK_FALSE(ParseControllerFlags({"--grpc-insecure", "--publish-address=bad address"}, &i).empty());
+}
+
+TEST_CASE("the --publish-service flag", "[controller_flags]") {
+  ControllerFlags f;
+  CHECK(ParseControllerFlags({"--grpc-insecure", "--publish-service", "portico-system/portico"},
+                             &f) == "");
+  CHECK(f.publish_service == "portico-system/portico");
+  CHECK(f.publish_address.empty());
+  for (const char* bad :
+       {"--publish-service=portico", "--publish-service=ns/", "--publish-service=/svc",
+        "--publish-service=ns/1svc", "--publish-service=ns/svc.x", "--publish-service=Ns/svc",
+        "--publish-service=ns/svc/x"}) {
+    INFO(bad);
+    ControllerFlags g;
+    CHECK_THAT(ParseControllerFlags({"--grpc-insecure", bad}, &g),
+               Catch::StartsWith("--publish-service: expected NAMESPACE/SERVICE"));
+  }
+  for (std::vector<std::string> both :
+       {std::vector<std::string>{"--publish-address=10.0.0.1", "--publish-service=ns/svc"},
+        std::vector<std::string>{"--publish-service=ns/svc", "--publish-address=10.0.0.1"}}) {
+    both.push_back("--grpc-insecure");
+    ControllerFlags g;
+    CHECK(ParseControllerFlags(both, &g) ==
+          "--publish-address and --publish-service exclude each other: publish fixed addresses "
+          "or a Service's, not both");
+  }
+  ControllerFlags h;
+  CHECK(ParseControllerFlags({"--grpc-insecure", "--source=file:d", "--publish-service=a/b"}, &h) ==
+        "--lease, --publish-address and --publish-service apply to --source=kube only");
 }
 
 }  // namespace

@@ -84,6 +84,50 @@ TEST_CASE("the CRD status writer's counters show in metrics", "[admin]") {
   CHECK_THAT(body, Catch::Contains("portico_controller_crd_status_write_failures_total 2\n"));
 }
 
+TEST_CASE("the Kubernetes source's counters show in metrics, per collection", "[admin]") {
+  SnapshotPipeline pipeline([](auto) {});
+  ControllerAdmin admin(&pipeline, nullptr);
+  // No Kubernetes source (file source): none of its metrics.
+  CHECK_THAT(admin.Handle("GET", "/metrics").body, !Catch::Contains("portico_controller_leader"));
+  admin.SetKubeCounters([] {
+    return KubeCounters{.leader = true,
+                        .lease_transitions = 2,
+                        .ingress_status_writes = 5,
+                        .ingress_status_write_failures = 1,
+                        .reflectors = {{.group = "networking.k8s.io",
+                                        .kind = "Ingress",
+                                        .relists = 1,
+                                        .watch_restarts = 4,
+                                        .events = 9,
+                                        .last_sync_unix_ms = 1'764'900'000'250},
+                                       {.kind = "Service", .namespace_ = "portico-system"}}};
+  });
+  std::string body = admin.Handle("GET", "/metrics").body;
+  for (const char* expected : {
+           "# TYPE portico_controller_leader gauge\nportico_controller_leader 1\n",
+           "# TYPE portico_controller_lease_transitions_total counter\n"
+           "portico_controller_lease_transitions_total 2\n",
+           "portico_controller_ingress_status_writes_total 5\n",
+           "portico_controller_ingress_status_write_failures_total 1\n",
+           "# TYPE portico_controller_reflector_relists_total counter\n"
+           "portico_controller_reflector_relists_total"
+           "{group=\"networking.k8s.io\",kind=\"Ingress\",namespace=\"\"} 1\n"
+           "portico_controller_reflector_relists_total"
+           "{group=\"\",kind=\"Service\",namespace=\"portico-system\"} 0\n",
+           "portico_controller_reflector_watch_restarts_total"
+           "{group=\"networking.k8s.io\",kind=\"Ingress\",namespace=\"\"} 4\n",
+           "portico_controller_reflector_events_total"
+           "{group=\"networking.k8s.io\",kind=\"Ingress\",namespace=\"\"} 9\n",
+           "# TYPE portico_controller_reflector_last_sync_timestamp_seconds gauge\n"
+           "portico_controller_reflector_last_sync_timestamp_seconds"
+           "{group=\"networking.k8s.io\",kind=\"Ingress\",namespace=\"\"} 1764900000.250\n"
+           "portico_controller_reflector_last_sync_timestamp_seconds"
+           "{group=\"\",kind=\"Service\",namespace=\"portico-system\"} 0.000\n",
+       }) {
+    CHECK_THAT(body, Catch::Contains(expected));
+  }
+}
+
 TEST_CASE("connected proxies and their acks show in metrics", "[admin]") {
   SnapshotPipeline pipeline([](auto) {});
   SnapshotServer server;

@@ -85,6 +85,33 @@ TEST_CASE("the first load waits for every collection, then holds every object",
   CHECK(h.server.count("fieldSelector") == 0);
 }
 
+TEST_CASE("an extra collection is watched with its field selector and loaded with the rest",
+          "[kube][source]") {
+  SourceHarness h;
+  constexpr char kServices[] = "/api/v1/namespaces/portico-system/services";
+  h.server.Expect(ListOf(kIngresses), {.parts = {ListBody("5", "", {})}});
+  h.server.Expect(ListOf(kClasses), {.parts = {ListBody("5", "", {})}});
+  h.server.Expect(ListOf(kSecrets), {.parts = {ListBody("5", "", {})}});
+  h.server.Expect(ListOf(kServices),
+                  {.parts = {ListBody("5", "", {Object("portico-system", "portico", "4")})}});
+  KubeSourceOptions options = ShopOptions();
+  options.extra.push_back({.kind = {.version = "v1",
+                                    .resource = "services",
+                                    .kind = "Service",
+                                    .field_selector = "metadata.name=portico"},
+                           .namespace_ = "portico-system"});
+  h.Start(options);
+  REQUIRE(RunUntil(&h.loop, [&] { return !h.loads.empty(); }));
+  CHECK(Origins(h.loads[0]) ==
+        std::vector<std::string>{"kube:services/portico-system/portico Service"});
+  CHECK(h.server.count(
+            "/portico-system/services?limit=500&fieldSelector=metadata.name%3Dportico") == 1);
+  REQUIRE(h.source->reflectors().size() == 4);
+  CHECK(h.source->reflectors()[3]->namespace_name() == "portico-system");
+  CHECK(h.source->reflectors()[3]->stats().last_sync_unix_ms > 0);
+  CHECK(h.source->reflectors()[0]->namespace_name() == "shop");
+}
+
 TEST_CASE("a change goes out at once; a burst behind it is coalesced", "[kube][source]") {
   SourceHarness h;
   h.server.Expect(ListOf(kIngresses), {.parts = {ListBody("5", "", {})}});

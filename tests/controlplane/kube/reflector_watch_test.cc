@@ -1,6 +1,7 @@
 // Reflector: watching, resuming after a watch ends, and reassembling events
 // that the network splits.
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include "controlplane/kube/reflector.h"
 #include "tests/controlplane/kube/support/api_json.h"
@@ -66,6 +67,31 @@ TEST_CASE("bookmarks move the resume version forward", "[kube][reflector]") {
   CHECK(h.server.count("limit=") == 1);
   CHECK(h.reflector->stats().bookmarks == 2);
   CHECK(h.deltas.empty());  // a bookmark changes no object
+}
+
+uint64_t NowUnixMs() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+TEST_CASE("the last sync time follows the list, then bookmarks and events", "[kube][reflector]") {
+  for (const std::string& part : {Bookmark("50"), Event("ADDED", Object("default", "a", "50"))}) {
+    INFO(part);
+    ReflectorHarness h;
+    h.server.Expect(ListOf(kServices), {.parts = {ListBody("10", "", {})}});
+    h.server.Expect(WatchOf(kServices), {.parts = {part}, .hold_open = true, .gate = "watch"});
+    uint64_t started = NowUnixMs();
+    h.Start();
+    REQUIRE(h.RunUntil([&] { return h.reflector->synced(); }));
+    uint64_t listed = h.reflector->stats().last_sync_unix_ms;
+    CHECK(listed >= started);
+    CHECK(listed <= NowUnixMs());
+    REQUIRE_FALSE(h.RunUntil([] { return false; }, 20));  // the clock moves on
+    h.server.Open("watch");
+    REQUIRE(h.RunUntil([&] { return h.reflector->resource_version() == "50"; }));
+    CHECK(h.reflector->stats().last_sync_unix_ms >= listed + 20);
+  }
 }
 
 TEST_CASE("events split across reads, byte by byte, are reassembled", "[kube][reflector]") {
