@@ -41,7 +41,7 @@ if(PORTICO_BORINGSSL)
   find_library(BORINGSSL_SSL_LIBRARY ssl PATHS ${BORINGSSL_LIBDIR} NO_DEFAULT_PATH)
   find_library(BORINGSSL_CRYPTO_LIBRARY crypto PATHS ${BORINGSSL_LIBDIR} NO_DEFAULT_PATH)
   set(boringssl_headers_ok OFF)
-  if(BORINGSSL_INCLUDE_DIR)
+  if(BORINGSSL_INCLUDE_DIR AND EXISTS ${BORINGSSL_INCLUDE_DIR}/openssl/base.h)
     file(STRINGS ${BORINGSSL_INCLUDE_DIR}/openssl/base.h boringssl_marker
          REGEX "^#define OPENSSL_IS_BORINGSSL")
     if(boringssl_marker)
