@@ -1,5 +1,11 @@
 # Build options shared by every Portico target.
 option(PORTICO_BUILD_TESTS "Build unit and end-to-end tests" ON)
+# Also build dataplane/tls/ and its unit tests against BoringSSL
+# (portico_tls_boringssl, tls_tests_boringssl): a portability check that the
+# TLS code uses only the API OpenSSL 3 and BoringSSL share. Needs Debian's
+# android-libboringssl-dev; without it the targets are skipped with a status
+# message (cmake/Dependencies.cmake). The binaries keep using OpenSSL 3.
+option(PORTICO_BORINGSSL "Also build the TLS module and its tests against BoringSSL" ON)
 set(PORTICO_SANITIZE "" CACHE STRING
     "Comma-separated sanitizers: address,undefined or thread (empty: none)")
 

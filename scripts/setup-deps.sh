@@ -9,6 +9,7 @@ packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libre2-dev libc-ares-dev
   libssl-dev openssl libcurl4-openssl-dev rapidjson-dev libyaml-cpp-dev
+  android-libboringssl-dev  # tls_tests_boringssl only (PORTICO_BORINGSSL); binaries use OpenSSL
   libuv1-dev node-llhttp libnghttp2-dev zlib1g-dev libbrotli-dev catch2
   curl python3 procps
   clang libclang-rt-14-dev

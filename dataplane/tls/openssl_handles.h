@@ -28,5 +28,6 @@ using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslFree<&EVP_PKEY_free>>;
 using BioPtr = std::unique_ptr<BIO, OpenSslFree<&BIO_free>>;
 using SslPtr = std::unique_ptr<SSL, OpenSslFree<&SSL_free>>;
 using SslCtxPtr = std::unique_ptr<SSL_CTX, OpenSslFree<&SSL_CTX_free>>;
+using SslSessionPtr = std::unique_ptr<SSL_SESSION, OpenSslFree<&SSL_SESSION_free>>;
 
 }  // namespace portico::dataplane

@@ -73,8 +73,9 @@ void ReadNames(X509* leaf, std::vector<std::string>* names) {
   auto* sans =
       static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(leaf, NID_subject_alt_name, nullptr, nullptr));
   if (sans != nullptr) {
-    for (int i = 0; i < sk_GENERAL_NAME_num(sans); ++i) {
-      const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans, i);
+    // The count is an int in OpenSSL, a size_t in BoringSSL.
+    for (size_t i = 0; i < static_cast<size_t>(sk_GENERAL_NAME_num(sans)); ++i) {
+      const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans, static_cast<int>(i));
       if (name->type != GEN_DNS) continue;
       const ASN1_STRING* dns = name->d.dNSName;
       names->push_back(

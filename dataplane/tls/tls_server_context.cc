@@ -1,15 +1,12 @@
 #include "dataplane/tls/tls_server_context.h"
 
 #include <openssl/err.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
-#ifndef OPENSSL_IS_BORINGSSL
-#include <openssl/core_names.h>
-#endif
-
 #include <cstring>
+
+#include "dataplane/tls/openssl_compat.h"
 
 namespace portico::dataplane {
 namespace {
@@ -37,35 +34,16 @@ int ChooseTicketKey(SSL* ssl, unsigned char* key_name, unsigned char* iv, Ticket
   return current ? 1 : 2;
 }
 
-#ifdef OPENSSL_IS_BORINGSSL
-int TicketCallback(SSL* ssl, uint8_t* key_name, uint8_t* iv, EVP_CIPHER_CTX* cipher, HMAC_CTX* hmac,
-                   int encrypt) {
+int TicketCallback(SSL* ssl, uint8_t* key_name, uint8_t* iv, EVP_CIPHER_CTX* cipher,
+                   compat::TicketMacCtx* mac, int encrypt) {
   TicketKey key;
   int rc = ChooseTicketKey(ssl, key_name, iv, &key, encrypt != 0);
   if (rc <= 0) return rc;
-  if (HMAC_Init_ex(hmac, key.hmac_key.data(), key.hmac_key.size(), EVP_sha256(), nullptr) != 1)
-    return -1;
+  if (compat::InitTicketMac(mac, key.hmac_key.data(), key.hmac_key.size()) != 1) return -1;
   int ok = encrypt ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes_key.data(), iv)
                    : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes_key.data(), iv);
   return ok == 1 ? rc : -1;
 }
-#else
-int TicketCallback(SSL* ssl, unsigned char* key_name, unsigned char* iv, EVP_CIPHER_CTX* cipher,
-                   EVP_MAC_CTX* hmac, int encrypt) {
-  TicketKey key;
-  int rc = ChooseTicketKey(ssl, key_name, iv, &key, encrypt != 0);
-  if (rc <= 0) return rc;
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, key.hmac_key.data(),
-                                                           key.hmac_key.size()),
-                         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                         OSSL_PARAM_construct_end()};
-  if (EVP_MAC_CTX_set_params(hmac, params) != 1) return -1;
-  int ok = encrypt ? EVP_EncryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes_key.data(), iv)
-                   : EVP_DecryptInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key.aes_key.data(), iv);
-  return ok == 1 ? rc : -1;
-}
-#endif
 
 // The first of the server's protocols the client offers; no overlap ends the
 // handshake with no_application_protocol (RFC 7301 section 3.2).
@@ -141,11 +119,7 @@ bool ConfigureClientAuth(SSL_CTX* ctx, const TlsServerOptions& options, std::str
 }
 
 bool Configure(SSL_CTX* ctx, const TlsServerOptions& options, std::string* error) {
-  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION
-#ifdef SSL_OP_NO_RENEGOTIATION
-                               | SSL_OP_NO_RENEGOTIATION
-#endif
-  );
+  SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
   // Buffers go back to the allocator whenever a connection has nothing
   // buffered: an idle connection keeps only its SSL.
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
@@ -156,9 +130,7 @@ bool Configure(SSL_CTX* ctx, const TlsServerOptions& options, std::string* error
   SHA256(reinterpret_cast<const unsigned char*>(options.name.data()), options.name.size(),
          session_context);
   SSL_CTX_set_session_id_context(ctx, session_context, sizeof session_context);
-#ifndef OPENSSL_IS_BORINGSSL
-  SSL_CTX_set_max_early_data(ctx, 0);
-#endif
+  compat::DisableEarlyData(ctx);
   if (SSL_CTX_set_min_proto_version(ctx, options.min_version) != 1 ||
       SSL_CTX_set_max_proto_version(ctx, options.max_version) != 1) {
     *error = OpenSslError("TLS version range refused");
@@ -169,16 +141,14 @@ bool Configure(SSL_CTX* ctx, const TlsServerOptions& options, std::string* error
     *error = OpenSslError("TLS 1.2 cipher list refused");
     return false;
   }
-  if (!options.groups.empty() && SSL_CTX_set1_groups_list(ctx, options.groups.c_str()) != 1) {
+  if (!options.groups.empty() && SSL_CTX_set1_curves_list(ctx, options.groups.c_str()) != 1) {
     *error = OpenSslError("curve preferences refused");
     return false;
   }
   if (!options.session_tickets) {
     // TLS 1.3 would otherwise send stateful tickets instead.
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-#ifndef OPENSSL_IS_BORINGSSL
     SSL_CTX_set_num_tickets(ctx, 0);
-#endif
   }
   if (options.sni_strict) SSL_CTX_set_tlsext_servername_callback(ctx, &RefuseUnknownName);
   return ConfigureClientAuth(ctx, options, error);
@@ -199,11 +169,7 @@ std::shared_ptr<const TlsServerContext> TlsServerContext::Create(
   if (!Configure(ctx, options, error)) return nullptr;
   SSL_CTX_set_app_data(ctx, tickets);
   SSL_CTX_set_timeout(ctx, static_cast<long>(tickets->lifetime_seconds()));
-#ifdef OPENSSL_IS_BORINGSSL
-  SSL_CTX_set_tlsext_ticket_key_cb(ctx, &TicketCallback);
-#else
-  SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, &TicketCallback);
-#endif
+  compat::SetTicketKeyCallback(ctx, &TicketCallback);
   for (const std::string& protocol : options.alpn) {
     if (protocol.empty() || protocol.size() > 255) {
       *error = "ALPN protocol names must be 1 to 255 bytes";

@@ -54,7 +54,7 @@ TEST_CASE("a ClientHello split over two records is reassembled", "[tls]") {
   CHECK(hello.server_name == "split.test");
 }
 
-TEST_CASE("a server name must be a host name; one trailing dot is dropped", "[tls]") {
+TEST_CASE("a server name must be a host name, one trailing dot is dropped", "[tls]") {
   ClientHello hello;
   std::string why;
   REQUIRE(ParseClientHello(RealClientHello("Trailing.Test."), &hello, &why) ==

@@ -7,6 +7,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "dataplane/tls/openssl_compat.h"
+
 namespace portico::dataplane::testing {
 namespace {
 
@@ -40,7 +42,7 @@ void AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);
   X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+  X509_EXTENSION* ext = X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value);
   REQUIRE(ext != nullptr);
   X509_add_ext(cert, ext, -1);
   X509_EXTENSION_free(ext);
@@ -119,14 +121,18 @@ std::shared_ptr<const ServingCertificate> MakeServingCertificate(const Certifica
 TestClient::TestClient(const Options& options) : ctx_(SSL_CTX_new(TLS_client_method())) {
   SSL_CTX_set_min_proto_version(ctx_.get(), options.min_version);
   SSL_CTX_set_max_proto_version(ctx_.get(), options.max_version);
-  if (options.min_version < TLS1_2_VERSION) SSL_CTX_set_security_level(ctx_.get(), 0);
+  if (options.min_version < TLS1_2_VERSION) compat::AllowLegacyVersions(ctx_.get());
   if (!options.sigalgs.empty()) {
     REQUIRE(SSL_CTX_set1_sigalgs_list(ctx_.get(), options.sigalgs.c_str()) == 1);
   }
   if (!options.tls12_ciphers.empty()) {
     REQUIRE(SSL_CTX_set_cipher_list(ctx_.get(), options.tls12_ciphers.c_str()) == 1);
   }
+  SSL_CTX_set_session_cache_mode(ctx_.get(),
+                                 SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx_.get(), &TestClient::OnNewSession);
   ssl_.reset(SSL_new(ctx_.get()));
+  SSL_set_app_data(ssl_.get(), this);
   in_ = BIO_new(BIO_s_mem());
   out_ = BIO_new(BIO_s_mem());
   SSL_set_bio(ssl_.get(), in_, out_);
@@ -151,6 +157,11 @@ TestClient::TestClient(const Options& options) : ctx_(SSL_CTX_new(TLS_client_met
 }
 
 TestClient::~TestClient() = default;
+
+int TestClient::OnNewSession(SSL* ssl, SSL_SESSION* session) {
+  static_cast<TestClient*>(SSL_get_app_data(ssl))->session_.reset(session);
+  return 1;  // the reference is kept
+}
 
 std::string TestClient::TakeOutput() {
   char* data = nullptr;
@@ -191,7 +202,7 @@ std::string TestClient::Read(const std::string& from_server) {
 }
 
 std::string TestClient::PeerCommonName() {
-  X509Ptr peer(SSL_get1_peer_certificate(ssl_.get()));
+  X509Ptr peer = compat::PeerCertificate(ssl_.get());
   if (peer == nullptr) return "";
   char cn[256] = {};
   X509_NAME_get_text_by_NID(X509_get_subject_name(peer.get()), NID_commonName, cn, sizeof cn);

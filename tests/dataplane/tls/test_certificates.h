@@ -59,16 +59,23 @@ class TestClient {
   std::string Write(const std::string& plaintext);
   std::string Read(const std::string& from_server);
   SSL* ssl() { return ssl_.get(); }
+  // The last session the server handed out (a TLS 1.3 ticket, or the
+  // session of a TLS 1.2 handshake), null if none: what a client would
+  // resume with. Taken from the new-session callback, as BoringSSL requires
+  // for TLS 1.3 (SSL_get1_session returns an unresumable session there).
+  SSL_SESSION* session() const { return session_.get(); }
   // The subject CN of the certificate the server presented.
   std::string PeerCommonName();
 
  private:
   std::string TakeOutput();
+  static int OnNewSession(SSL* ssl, SSL_SESSION* session);
   SslCtxPtr ctx_;
   SslPtr ssl_;
   BIO* in_ = nullptr;   // owned by ssl_
   BIO* out_ = nullptr;  // owned by ssl_
   bool failed_ = false;
+  SslSessionPtr session_;
 };
 
 }  // namespace portico::dataplane::testing

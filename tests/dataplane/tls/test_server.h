@@ -70,4 +70,14 @@ inline bool Handshake(TestClient& client, Server& server) {
   return false;
 }
 
+// The server writes a short response that the client reads, as on a real
+// connection. BoringSSL sends its TLS 1.3 session tickets only with the
+// server's first write (OpenSSL right after the handshake), so a test of
+// tickets calls this before looking at client.session().
+inline void Respond(Server& server, TestClient& client) {
+  std::string out;
+  REQUIRE(server.tls->Write("ok", &out));
+  REQUIRE(client.Read(out) == "ok");
+}
+
 }  // namespace portico::dataplane::testing

@@ -5,7 +5,7 @@
 namespace portico::dataplane {
 namespace {
 
-TEST_CASE("ticket keys rotate; the kept ones still decrypt, older ones do not", "[tls]") {
+TEST_CASE("ticket keys rotate: the kept ones still decrypt, older ones do not", "[tls]") {
   int64_t now = 1000;
   TicketKeyRing ring({.rotation_seconds = 60, .keep = 2}, [&] { return now; });
   TicketKey first;

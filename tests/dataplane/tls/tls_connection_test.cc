@@ -76,23 +76,22 @@ TEST_CASE("sessions resume with tickets, across contexts sharing a key ring", "[
     Server first{MakeContext({cert}, &ring)};
     TestClient client({.server_name = "r.test", .max_version = max_version});
     REQUIRE(Handshake(client, first));
-    std::unique_ptr<SSL_SESSION, OpenSslFree<&SSL_SESSION_free>> session(
-        SSL_get1_session(client.ssl()));
-    REQUIRE(SSL_SESSION_is_resumable(session.get()) == 1);
+    testing::Respond(first, client);
+    SSL_SESSION* session = client.session();
+    REQUIRE(session != nullptr);
+    REQUIRE(SSL_SESSION_is_resumable(session) == 1);
     CHECK_FALSE(SSL_session_reused(client.ssl()));
 
     // A new snapshot builds a new context: the ticket still works.
     Server second{MakeContext({cert}, &ring)};
-    TestClient resumed(
-        {.server_name = "r.test", .max_version = max_version, .session = session.get()});
+    TestClient resumed({.server_name = "r.test", .max_version = max_version, .session = session});
     REQUIRE(Handshake(resumed, second));
     CHECK(SSL_session_reused(resumed.ssl()));
 
     // Another ring (another proxy, or keys forgotten): a full handshake.
     TicketKeyRing other({});
     Server stranger{MakeContext({cert}, &other)};
-    TestClient full(
-        {.server_name = "r.test", .max_version = max_version, .session = session.get()});
+    TestClient full({.server_name = "r.test", .max_version = max_version, .session = session});
     REQUIRE(Handshake(full, stranger));
     CHECK_FALSE(SSL_session_reused(full.ssl()));
   }
