@@ -97,7 +97,7 @@ spec:
         "left out\n");
 }
 
-TEST_CASE("routes that cannot be served as written answer 503, never bypass; middlewares carried",
+TEST_CASE("routes that cannot be served as written answer 503, never bypass, middlewares carried",
           "[compiler]") {
   std::string yaml = std::string(kBackend) + R"(
 ---
@@ -170,7 +170,7 @@ spec:
         "service edge/front/r0/s0 -> shop/web:http\n");
 }
 
-TEST_CASE("entryPoints restrict where routes serve; the same rule elsewhere is no conflict",
+TEST_CASE("entryPoints restrict where routes serve, the same rule elsewhere is no conflict",
           "[compiler]") {
   std::string yaml = std::string(kBackend) + R"(
 ---

@@ -54,7 +54,7 @@ spec:
   headers: {stsSeconds: 60}
 )";
 
-TEST_CASE("route middlewares are carried in order; the route is served", "[compiler]") {
+TEST_CASE("route middlewares are carried in order, the route is served", "[compiler]") {
   std::string yaml =
       std::string(testing::kShopWebBackend) + kMiddlewares + testing::ShopSiteRoutes(R"(
   - match: Path(`/a`)
@@ -88,7 +88,7 @@ TEST_CASE("route middlewares are carried in order; the route is served", "[compi
       "initial_interval_ms: 100 }\n"));
 }
 
-TEST_CASE("a missing middleware: 503, nothing carried; unused ones are left out", "[compiler]") {
+TEST_CASE("a missing middleware: 503, nothing carried, unused ones are left out", "[compiler]") {
   std::string yaml =
       std::string(testing::kShopWebBackend) + kMiddlewares + testing::ShopSiteRoutes(R"(
   - match: Path(`/a`)
@@ -119,7 +119,7 @@ TEST_CASE("IngressRoute timeouts in milliseconds", "[compiler]") {
         "route shop/site/r2 timeouts {  }\n");  // unset: the proxy's defaults
 }
 
-TEST_CASE("Ingress timeout annotations; a bad one is reported and ignored", "[compiler]") {
+TEST_CASE("Ingress timeout annotations, a bad one is reported and ignored", "[compiler]") {
   std::string yaml = std::string(testing::kShopWebBackend) + R"(---
 apiVersion: networking.k8s.io/v1
 kind: Ingress

@@ -315,7 +315,7 @@ std::string RouteTo(const std::string& weighted) {
          weighted + ", kind: WeightedService}]}\n";
 }
 
-TEST_CASE("a WeightedService cycle is named; routes through it answer 503", "[compiler]") {
+TEST_CASE("a WeightedService cycle is named, routes through it answer 503", "[compiler]") {
   std::string yaml = std::string(testing::kShopWebBackend) + WeightedRef("a", "b") +
                      WeightedRef("b", "a") + RouteTo("b");
   CHECK(Compiled(yaml) ==

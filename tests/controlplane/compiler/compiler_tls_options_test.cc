@@ -131,7 +131,7 @@ stringData:
   CHECK(result.routes.at(0).tls_options == "shop/mtls");
 }
 
-TEST_CASE("TLSOption clientAuth problems leave the option out; its routes answer 503",
+TEST_CASE("TLSOption clientAuth problems leave the option out, its routes answer 503",
           "[compiler][tls]") {
   auto option_with = [](const std::string& secret_yaml) {
     return SiteRoute("{name: mtls}") + R"(---

@@ -42,7 +42,7 @@ TEST_CASE("registry: every kind under portico.dev and traefik.io") {
   CHECK(FindKind("traefik.containo.us/v1alpha1", "IngressRoute") == nullptr);
 }
 
-TEST_CASE("registry: objects land in ClusterState::crds; a bad one is reported alone") {
+TEST_CASE("registry: objects land in ClusterState::crds, a bad one is reported alone") {
   ClusterStateBuild build = BuildClusterState(Objects(R"yaml(
 apiVersion: portico.dev/v1alpha1
 kind: IngressRoute

@@ -78,7 +78,7 @@ TEST_CASE("crd status: diagnostics make Ready False with their reason and messag
   CHECK(updates[1].ready.status == "True");
 }
 
-TEST_CASE("crd status: a route kind with no route served is NotServed; another class's is left",
+TEST_CASE("crd status: a route kind with no route served is NotServed, another class's is left",
           "[kube][crd-status]") {
   std::vector<SourceObject> objects;
   objects.push_back(Route("idle", 1));

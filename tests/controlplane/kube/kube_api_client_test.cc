@@ -39,7 +39,7 @@ TEST_CASE("PUT sends its JSON body and returns the status and body", "[kube][cli
   CHECK(requests[0].body == body);
 }
 
-TEST_CASE("PATCH is a JSON merge patch; POST creates", "[kube][client]") {
+TEST_CASE("PATCH is a JSON merge patch, POST creates", "[kube][client]") {
   ClientHarness h;
   h.server.Expect("PATCH", Target("/apis/x/v1/things/a/status"), {.parts = {"{}"}});
   h.server.Expect("POST", Target("/apis/x/v1/things"), {.status = 201, .parts = {"{}"}});

@@ -112,7 +112,7 @@ TEST_CASE("an extra collection is watched with its field selector and loaded wit
   CHECK(h.source->reflectors()[0]->namespace_name() == "shop");
 }
 
-TEST_CASE("a change goes out at once; a burst behind it is coalesced", "[kube][source]") {
+TEST_CASE("a change goes out at once, a burst behind it is coalesced", "[kube][source]") {
   SourceHarness h;
   h.server.Expect(ListOf(kIngresses), {.parts = {ListBody("5", "", {})}});
   h.server.Expect(ListOf(kClasses), {.parts = {ListBody("5", "", {})}});

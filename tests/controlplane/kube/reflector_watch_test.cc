@@ -127,7 +127,7 @@ TEST_CASE("a large event cut into many pieces is reassembled", "[kube][reflector
   CHECK(big["spec"]["note"].GetStringLength() == 200'000);
 }
 
-TEST_CASE("an event over the size limit ends the watch; it resumes without listing",
+TEST_CASE("an event over the size limit ends the watch, it resumes without listing",
           "[kube][reflector]") {
   ReflectorHarness h;
   h.server.Expect(ListOf(kServices), {.parts = {ListBody("10", "", {})}});
@@ -148,7 +148,7 @@ TEST_CASE("an event over the size limit ends the watch; it resumes without listi
   CHECK(h.reflector->stats().failures == 1);
 }
 
-TEST_CASE("a malformed event ends the watch; it resumes from the last good version",
+TEST_CASE("a malformed event ends the watch, it resumes from the last good version",
           "[kube][reflector]") {
   ReflectorHarness h;
   h.server.Expect(ListOf(kServices), {.parts = {ListBody("10", "", {})}});

@@ -59,7 +59,7 @@ TEST_CASE("a proxy that has the newest is told it is up to date, once", "[push]"
   CHECK_FALSE(s.Next());
 }
 
-TEST_CASE("resume from a held version gets a delta; from an unknown one a FULL", "[push]") {
+TEST_CASE("resume from a held version gets a delta, from an unknown one a FULL", "[push]") {
   auto old = Snap("old");
   PushSchedule held;
   held.Hello("old", old);
@@ -92,7 +92,7 @@ TEST_CASE("snapshots offered while an answer is pending: only the newest follows
   CHECK(plan->base->version() == "a");
 }
 
-TEST_CASE("a NACKed version is never sent again; a newer one is", "[push]") {
+TEST_CASE("a NACKed version is never sent again, a newer one is", "[push]") {
   PushSchedule s;
   s.Hello("", nullptr);
   s.Offer(Snap("a"));

@@ -265,7 +265,7 @@ TEST_CASE("BASE_MISMATCH on a delta is followed by a FULL of the same version", 
   CHECK(full.error.empty());
 }
 
-TEST_CASE("a NACKed version is never re-sent; the stream waits for a newer one",
+TEST_CASE("a NACKed version is never re-sent, the stream waits for a newer one",
           "[protocol]") {
   StartedServer s;
   SnapshotPtr v1 = MakeSnapshot("a");

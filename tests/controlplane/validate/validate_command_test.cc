@@ -67,7 +67,7 @@ TEST_CASE("validate: one line per object, errors with file and field", "[validat
             "2 objects, 1 routes; errors found\n");
 }
 
-TEST_CASE("validate: a clean repository exits 0; stdin works", "[validate]") {
+TEST_CASE("validate: a clean repository exits 0, stdin works", "[validate]") {
   std::string fixed = kRoutes;
   fixed.replace(fixed.find(" ||\""), 4, "\"");
   Run r = Validate({"-"}, std::string(kService) + "---\n" + fixed);

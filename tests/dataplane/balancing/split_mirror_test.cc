@@ -35,7 +35,7 @@ TEST_CASE("split: services by smooth weighted round robin, endpoints within each
   CHECK(Sequence(picker, *split, 8) == "abacbabc");
 }
 
-TEST_CASE("split: weight 0 takes no traffic; a service without endpoints is passed over",
+TEST_CASE("split: weight 0 takes no traffic, a service without endpoints is passed over",
           "[split]") {
   Services s;
   Cluster empty = MakeCluster("ns/empty:80", 0);
@@ -158,7 +158,7 @@ TEST_CASE("mirroring: exactly `percent` of the requests get a copy", "[mirror]")
   CHECK(error == "mirroring service ns/m: mirrors[0].percent: 101 is not in [0, 100]");
 }
 
-TEST_CASE("mirroring: percent spreads evenly; body decisions", "[mirror]") {
+TEST_CASE("mirroring: percent spreads evenly, body decisions", "[mirror]") {
   std::string picks;
   for (uint64_t i = 0; i < 10; ++i) picks += MirrorsRequest(i, 30) ? 'x' : '.';
   CHECK(picks == "...x..x..x");

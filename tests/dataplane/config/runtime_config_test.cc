@@ -170,7 +170,7 @@ TEST_CASE("services that do not resolve refuse the snapshot, naming them", "[con
   CHECK(error.starts_with("service ns/ir/r0/s0: cluster ns/svc:http: hashKey.header"));
 }
 
-TEST_CASE("a service needing upstream TLS answers 503 with the reason; health checks are listed",
+TEST_CASE("a service needing upstream TLS answers 503 with the reason, health checks are listed",
           "[config]") {
   v1::Snapshot s = WithServices();
   s.mutable_services(1)->mutable_load_balancer()->set_scheme("https");

@@ -190,7 +190,7 @@ TEST_CASE("FULL then DELTA: both applied and acked with their nonces", "[snapsho
   CHECK(hello.current_version().empty());
 }
 
-TEST_CASE("a stream cut mid-transfer applies nothing; the reconnect says what is served",
+TEST_CASE("a stream cut mid-transfer applies nothing, the reconnect says what is served",
           "[snapshot_client]") {
   FakeController controller;
   v1::Snapshot v1 = MakeSnapshot("a.test");
@@ -211,7 +211,7 @@ TEST_CASE("a stream cut mid-transfer applies nothing; the reconnect says what is
   CHECK(controller.hellos()[1].current_version() == v1.version());
 }
 
-TEST_CASE("a delta for another base is NACKed BASE_MISMATCH; the config stays",
+TEST_CASE("a delta for another base is NACKed BASE_MISMATCH, the config stays",
           "[snapshot_client]") {
   FakeController controller;
   v1::Snapshot v1 = MakeSnapshot("a.test");
@@ -236,7 +236,7 @@ TEST_CASE("a delta for another base is NACKed BASE_MISMATCH; the config stays",
   CHECK(proxy.client.nacks() == 1);
 }
 
-TEST_CASE("an invalid snapshot is NACKed VALIDATION; the last good config serves",
+TEST_CASE("an invalid snapshot is NACKed VALIDATION, the last good config serves",
           "[snapshot_client]") {
   FakeController controller;
   v1::Snapshot good = MakeSnapshot("a.test");
@@ -262,7 +262,7 @@ TEST_CASE("an invalid snapshot is NACKed VALIDATION; the last good config serves
   CHECK(proxy.publisher.version() == good.version());
 }
 
-TEST_CASE("a malformed transfer drops the stream; the proxy reconnects and keeps serving",
+TEST_CASE("a malformed transfer drops the stream, the proxy reconnects and keeps serving",
           "[snapshot_client]") {
   FakeController controller;
   v1::Snapshot v1 = MakeSnapshot("a.test");

@@ -61,7 +61,7 @@ TEST_CASE("an upgrade answered with 101 becomes a tunnel both ways", "[proxy][up
   CHECK(client.ReadBytes(10) == "echo:again");
 }
 
-TEST_CASE("a client half-close passes through the tunnel; the answer still arrives",
+TEST_CASE("a client half-close passes through the tunnel, the answer still arrives",
           "[proxy][upgrade]") {
   FakeBackend backend("127.0.0.1", SwitchProtocols());
   ProxyUnderTest proxy(AppSnapshot({{"127.0.0.1", backend.port()}}));
@@ -231,7 +231,7 @@ TEST_CASE("204 and 304 have no body even when the backend announces one", "[prox
   CHECK(backend.connections() == 1);
 }
 
-TEST_CASE("a backend's Connection: close is honoured; the client keeps its connection",
+TEST_CASE("a backend's Connection: close is honoured, the client keeps its connection",
           "[proxy][framing]") {
   FakeBackend backend("127.0.0.1", [](const testing::ReceivedRequest&) {
     return OkResponse("once", "Connection: close\r\n");
