@@ -87,6 +87,13 @@ PATH_SCENARIOS = [
     ("ImplementationSpecific /foo does not take /foobar", "impl", "/foobar", None),
     ("ImplementationSpecific without a path takes everything", "impl-any", "/any/thing",
      "impl-any"),
+    # Not in the suite: routes match the path percent-decoded, except for
+    # reserved characters (docs/rules.md, "The routing path"); the backend
+    # gets the path as sent.
+    ("an escaped unreserved character matches decoded", "exact", "/fo%6f", "foo-exact"),
+    ("escapes are decoded under a prefix too", "prefix", "/%61aa/bbb/c", "aaa-bbb-prefix"),
+    ("an escaped / is no path separator", "prefix", "/aaa%2Fbbb", None),
+    ("the query string is not part of the path", "exact", "/foo?x=/bar", "foo-exact"),
 ]
 
 
@@ -206,7 +213,9 @@ def send(port, request, host_header):
             context = ssl.create_default_context(cafile=request.tls_ca)  # checks the host name
             raw = socket.create_connection(("127.0.0.1", port), timeout=3)
             try:
-                connection.sock = context.wrap_socket(raw, server_hostname=request.host)
+                # SNI carries no trailing dot (RFC 6066), as curl sends it.
+                connection.sock = context.wrap_socket(
+                    raw, server_hostname=request.host.rstrip("."))
             except BaseException:
                 raw.close()
                 raise
@@ -467,6 +476,14 @@ def run_features(launcher, kubectl_bin, work_dir, scale, runner, echo):
             Request("*.foo.com takes bar.foo.com", "bar.foo.com", "/", 200, "wildcard-foo-com"),
             Request("*.foo.com does not take two labels", "baz.bar.foo.com", "/", 404),
             Request("*.foo.com does not take foo.com", "foo.com", "/", 404),
+            # Not in the suite: host names are case-insensitive, and a fully
+            # qualified name's trailing dot (and a port) are ignored.
+            Request("host names are case-insensitive", "BAR.Foo.com", "/", 200,
+                    "wildcard-foo-com"),
+            Request("a trailing dot and a port are ignored", "bar.foo.com.:8080", "/", 200,
+                    "wildcard-foo-com"),
+            Request("a trailing dot over TLS", "foo.bar.com.", "/", 200, "foo-bar-com",
+                    tls=True, tls_ca=crt),
         ])
     run_feature(host_rules, Request("", "bar.foo.com", "/", 404))
 
