@@ -94,6 +94,10 @@ PATH_SCENARIOS = [
     ("escapes are decoded under a prefix too", "prefix", "/%61aa/bbb/c", "aaa-bbb-prefix"),
     ("an escaped / is no path separator", "prefix", "/aaa%2Fbbb", None),
     ("the query string is not part of the path", "exact", "/foo?x=/bar", "foo-exact"),
+    ("a second Ingress adds its paths to the host", "prefix", "/ccc/x", "root-prefix"),
+    ("the losing Ingress's other path is served", "exact", "/other", "impl-any"),
+    ("one host and path in two Ingresses: the first wins", "exact", "/foo",
+     "foo-exact"),
 ]
 
 
@@ -434,8 +438,9 @@ def run_features(launcher, kubectl_bin, work_dir, scale, runner, echo):
         services(ns, "echo-service", "rules-service") + in_namespace(
             ns, ingress("default-backend",
                         default_backend=k8s.backend("echo-service", SERVICE_PORT)),
-            ingress("with-rules", k8s.rule("rules.default.test", path("/aaa", "rules-service")))),
-        ours=["default-backend", "with-rules"],
+            ingress("with-rules", k8s.rule("rules.default.test", path("/aaa", "rules-service"))),
+            ingress("missing-service", k8s.rule("missing.default.test", path("/", "missing")))),
+        ours=["default-backend", "with-rules", "missing-service"],
         requests=[
             Request("GET / on any host", "my-host.test", "/", 200, "echo-service"),
             Request("GET a sub-path", "my-host.test", "/sub-path", 200, "echo-service"),
@@ -449,6 +454,12 @@ def run_features(launcher, kubectl_bin, work_dir, scale, runner, echo):
                     "rules-service"),
             Request("a rule's host, a path no rule has: the default backend",
                     "rules.default.test", "/ccc", 200, "echo-service"),
+            # Earlier suite versions wanted 404 for a backend Service that does
+            # not exist; Portico keeps the route and answers 503 (no backend),
+            # as docs/controller.md ("The compiler") says, so a typo never sends
+            # a host's traffic to the default backend instead.
+            Request("a rule whose Service does not exist: 503", "missing.default.test", "/",
+                    503),
         ])
     run_feature(default_backend, Request("", "my-host.test", "/", 404))
 
@@ -511,8 +522,18 @@ def run_features(launcher, kubectl_bin, work_dir, scale, runner, echo):
                      k8s.rule("impl.paths.test",
                               path("/foo", "impl-foo", "ImplementationSpecific")),
                      k8s.rule("impl-any.paths.test",
-                              path(None, "impl-any", "ImplementationSpecific")))),
-        ours=["path-rules"],
+                              path(None, "impl-any", "ImplementationSpecific"))),
+                     # Not in the suite: Ingresses sharing a host combine their
+                     # paths; of two with one host, kind and path one wins: the
+                     # lexically first namespace/name in Portico (docs/controller.md,
+                     # "Conflicts"), the oldest by Kubernetes' custom; path-rules is
+                     # both here.
+                     ingress("path-rules-more",
+                             k8s.rule("prefix.paths.test", path("/ccc", "root-prefix"))),
+                     ingress("path-rules-zz-conflict",
+                             k8s.rule("exact.paths.test", path("/foo", "impl-any", "Exact"),
+                                      path("/other", "impl-any", "Exact")))),
+        ours=["path-rules", "path-rules-more", "path-rules-zz-conflict"],
         requests=[Request(title, f"{host}.paths.test", request_path, 404 if not service else 200,
                           service) for title, host, request_path, service in PATH_SCENARIOS])
     run_feature(path_rules, Request("", "exact.paths.test", "/foo", 404))
@@ -570,10 +591,13 @@ def run_features(launcher, kubectl_bin, work_dir, scale, runner, echo):
             class_ingress("other-class", "other.class.test", class_name="other"),
             class_ingress("other-annotation", "annotated.class.test",
                           annotations={"kubernetes.io/ingress.class": "other"}),
+            # The annotation wins over spec.ingressClassName.
+            class_ingress("annotation-wins", "annotation-wins.class.test", class_name="other",
+                          annotations={"kubernetes.io/ingress.class": "portico"}),
             class_ingress("portico-class", "portico.class.test", class_name="portico"),
             class_ingress("no-class", "none.class.test"),
         ],
-        ours=["portico-class", "no-class"],
+        ours=["annotation-wins", "portico-class", "no-class"],
         not_ours=["unknown-class", "other-class", "other-annotation"],
         requests=[
             Request("an unknown class is not served", "unknown.class.test", "/", 404),
@@ -582,6 +606,8 @@ def run_features(launcher, kubectl_bin, work_dir, scale, runner, echo):
                     404),
             Request("Portico's class is served", "portico.class.test", "/", 200,
                     "class-backend"),
+            Request("Portico's class by annotation beats another in the spec",
+                    "annotation-wins.class.test", "/", 200, "class-backend"),
             Request("no class and no default class: served", "none.class.test", "/", 200,
                     "class-backend"),
         ])
@@ -597,9 +623,20 @@ def run_features(launcher, kubectl_bin, work_dir, scale, runner, echo):
         assert published(ns, "portico-class") == [PUBLISHED]
         return "no-class left Portico's class and lost its status; portico-class stays"
 
+    def check_portico_default_too():
+        kubectl.run("apply", "-f", "-", stdin=k8s.to_yaml(
+            ingress_class("portico", "portico.dev/ingress-controller", default=True)))
+        scenario_soon = Request("", "none.class.test", "/", 200, "class-backend")
+        wait_until(lambda: problem(scenario_soon) is None, 10 * scale,
+                   "none.class.test served again")
+        wait_until(lambda: published(ns, "no-class") == [PUBLISHED], 10 * scale,
+                   "Ingress no-class published again")
+        return "a default class of Portico's among the defaults takes class-less Ingresses"
+
     run_feature(ingress_class_feature, Request("", "portico.class.test", "/", 404), extra=[
         ("another controller's class marked default: the class-less Ingress leaves",
-         check_other_default)])
+         check_other_default),
+        ("Portico's class marked default too: it comes back", check_portico_default_too)])
     kubectl.run("delete", "ingressclass", "portico", "other")
 
 
