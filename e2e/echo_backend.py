@@ -6,6 +6,7 @@ Every method and path gets 200 with a text body:
     name: <NAME>
     method: GET
     path: /x
+    version: HTTP/1.1
     header: Host: app.test
     ...
     body-bytes: 0
@@ -71,6 +72,7 @@ class EchoHandler(BaseHTTPRequestHandler):
             f"name: {self.server.backend_name}",
             f"method: {self.command}",
             f"path: {self.path}",
+            f"version: {self.request_version}",
         ]
         lines += [f"header: {key}: {value}" for key, value in self.headers.items()]
         lines.append(f"body-bytes: {body_bytes}")

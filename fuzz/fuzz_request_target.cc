@@ -11,7 +11,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string path, authority, host;
   if (portico::dataplane::ParseRequestTarget(input, &path, &authority)) {
     if (path.empty() || path[0] != '/') __builtin_trap();
+    // Every '%' left starts an escape that stays: a second pass is a no-op.
+    if (portico::dataplane::RoutingPath(path) != path) __builtin_trap();
   }
-  portico::dataplane::NormalizeHost(input, &host);
+  if (portico::dataplane::NormalizeHost(input, &host) && (host.empty() || host.back() == '.')) {
+    __builtin_trap();
+  }
   return 0;
 }

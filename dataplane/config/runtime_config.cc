@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "dataplane/config/tls_option_mapping.h"
+#include "dataplane/http/request_target.h"
 #include "dataplane/tls/self_signed.h"
 
 namespace portico::dataplane {
@@ -266,8 +267,9 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, ConfigError* error) 
                             absl::StrCat("route ", pr.name(), ": path must start with '/'"));
       }
       route.kind = pr.path().kind() == v1::PathMatch::EXACT ? PathKind::kExact : PathKind::kPrefix;
-      route.path =
-          route.kind == PathKind::kExact ? pr.path().path() : NormalizePrefix(pr.path().path());
+      // In the request's routing-path form, so "/caf%C3%A9" matches it.
+      std::string path = RoutingPath(pr.path().path());
+      route.path = route.kind == PathKind::kExact ? path : NormalizePrefix(path);
     }
     RouteAction action;
     std::string key;

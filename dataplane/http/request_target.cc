@@ -1,6 +1,50 @@
 #include "dataplane/http/request_target.h"
 
 namespace portico::dataplane {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 3986's reserved characters (gen-delims and sub-delims) and '%': an
+// escape of one of these means something else than the character itself
+// ("%2F" is not a path separator), so it stays encoded.
+bool StaysEncoded(unsigned char c) {
+  return c == '%' || (c != '\0' && std::string_view(":/?#[]@!$&'()*+,;=").find(c) !=
+                                        std::string_view::npos);
+}
+
+}  // namespace
+
+std::string RoutingPath(std::string_view raw) {
+  std::string path;
+  path.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '%') {
+      path.push_back(raw[i]);
+      continue;
+    }
+    int high = i + 2 < raw.size() ? HexValue(raw[i + 1]) : -1;
+    int low = high < 0 ? -1 : HexValue(raw[i + 2]);
+    if (low < 0) {  // a '%' that starts no escape stands for itself: "%25"
+      path.append("%25");
+      continue;
+    }
+    auto byte = static_cast<unsigned char>(high * 16 + low);
+    if (StaysEncoded(byte)) {
+      constexpr char kHex[] = "0123456789ABCDEF";
+      path.append({'%', kHex[high], kHex[low]});
+    } else {
+      path.push_back(static_cast<char>(byte));
+    }
+    i += 2;
+  }
+  return path;
+}
 
 bool ParseRequestTarget(std::string_view target, std::string* path, std::string* authority) {
   authority->clear();
@@ -21,7 +65,7 @@ bool ParseRequestTarget(std::string_view target, std::string* path, std::string*
     }
   }
   size_t end = target.find_first_of("?#");
-  *path = std::string(target.substr(0, end));
+  *path = RoutingPath(target.substr(0, end));
   return true;
 }
 
@@ -35,7 +79,10 @@ bool NormalizeHost(std::string_view authority, std::string* host) {
   } else if (size_t colon = h.find(':'); colon != std::string_view::npos) {
     h = h.substr(0, colon);
   }
-  if (h.empty() || h.size() > 255) return false;
+  // "example.com." names the same host as "example.com" (a fully qualified
+  // name); routes and certificates are filed without the dot.
+  if (h.size() > 1 && h.back() == '.') h.remove_suffix(1);
+  if (h.empty() || h.size() > 255 || h == ".") return false;
   host->clear();
   host->reserve(h.size());
   for (char c : h) {

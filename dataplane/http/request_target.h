@@ -8,12 +8,22 @@
 namespace portico::dataplane {
 
 // Splits a request-target in origin-form ("/a/b?q") or absolute-form
-// ("http://h:8080/a?q"). Sets *path (without query, "/" when empty) and, for
-// absolute-form, *authority. False for any other form.
+// ("http://h:8080/a?q"). Sets *path to its routing path (RoutingPath, without
+// query, "/" when empty) and, for absolute-form, *authority. False for any
+// other form.
 bool ParseRequestTarget(std::string_view target, std::string* path, std::string* authority);
 
-// Lowercase host without port: "Example.COM:8080" → "example.com",
-// "[::1]:80" → "[::1]". False when the value is not a plausible host.
+// The path routes are matched against (docs/rules.md): percent-escapes
+// decoded, except those of RFC 3986's reserved characters and of '%', which
+// stay encoded with upper-case hex ("/fo%6f/a%2fb" → "/foo/a%2Fb"); a '%'
+// that starts no escape becomes "%25". Every '%' of the result thus starts an
+// escape that stays, so decoding the result again changes nothing. The
+// request goes upstream as received.
+std::string RoutingPath(std::string_view raw);
+
+// Lowercase host without port or trailing dot: "Example.COM.:8080" →
+// "example.com", "[::1]:80" → "[::1]". False when the value is not a
+// plausible host.
 bool NormalizeHost(std::string_view authority, std::string* host);
 
 }  // namespace portico::dataplane

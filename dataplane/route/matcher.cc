@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "dataplane/http/request_target.h"
 #include "re2/re2.h"
 
 namespace portico::dataplane {
@@ -180,7 +181,8 @@ bool RouteMatcher::AddLeaf(const v1::Matcher& m, Node* node, const std::string& 
     case v1::Matcher::kPathPrefix: {
       bool exact = m.has_path();
       node->op = exact ? Op::kPath : Op::kPathPrefix;
-      node->value = exact ? m.path() : m.path_prefix();
+      // In the request's routing-path form (escapes decoded as there).
+      node->value = RoutingPath(exact ? m.path() : m.path_prefix());
       if (node->value.empty() || node->value[0] != '/') {
         return fail(exact ? "path" : "path_prefix", "must start with '/'");
       }

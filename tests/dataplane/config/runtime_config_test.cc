@@ -46,6 +46,26 @@ TEST_CASE("a valid snapshot builds a routable config", "[config]") {
   CHECK(backend.slots()[1].identity == "[fd00::2]:80");
 }
 
+TEST_CASE("route paths are kept in the routing path's form", "[config]") {
+  v1::Snapshot s = Valid();
+  s.mutable_routes(0)->mutable_path()->set_path("/caf%c3%a9/");
+  auto* exact = s.add_routes();
+  *exact = s.routes(0);
+  exact->set_name("ns/ing/r0/p1");
+  exact->mutable_path()->set_path("/a%2fb%7e");
+  exact->mutable_path()->set_kind(v1::PathMatch::EXACT);
+  std::string error;
+  auto config = RuntimeConfig::Build(s, &error);
+  REQUIRE(config != nullptr);
+  // Requests reach the routes with their escapes decoded (RoutingPath).
+  const Route* prefix = config->routes().Match({.host = "a.test", .path = "/caf\xC3\xA9/x"});
+  REQUIRE(prefix != nullptr);
+  CHECK(prefix->name == "ns/ing/r0/p0");
+  const Route* route = config->routes().Match({.host = "a.test", .path = "/a%2Fb~"});
+  REQUIRE(route != nullptr);
+  CHECK(route->name == "ns/ing/r0/p1");
+}
+
 // Valid() plus services: "lb" over the cluster and "split" of it with a
 // second load-balanced service.
 v1::Snapshot WithServices() {

@@ -1,5 +1,8 @@
 #include "dataplane/http/request_target.h"
 
+#include <cstdint>
+#include <string_view>
+
 #include <catch2/catch.hpp>
 
 namespace portico::dataplane {
@@ -29,6 +32,55 @@ TEST_CASE("hosts are lowercased without their port", "[http]") {
   CHECK_FALSE(NormalizeHost("", &host));
   CHECK_FALSE(NormalizeHost("bad host", &host));
   CHECK_FALSE(NormalizeHost("a/b", &host));
+}
+
+TEST_CASE("a host's trailing dot is dropped", "[http]") {
+  std::string host;
+  REQUIRE(NormalizeHost("Bar.Foo.com.", &host));
+  CHECK(host == "bar.foo.com");
+  REQUIRE(NormalizeHost("bar.foo.com.:8080", &host));
+  CHECK(host == "bar.foo.com");
+  CHECK_FALSE(NormalizeHost(".", &host));
+  CHECK_FALSE(NormalizeHost(".:80", &host));
+}
+
+TEST_CASE("the routing path decodes escapes except reserved characters", "[http]") {
+  CHECK(RoutingPath("/foo") == "/foo");
+  CHECK(RoutingPath("/fo%6f") == "/foo");
+  CHECK(RoutingPath("/%61aa/bbb") == "/aaa/bbb");
+  CHECK(RoutingPath("/caf%C3%A9") == "/caf\xC3\xA9");
+  CHECK(RoutingPath("/a%20b%7e") == "/a b~");
+  // Reserved characters and '%' keep their escape, in upper case.
+  CHECK(RoutingPath("/a%2fb") == "/a%2Fb");
+  CHECK(RoutingPath("/a%2Fb%3f%23%3B%25") == "/a%2Fb%3F%23%3B%25");
+  CHECK(RoutingPath("/%2541") == "/%2541");  // decoded once only
+  // A '%' that starts no escape stands for itself.
+  CHECK(RoutingPath("/a%zz%4") == "/a%25zz%254");
+  CHECK(RoutingPath("/a%") == "/a%25");
+  CHECK(RoutingPath("/a%6") == "/a%256");
+  CHECK(RoutingPath("/%%36%31") == "/%2561");
+  std::string path, authority;
+  REQUIRE(ParseRequestTarget("/fo%6F?q=%61", &path, &authority));
+  CHECK(path == "/foo");
+  REQUIRE(ParseRequestTarget("http://h/%61", &path, &authority));
+  CHECK(path == "/a");
+}
+
+TEST_CASE("the routing path is decoded once: decoding it again changes nothing", "[http]") {
+  // Escapes that decode to hex digits after a lone '%' ("%%36%31") and
+  // escapes of '%' itself: none may leave an escape for a second pass.
+  constexpr std::string_view kAlphabet = "%%%23615fFaA/.~";
+  uint32_t state = 12345;
+  for (int n = 0; n < 20000; ++n) {
+    std::string raw = "/";
+    for (int i = 0; i < 12; ++i) {
+      state = state * 1103515245 + 12345;
+      raw.push_back(kAlphabet[(state >> 16) % kAlphabet.size()]);
+    }
+    std::string once = RoutingPath(raw);
+    INFO(raw);
+    CHECK(RoutingPath(once) == once);
+  }
 }
 
 }  // namespace

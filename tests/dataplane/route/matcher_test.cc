@@ -87,6 +87,16 @@ TEST_CASE("paths: exact, plain string prefix, unanchored regexp", "[matcher]") {
   CHECK_FALSE(re->Matches(Request("h", "/a.gif")));
 }
 
+TEST_CASE("path values are compared in the routing path's form", "[matcher]") {
+  // The request's routing path has its escapes decoded except reserved
+  // characters' (RoutingPath); a rule written with escapes means the same.
+  auto exact = Build(R"(path: "/caf%C3%A9")");
+  CHECK(exact->Matches(Request("h", "/caf\xC3\xA9")));
+  auto prefix = Build(R"(path_prefix: "/a%2fb/%7Euser")");
+  CHECK(prefix->Matches(Request("h", "/a%2Fb/~user/x")));
+  CHECK_FALSE(prefix->Matches(Request("h", "/a/b/~user")));
+}
+
 TEST_CASE("method compares exactly", "[matcher]") {
   auto get = Build(R"(method: "GET")");
   MatchInput in = Request("h");
