@@ -410,6 +410,12 @@ void UpstreamConnection::HandleEof() {
 
 void UpstreamConnection::Fail(UpstreamError error) {
   if (closing_) return;
+  if (error == UpstreamError::kReset && tls_ != nullptr && !reused_ && !response_started_ &&
+      UpstreamTlsContext::MissingClientCertificate(tls_ssl_)) {
+    // Written off after the handshake: the backend refused to go on without one.
+    FailTls("the backend asked for a client certificate and the transport has none");
+    return;
+  }
   UpstreamOwner* owner = owner_;
   bool reused = reused_ && !response_started_;
   owner_ = nullptr;

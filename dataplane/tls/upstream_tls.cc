@@ -76,7 +76,19 @@ std::string LoadClientCertificate(SSL_CTX* ctx, const UpstreamTlsOptions& option
   return "";
 }
 
+// Called by OpenSSL when the backend asks for a client certificate and the
+// context has none: remembered on the SSL, and none is sent.
+int NoClientCertificate(SSL* ssl, X509**, EVP_PKEY**) {
+  static char asked;
+  SSL_set_app_data(ssl, &asked);
+  return 0;
+}
+
 }  // namespace
+
+bool UpstreamTlsContext::MissingClientCertificate(SSL* ssl) {
+  return SSL_get_app_data(ssl) != nullptr;
+}
 
 bool SetPeerName(SSL* ssl, std::string_view name) {
   if (name.empty()) return true;
@@ -117,6 +129,8 @@ std::shared_ptr<const UpstreamTlsContext> UpstreamTlsContext::Create(
       *error = e;
       return nullptr;
     }
+  } else {
+    SSL_CTX_set_client_cert_cb(c, &NoClientCertificate);
   }
   std::shared_ptr<UpstreamTlsContext> context(new UpstreamTlsContext());
   static std::atomic<uint64_t> next_id{1};

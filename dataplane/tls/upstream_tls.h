@@ -61,6 +61,10 @@ class UpstreamTlsContext : public std::enable_shared_from_this<UpstreamTlsContex
   // certificate"), else OpenSSL's reason. Reads (and clears) the thread's
   // OpenSSL error queue.
   static std::string HandshakeError(SSL* ssl);
+  // Whether the backend asked for a client certificate that this context
+  // does not have: a TLS 1.3 backend that requires one closes the
+  // connection after the handshake, often before its alert can be read.
+  static bool MissingClientCertificate(SSL* ssl);
 
  private:
   UpstreamTlsContext() = default;
