@@ -218,7 +218,7 @@ struct ServersTransport {
   std::string name;         // "<namespace>/<name>"
   std::string server_name;  // "": the Host sent upstream
   bool insecure_skip_verify = false;
-  std::string root_cas_pem;  // public; "": the proxy's system trust store
+  std::string root_cas_pem;                  // public; "": the proxy's system trust store
   std::vector<std::string> root_ca_sources;  // "Secret/<namespace>/<name>"
   std::vector<Certificate> certificates;     // client certificates (mutual TLS)
   std::string peer_cert_uri;

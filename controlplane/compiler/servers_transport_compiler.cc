@@ -51,9 +51,8 @@ const std::string& ServersTransportCompiler::Use(const ObjectKey& key) {
     context_->servers_transports().emplace(transport.name, std::move(transport));
   } else {
     problem = "ServersTransport " + key.str() + ": " + problem;
-    context_->AddDiagnostic(
-        {"ServersTransport/" + key.str(), "InvalidServersTransport",
-         problem + "; the services that use it are not served"});
+    context_->AddDiagnostic({"ServersTransport/" + key.str(), "InvalidServersTransport",
+                             problem + "; the services that use it are not served"});
   }
   return problems_.emplace(key, std::move(problem)).first->second;
 }

@@ -76,8 +76,8 @@ std::string ReadClientCas(const ClusterState& state, const ObjectKey& key,
   for (size_t i = 0; i < spec.client_auth_secret_names.size(); ++i) {
     ObjectKey secret_key{key.namespace_name, spec.client_auth_secret_names[i]};
     if (std::string e = AppendCaBundle(state, secret_key, &out->client_ca_pem); !e.empty()) {
-      return "spec.clientAuth.secretNames[" + std::to_string(i) + "]: Secret " +
-             secret_key.str() + e;
+      return "spec.clientAuth.secretNames[" + std::to_string(i) + "]: Secret " + secret_key.str() +
+             e;
     }
     out->client_ca_secrets.push_back(secret_key.str());
   }

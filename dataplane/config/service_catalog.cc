@@ -120,8 +120,8 @@ bool ServiceCatalog::Build(const v1::Snapshot& snapshot, const ClusterMap& clust
 // or takes the previous catalog's when the transport is unchanged: loading
 // a CA bundle or the system trust store costs milliseconds. A transport
 // this proxy cannot apply keeps its error; its services answer 503.
-const ServiceCatalog::Transport* ServiceCatalog::BuildTransport(
-    const std::string& name, const v1::ServersTransport* spec) {
+const ServiceCatalog::Transport* ServiceCatalog::BuildTransport(const std::string& name,
+                                                                const v1::ServersTransport* spec) {
   std::string fingerprint = spec == nullptr ? std::string() : spec->SerializeAsString();
   if (previous_ != nullptr) {
     auto it = previous_->transports_.find(name);

@@ -136,8 +136,8 @@ std::string MapServersTransport(const v1::ServersTransport& transport, UpstreamT
 std::string MapTlsOption(const v1::TlsOption& option, TlsServerOptions* out,
                          std::vector<std::string>* warnings) {
   out->name = option.name();
-  if (std::string e = MapProtocol(option, &out->min_version, &out->max_version,
-                                  &out->tls12_ciphers);
+  if (std::string e =
+          MapProtocol(option, &out->min_version, &out->max_version, &out->tls12_ciphers);
       !e.empty()) {
     return e;
   }

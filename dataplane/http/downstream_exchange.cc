@@ -226,7 +226,8 @@ void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
   int status = error == UpstreamError::kResponseTimeout ? 504 : 502;
   std::string_view why =
       error == UpstreamError::kConnectFailed     ? "cannot connect to the backend\n"
-      : error == UpstreamError::kTlsFailed       ? "TLS to the backend failed (handshake or certificate verification)\n"
+      : error == UpstreamError::kTlsFailed
+          ? "TLS to the backend failed (handshake or certificate verification)\n"
       : error == UpstreamError::kResponseTimeout ? "the backend did not answer in time\n"
       : error == UpstreamError::kBadResponse     ? "the backend sent an invalid response\n"
                                                  : "the backend closed the connection\n";

@@ -93,7 +93,8 @@ bool UpstreamTlsContext::MissingClientCertificate(SSL* ssl) {
 bool SetPeerName(SSL* ssl, std::string_view name) {
   if (name.empty()) return true;
   std::string text(name);
-  if (IsIpLiteral(text)) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), text.c_str()) == 1;
+  if (IsIpLiteral(text))
+    return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), text.c_str()) == 1;
   return SSL_set_tlsext_host_name(ssl, text.c_str()) == 1 &&
          X509_VERIFY_PARAM_set1_host(SSL_get0_param(ssl), text.data(), text.size()) == 1;
 }

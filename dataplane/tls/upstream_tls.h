@@ -23,13 +23,13 @@
 namespace portico::dataplane {
 
 struct UpstreamTlsOptions {
-  std::string name;         // the ServersTransport's "<namespace>/<name>"; "" the default
-  std::string server_name;  // SNI and the name verified; "": the Host sent upstream
-  bool verify = true;       // false: insecureSkipVerify
-  std::string root_cas_pem;       // "": the system trust store (SSL_CERT_FILE honoured)
-  std::string client_chain_pem;   // set: presented when the backend asks (mutual TLS)
-  std::string client_key_pem;     // SECRET
-  std::string peer_cert_uri;      // set: a URI SAN the backend's certificate must hold
+  std::string name;              // the ServersTransport's "<namespace>/<name>"; "" the default
+  std::string server_name;       // SNI and the name verified; "": the Host sent upstream
+  bool verify = true;            // false: insecureSkipVerify
+  std::string root_cas_pem;      // "": the system trust store (SSL_CERT_FILE honoured)
+  std::string client_chain_pem;  // set: presented when the backend asks (mutual TLS)
+  std::string client_key_pem;    // SECRET
+  std::string peer_cert_uri;     // set: a URI SAN the backend's certificate must hold
   int min_version = TLS1_2_VERSION;
   int max_version = TLS1_3_VERSION;
   std::string tls12_ciphers = kDefaultTls12Ciphers;  // OpenSSL cipher-list syntax

@@ -20,7 +20,8 @@ using testing::StateFromYaml;
 std::string SiteOver(const std::string& transport) {
   return std::string(testing::kShopWebBackend) + testing::ShopSiteRoutes(R"(
   - match: Host(`site.test`)
-    services: [{name: web, port: 80, scheme: https, serversTransport: )" + transport + "}]\n");
+    services: [{name: web, port: 80, scheme: https, serversTransport: )" +
+                                                                         transport + "}]\n");
 }
 
 std::string CaSecret(const std::string& name, const std::string& key = "ca.crt") {
@@ -78,8 +79,7 @@ TEST_CASE("ServersTransport: Secrets resolved, names mapped, only those in use k
   CHECK(t.min_version == TlsVersion::kTls12);
   CHECK(t.max_version == TlsVersion::kTls13);
   // Go's legacy ChaCha20 spelling becomes IANA's; TLS 1.3 suites are not configurable.
-  CHECK(t.cipher_suites ==
-        std::vector<std::string>{"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"});
+  CHECK(t.cipher_suites == std::vector<std::string>{"TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256"});
   CHECK(Diagnostics(result).empty());
   v1::Snapshot snapshot = TranslateSnapshot(result);
   REQUIRE(snapshot.servers_transports_size() == 1);
@@ -96,8 +96,8 @@ TEST_CASE("ServersTransport: Secrets resolved, names mapped, only those in use k
 
 TEST_CASE("ServersTransport: Traefik's <namespace>-<name>@kubernetescrd reference",
           "[compiler][servers-transport]") {
-  std::string yaml = SiteOver("shop-skip@kubernetescrd") +
-                     Transport("skip", "  insecureSkipVerify: true\n");
+  std::string yaml =
+      SiteOver("shop-skip@kubernetescrd") + Transport("skip", "  insecureSkipVerify: true\n");
   CompileResult result = Compile(StateFromYaml(yaml));
   REQUIRE(result.servers_transports.size() == 1);
   CHECK(result.servers_transports[0].name == "shop/skip");
@@ -113,8 +113,7 @@ TEST_CASE("ServersTransport: a broken one is left out, its routes unservable, ot
     std::string problem;
   };
   std::vector<Case> cases = {
-      {"", "  rootCAs: [{secret: gone}]\n",
-       "spec.rootCAs[0].secret: Secret shop/gone not found"},
+      {"", "  rootCAs: [{secret: gone}]\n", "spec.rootCAs[0].secret: Secret shop/gone not found"},
       {"---\napiVersion: v1\nkind: Secret\nmetadata: {name: empty, namespace: shop}\n"
        "stringData: {tls.crt: x}\n",
        "  rootCAsSecrets: [empty]\n",
@@ -140,7 +139,8 @@ TEST_CASE("ServersTransport: a broken one is left out, its routes unservable, ot
     CHECK(Diagnostics(result) ==
           std::vector<std::string>{
               "IngressRoute/shop/site InvalidServersTransport: spec.routes[0].services[0]."
-              "serversTransport: " + why + "; the route answers 503",
+              "serversTransport: " +
+                  why + "; the route answers 503",
               "ServersTransport/shop/st InvalidServersTransport: " + why +
                   "; the services that use it are not served"});
     REQUIRE(result.routes.size() == 2);

@@ -22,8 +22,8 @@ using testing::MakeCertificatePem;
 using testing::PemPair;
 
 const PemPair& TestCa() {
-  static const PemPair ca = MakeCertificatePem({.dns_names = {}, .common_name = "Test CA",
-                                                .is_ca = true});
+  static const PemPair ca =
+      MakeCertificatePem({.dns_names = {}, .common_name = "Test CA", .is_ca = true});
   return ca;
 }
 
@@ -46,8 +46,8 @@ class MemoryServer {
     REQUIRE(SSL_CTX_use_certificate(ctx_.get(), cert.get()) == 1);
     REQUIRE(SSL_CTX_use_PrivateKey(ctx_.get(), pkey.get()) == 1);
     if (client_ca != nullptr) {
-      BioPtr ca_bio(BIO_new_mem_buf(client_ca->chain.data(),
-                                    static_cast<int>(client_ca->chain.size())));
+      BioPtr ca_bio(
+          BIO_new_mem_buf(client_ca->chain.data(), static_cast<int>(client_ca->chain.size())));
       X509Ptr ca(PEM_read_bio_X509(ca_bio.get(), nullptr, nullptr, nullptr));
       REQUIRE(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx_.get()), ca.get()) == 1);
       SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
@@ -89,7 +89,7 @@ class MemoryServer {
 struct Outcome {
   bool client_done = false;
   bool client_failed = false;
-  std::string error;        // HandshakeError or CheckPeer, "" when both passed
+  std::string error;  // HandshakeError or CheckPeer, "" when both passed
   bool missing_client_cert = false;
 };
 
@@ -138,8 +138,7 @@ TEST_CASE("upstream TLS: the chain and the name verified against rootCAs", "[tls
   CHECK(outcome.client_done);
   CHECK(outcome.error == "");
   CHECK(server.done());
-  CHECK(std::string(SSL_get_servername(server.ssl(), TLSEXT_NAMETYPE_host_name)) ==
-        "backend.test");
+  CHECK(std::string(SSL_get_servername(server.ssl(), TLSEXT_NAMETYPE_host_name)) == "backend.test");
 }
 
 TEST_CASE("upstream TLS: a certificate from an unknown CA fails verification", "[tls][upstream]") {
