@@ -19,10 +19,16 @@ chunked) are read and counted, never kept. Connections stay open between
 requests (HTTP/1.1 keep-alive); request-on-connection counts the requests
 on the current one, so a test can see whether a proxy reuses upstream
 connections. Once bound it prints `listening on HOST:PORT`.
+
+With --tls-cert and --tls-key it speaks HTTPS instead (the handshake in the
+connection's own thread); with --tls-client-ca as well it requires a client
+certificate signed by that CA and adds `tls-client: <subject CN>` and
+`tls-sni: <server name>` lines to its answers.
 """
 
 import argparse
 import signal
+import ssl
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -77,6 +83,12 @@ class EchoHandler(BaseHTTPRequestHandler):
         lines += [f"header: {key}: {value}" for key, value in self.headers.items()]
         lines.append(f"body-bytes: {body_bytes}")
         lines.append(f"request-on-connection: {self.requests_on_connection}")
+        if isinstance(self.connection, ssl.SSLSocket):
+            lines.append(f"tls-sni: {self.server.sni.get(id(self.connection), '')}")
+            peer = self.connection.getpeercert()
+            if peer:
+                cn = [v for rdn in peer.get("subject", ()) for k, v in rdn if k == "commonName"]
+                lines.append(f"tls-client: {cn[0] if cn else ''}")
         return "\n".join(lines) + "\n"
 
     def discard_request_body(self):
@@ -116,10 +128,42 @@ class EchoHandler(BaseHTTPRequestHandler):
 class EchoServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, backend_name, verbose):
+    def __init__(self, address, backend_name, verbose, tls=None):
         super().__init__(address, EchoHandler)
         self.backend_name = backend_name
         self.verbose = verbose
+        self.tls = tls
+        self.sni = {}  # id(TLS socket) -> the server name the client sent
+        if tls is not None:
+            tls.sni_callback = self._remember_sni
+
+    def _remember_sni(self, sock, server_name, context):
+        self.sni[id(sock)] = server_name or ""
+
+    def finish_request(self, request, client_address):
+        # In the connection's thread: a slow or failing handshake holds up no one else.
+        if self.tls is not None:
+            try:
+                request = self.tls.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError) as error:
+                print(f"tls handshake with {client_address[0]} failed: {error}", file=sys.stderr,
+                      flush=True)
+                return
+        try:
+            super().finish_request(request, client_address)
+        finally:
+            self.sni.pop(id(request), None)
+
+
+def tls_context(args):
+    if not args.tls_cert:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    if args.tls_client_ca:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(args.tls_client_ca)
+    return context
 
 
 def parse_listen(text):
@@ -134,6 +178,9 @@ def parse_args(argv):
     parser.add_argument("--listen", type=parse_listen, required=True, help="HOST:PORT (port 0: any)")
     parser.add_argument("--name", required=True, help="reported in every answer")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--tls-cert", help="PEM certificate chain: serve HTTPS")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    parser.add_argument("--tls-client-ca", help="PEM CA: require client certificates it signed")
     return parser.parse_args(argv)
 
 
@@ -147,7 +194,7 @@ def stop_on_signal(signum, frame):
 def main(argv):
     args = parse_args(argv)
     try:
-        server = EchoServer(args.listen, args.name, args.verbose)
+        server = EchoServer(args.listen, args.name, args.verbose, tls_context(args))
     except OSError as error:
         host, port = args.listen
         print(f"echo-backend {args.name}: cannot listen on {host}:{port}: {error}", file=sys.stderr)

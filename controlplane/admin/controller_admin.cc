@@ -91,8 +91,13 @@ void KubeMetrics(std::string* out, const KubeCounters& kube) {
 
 v1::Snapshot RedactSecrets(const v1::Snapshot& snapshot) {
   v1::Snapshot copy = snapshot;
-  for (v1::Certificate& certificate : *copy.mutable_certificates()) {
+  auto redact = [](v1::Certificate& certificate) {
     if (!certificate.private_key_pem().empty()) certificate.set_private_key_pem("<redacted>");
+  };
+  for (v1::Certificate& certificate : *copy.mutable_certificates()) redact(certificate);
+  // Client certificates for mutual TLS to backends.
+  for (v1::ServersTransport& transport : *copy.mutable_servers_transports()) {
+    for (v1::Certificate& certificate : *transport.mutable_certificates()) redact(certificate);
   }
   return copy;
 }

@@ -69,7 +69,7 @@ ClusterResolution ClusterResolver::Resolve(const std::string& namespace_name,
   std::string name = namespace_name + "/" + backend.service_name + ":" +
                      (port->name.empty() ? std::to_string(port->port) : port->name);
   if (!clusters_.contains(name)) clusters_.emplace(name, BuildCluster(name, service, *port));
-  return {name, "", ""};
+  return {name, "", "", port->port == 443 || port->name == "https"};
 }
 
 // EndpointSlice ports carry the Service port's name, with the target port

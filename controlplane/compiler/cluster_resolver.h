@@ -17,6 +17,9 @@ struct ClusterResolution {
   std::string cluster;  // "" when the backend did not resolve
   std::string reason;   // set when cluster is "": BackendNotFound, PortNotFound, Unsupported
   std::string message;
+  // The Service port is 443 or named "https": Ingress backends on it are
+  // reached over TLS (Traefik's rule).
+  bool https_port = false;
 };
 
 class ClusterResolver {

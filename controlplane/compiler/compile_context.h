@@ -41,6 +41,8 @@ class CompileContext {
   std::map<std::string, Middleware>& middlewares() { return middlewares_; }
   std::vector<TlsOption>& tls_options() { return tls_options_; }
   std::string& default_certificate() { return default_certificate_; }
+  // Every ServersTransport compiled without a problem, by name.
+  std::map<std::string, ServersTransport>& servers_transports() { return servers_transports_; }
 
   std::vector<RouteCandidate>& candidates() { return candidates_; }
   std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
@@ -55,6 +57,7 @@ class CompileContext {
   std::map<std::string, Middleware> middlewares_;
   std::vector<TlsOption> tls_options_;
   std::string default_certificate_;
+  std::map<std::string, ServersTransport> servers_transports_;
 };
 
 }  // namespace portico::controlplane

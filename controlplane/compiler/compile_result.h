@@ -211,6 +211,23 @@ struct TlsOption {
   bool operator==(const TlsOption&) const = default;
 };
 
+// Traefik's ServersTransport, resolved by ServersTransportCompiler: how the
+// proxy talks TLS to https backends. Private keys are secret: never log
+// them or put them in a message.
+struct ServersTransport {
+  std::string name;         // "<namespace>/<name>"
+  std::string server_name;  // "": the Host sent upstream
+  bool insecure_skip_verify = false;
+  std::string root_cas_pem;                  // public; "": the proxy's system trust store
+  std::vector<std::string> root_ca_sources;  // "Secret/<namespace>/<name>"
+  std::vector<Certificate> certificates;     // client certificates (mutual TLS)
+  std::string peer_cert_uri;
+  TlsVersion min_version = TlsVersion::kUnspecified;
+  TlsVersion max_version = TlsVersion::kUnspecified;
+  std::vector<std::string> cipher_suites;  // IANA names, TLS <= 1.2
+  bool operator==(const ServersTransport&) const = default;
+};
+
 // A problem with one object, shaped like a status condition so a later
 // status writer can publish it unchanged.
 struct Diagnostic {
@@ -229,6 +246,8 @@ struct CompileResult {
   std::vector<Certificate> certificates;  // sorted by name
   std::vector<TlsOption> tls_options;     // sorted by name; only those in use, and "default"
   std::string default_certificate;        // Certificate::name (TLSStore default); "" = generated
+  // Sorted by name; only those the services use.
+  std::vector<ServersTransport> servers_transports;
   std::vector<Diagnostic> diagnostics;
 };
 

@@ -131,6 +131,20 @@ std::vector<Middleware> UsedMiddlewares(const std::vector<Route>& routes,
   return middlewares;
 }
 
+// The ServersTransports the services name, sorted by name.
+std::vector<ServersTransport> UsedServersTransports(
+    const std::vector<BackendService>& services,
+    const std::map<std::string, ServersTransport>& compiled) {
+  std::set<std::string> used;
+  for (const BackendService& service : services) {
+    const auto* lb = std::get_if<LoadBalancedService>(&service.kind);
+    if (lb != nullptr && !lb->servers_transport.empty()) used.insert(lb->servers_transport);
+  }
+  std::vector<ServersTransport> transports;
+  for (const std::string& name : used) transports.push_back(compiled.at(name));
+  return transports;
+}
+
 }  // namespace
 
 CompileResult Compile(const ClusterState& state, const CompileOptions& options) {
@@ -145,6 +159,7 @@ CompileResult Compile(const ClusterState& state, const CompileOptions& options) 
   result.services = UsedServices(result.routes, context.services());
   result.clusters = UsedClusters(result.routes, result.services, context.resolver().clusters());
   result.middlewares = UsedMiddlewares(result.routes, context.middlewares());
+  result.servers_transports = UsedServersTransports(result.services, context.servers_transports());
   result.certificates = std::move(context.certificates());
   result.tls_options = std::move(context.tls_options());
   result.default_certificate = std::move(context.default_certificate());

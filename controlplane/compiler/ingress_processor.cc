@@ -31,6 +31,13 @@ void AddRoute(const Ingress& ingress, Route route, const IngressBackend& backend
     context->AddDiagnostic(
         {route.source, resolved.reason,
          "route " + route.name + ": " + resolved.message + "; the route answers 503"});
+  } else if (resolved.https_port) {
+    // Reached over TLS with the default transport: one service per cluster.
+    route.service = resolved.cluster + "/https";
+    context->services().try_emplace(
+        route.service, BackendService{.name = route.service,
+                                      .kind = LoadBalancedService{.cluster = resolved.cluster,
+                                                                  .scheme = "https"}});
   }
   context->AddRoute({std::move(route), std::move(precedence)});
 }

@@ -76,20 +76,20 @@ std::string DefaultScheme(const crd::ServiceRef& ref) {
 }
 
 // A ServersTransport in the Service's namespace, or Traefik's
-// "<namespace>-<name>@kubernetescrd". "" when it does not exist.
-std::string ResolveServersTransport(const ClusterState& state, const std::string& reference,
-                                    const std::string& service_namespace) {
+// "<namespace>-<name>@kubernetescrd". Null when it does not exist.
+const ObjectKey* ResolveServersTransport(const ClusterState& state, const std::string& reference,
+                                         const std::string& service_namespace) {
   const auto& transports = state.crds.servers_transports;
   if (size_t at = reference.find('@'); at != std::string::npos) {
-    if (reference.substr(at + 1) != "kubernetescrd") return "";
+    if (reference.substr(at + 1) != "kubernetescrd") return nullptr;
     const std::string name = reference.substr(0, at);
     for (const auto& [key, transport] : transports) {
-      if (key.namespace_name + "-" + key.name == name) return key.str();
+      if (key.namespace_name + "-" + key.name == name) return &key;
     }
-    return "";
+    return nullptr;
   }
-  ObjectKey key{service_namespace, reference};
-  return transports.contains(key) ? key.str() : "";
+  auto it = transports.find(ObjectKey{service_namespace, reference});
+  return it == transports.end() ? nullptr : &it->first;
 }
 
 }  // namespace
@@ -158,14 +158,19 @@ std::string ServiceCompiler::LoadBalanced(const crd::ServiceRef& ref,
     return "";
   }
   if (!ref.servers_transport.empty()) {
-    lb.servers_transport =
+    const ObjectKey* transport =
         ResolveServersTransport(state_, ref.servers_transport, service_namespace);
-    if (lb.servers_transport.empty()) {
+    if (transport == nullptr) {
       *problem = {"ServersTransportNotFound", ".serversTransport",
                   "ServersTransport " + ref.servers_transport + " does not exist in namespace " +
                       service_namespace};
       return "";
     }
+    if (const std::string& why = transports_.Use(*transport); !why.empty()) {
+      *problem = {"InvalidServersTransport", ".serversTransport", why};
+      return "";
+    }
+    lb.servers_transport = transport->str();
   }
   IngressBackend backend{
       .service_name = ref.name, .port_number = ref.port.number, .port_name = ref.port.name};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "controlplane/compiler/compile_context.h"
+#include "controlplane/compiler/servers_transport_compiler.h"
 #include "controlplane/model/cluster_state.h"
 
 namespace portico::controlplane {
@@ -31,7 +32,7 @@ class ServiceCompiler {
   static constexpr int kMaxDepth = 8;
 
   ServiceCompiler(const ClusterState& state, CompileContext* context)
-      : state_(state), context_(context) {}
+      : state_(state), context_(context), transports_(state, context) {}
 
   // Compiles every WeightedService in name order, so that each one's
   // problems are reported once and the same whatever uses it.
@@ -60,6 +61,7 @@ class ServiceCompiler {
 
   const ClusterState& state_;
   CompileContext* context_;
+  ServersTransportCompiler transports_;
   std::map<ObjectKey, Compiled> weighted_;
   std::vector<ObjectKey> stack_;  // WeightedServices being compiled, outermost first
 };

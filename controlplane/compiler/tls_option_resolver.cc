@@ -18,6 +18,8 @@ std::string CurveName(const std::string& name) {
   return name;  // X25519, X25519MLKEM768: already so
 }
 
+}  // namespace
+
 // Go's suite names are IANA's but for two legacy ChaCha20 spellings.
 std::string CipherName(const std::string& name) {
   if (name == "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305" ||
@@ -32,13 +34,32 @@ bool IsTls13Suite(const std::string& name) {
          name == "TLS_CHACHA20_POLY1305_SHA256";
 }
 
-TlsVersion Version(const std::string& name) {
+TlsVersion TlsVersionNamed(const std::string& name) {
   if (name == "VersionTLS10") return TlsVersion::kTls10;
   if (name == "VersionTLS11") return TlsVersion::kTls11;
   if (name == "VersionTLS12") return TlsVersion::kTls12;
   if (name == "VersionTLS13") return TlsVersion::kTls13;
   return TlsVersion::kUnspecified;
 }
+
+std::string AppendCaBundle(const ClusterState& state, const ObjectKey& secret_key,
+                           std::string* bundle) {
+  auto secret = state.secrets.find(secret_key);
+  if (secret == state.secrets.end()) return " not found";
+  const std::map<std::string, std::string>& data = secret->second.data;
+  std::string data_key = data.contains("tls.ca") ? "tls.ca" : "ca.crt";
+  auto pem = data.find(data_key);
+  if (pem == data.end()) return " has neither tls.ca nor ca.crt";
+  dataplane::X509ChainPtr parsed;
+  if (std::string e = dataplane::ParseCaBundle(pem->second, &parsed); !e.empty()) {
+    return ": " + data_key + ": " + e;
+  }
+  *bundle += pem->second;
+  if (!bundle->ends_with('\n')) *bundle += '\n';
+  return "";
+}
+
+namespace {
 
 ClientAuthType AuthType(const std::string& name) {
   if (name == "RequestClientCert") return ClientAuthType::kRequest;
@@ -48,27 +69,16 @@ ClientAuthType AuthType(const std::string& name) {
   return ClientAuthType::kNone;
 }
 
-// The CA bundles of clientAuth.secretNames (Traefik reads tls.ca, else
-// ca.crt). Returns "" or the problem, naming the field and the Secret,
-// never a value.
+// The CA bundles of clientAuth.secretNames. Returns "" or the problem,
+// naming the field and the Secret, never a value.
 std::string ReadClientCas(const ClusterState& state, const ObjectKey& key,
                           const crd::TlsOptionSpec& spec, TlsOption* out) {
   for (size_t i = 0; i < spec.client_auth_secret_names.size(); ++i) {
     ObjectKey secret_key{key.namespace_name, spec.client_auth_secret_names[i]};
-    std::string where =
-        "spec.clientAuth.secretNames[" + std::to_string(i) + "]: Secret " + secret_key.str();
-    auto secret = state.secrets.find(secret_key);
-    if (secret == state.secrets.end()) return where + " not found";
-    const std::map<std::string, std::string>& data = secret->second.data;
-    std::string data_key = data.contains("tls.ca") ? "tls.ca" : "ca.crt";
-    auto pem = data.find(data_key);
-    if (pem == data.end()) return where + " has neither tls.ca nor ca.crt";
-    dataplane::X509ChainPtr parsed;
-    if (std::string e = dataplane::ParseCaBundle(pem->second, &parsed); !e.empty()) {
-      return where + ": " + data_key + ": " + e;
+    if (std::string e = AppendCaBundle(state, secret_key, &out->client_ca_pem); !e.empty()) {
+      return "spec.clientAuth.secretNames[" + std::to_string(i) + "]: Secret " + secret_key.str() +
+             e;
     }
-    out->client_ca_pem += pem->second;
-    if (!out->client_ca_pem.ends_with('\n')) out->client_ca_pem += '\n';
     out->client_ca_secrets.push_back(secret_key.str());
   }
   return "";
@@ -78,8 +88,8 @@ std::string ReadClientCas(const ClusterState& state, const ObjectKey& key,
 // Ignored TLS 1.3 suites are reported through *ignored.
 std::string Check(const ClusterState& state, const ObjectKey& key, const crd::TlsOptionSpec& spec,
                   TlsOption* out, std::vector<std::string>* ignored) {
-  out->min_version = Version(spec.min_version);
-  out->max_version = Version(spec.max_version);
+  out->min_version = TlsVersionNamed(spec.min_version);
+  out->max_version = TlsVersionNamed(spec.max_version);
   for (size_t i = 0; i < spec.cipher_suites.size(); ++i) {
     if (IsTls13Suite(spec.cipher_suites[i])) {
       ignored->push_back("spec.cipherSuites[" + std::to_string(i) + "]: " + spec.cipher_suites[i] +

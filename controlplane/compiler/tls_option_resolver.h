@@ -19,6 +19,21 @@
 
 namespace portico::controlplane {
 
+// Traefik's (Go's) TLS names as proxies take them, shared with
+// ServersTransport: "VersionTLS12" → kTls12 (kUnspecified for ""), Go's
+// cipher suite spellings → IANA's, and whether a suite is TLS 1.3's (not
+// configurable).
+TlsVersion TlsVersionNamed(const std::string& name);
+std::string CipherName(const std::string& name);
+bool IsTls13Suite(const std::string& name);
+
+// Appends the CA certificates of Secret `secret_key` (Traefik reads tls.ca,
+// else ca.crt) to *bundle after checking they parse. Returns "" or the
+// problem, to follow the Secret's name (" not found", ": ca.crt: ..."),
+// never a value.
+std::string AppendCaBundle(const ClusterState& state, const ObjectKey& secret_key,
+                           std::string* bundle);
+
 class TlsOptionResolver {
  public:
   // Checks every TLSOption of `state`; diagnostics go to *context.

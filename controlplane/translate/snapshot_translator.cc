@@ -144,6 +144,24 @@ void TranslateTlsOption(const TlsOption& option, v1::TlsOption* out) {
   out->set_disable_session_tickets(option.disable_session_tickets);
 }
 
+void TranslateServersTransport(const ServersTransport& in, v1::ServersTransport* out) {
+  out->set_name(in.name);
+  out->set_server_name(in.server_name);
+  out->set_insecure_skip_verify(in.insecure_skip_verify);
+  out->set_root_cas_pem(in.root_cas_pem);
+  for (const std::string& source : in.root_ca_sources) out->add_root_ca_sources(source);
+  for (const Certificate& certificate : in.certificates) {
+    v1::Certificate* c = out->add_certificates();
+    c->set_name(certificate.name);
+    c->set_cert_chain_pem(certificate.cert_chain_pem);
+    c->set_private_key_pem(certificate.private_key_pem);
+  }
+  out->set_peer_cert_uri(in.peer_cert_uri);
+  out->set_min_version(static_cast<v1::TlsVersion>(in.min_version));
+  out->set_max_version(static_cast<v1::TlsVersion>(in.max_version));
+  for (const std::string& suite : in.cipher_suites) out->add_cipher_suites(suite);
+}
+
 }  // namespace
 
 v1::Snapshot TranslateSnapshot(const CompileResult& result) {
@@ -166,6 +184,9 @@ v1::Snapshot TranslateSnapshot(const CompileResult& result) {
     TranslateTlsOption(option, snapshot.add_tls_options());
   }
   snapshot.set_default_certificate(result.default_certificate);
+  for (const ServersTransport& transport : result.servers_transports) {
+    TranslateServersTransport(transport, snapshot.add_servers_transports());
+  }
   snapshot.set_version(SnapshotDigest(snapshot));
   return snapshot;
 }

@@ -11,11 +11,17 @@ namespace portico::dataplane {
 namespace {
 
 // Removes secret material from a snapshot before it is shown: the private
-// keys of its certificates (chains are public and stay).
+// keys of its certificates and of ServersTransports' client certificates
+// (chains are public and stay).
 v1::Snapshot Redacted(const v1::Snapshot& snapshot) {
   v1::Snapshot copy = snapshot;
   for (v1::Certificate& certificate : *copy.mutable_certificates()) {
     certificate.clear_private_key_pem();
+  }
+  for (v1::ServersTransport& transport : *copy.mutable_servers_transports()) {
+    for (v1::Certificate& certificate : *transport.mutable_certificates()) {
+      certificate.clear_private_key_pem();
+    }
   }
   return copy;
 }

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "dataplane/config/runtime_config.h"
+#include "dataplane/config/tls_option_mapping.h"
 
 namespace portico::dataplane {
 namespace {
@@ -66,6 +67,13 @@ bool ServiceCatalog::Build(const v1::Snapshot& snapshot, const ClusterMap& clust
   clusters_ = &clusters;
   previous_ = previous;
   changed_ = previous == nullptr ? nullptr : changed_clusters;
+  for (const v1::ServersTransport& transport : snapshot.servers_transports()) {
+    if (transport.name().empty() || transports_.contains(transport.name())) {
+      *error = absl::StrCat("serversTransport '", transport.name(), "': empty or duplicate name");
+      return false;
+    }
+    BuildTransport(transport.name(), &transport);
+  }
   for (const v1::Service& service : snapshot.services()) {
     if (service.name().empty()) {
       *error = "a service has no name";
@@ -108,6 +116,33 @@ bool ServiceCatalog::Build(const v1::Snapshot& snapshot, const ClusterMap& clust
   previous_ = nullptr;
   changed_ = nullptr;
   return ok;
+}
+
+// Builds the TLS context of one transport ("" and null: the default one),
+// or takes the previous catalog's when the transport is unchanged: loading
+// a CA bundle or the system trust store costs milliseconds. A transport
+// this proxy cannot apply keeps its error; its services answer 503.
+const ServiceCatalog::Transport* ServiceCatalog::BuildTransport(const std::string& name,
+                                                                const v1::ServersTransport* spec) {
+  std::string fingerprint = spec == nullptr ? std::string() : spec->SerializeAsString();
+  if (previous_ != nullptr) {
+    auto it = previous_->transports_.find(name);
+    if (it != previous_->transports_.end() && it->second.fingerprint == fingerprint) {
+      return &transports_.emplace(name, it->second).first->second;
+    }
+  }
+  Transport transport{.fingerprint = std::move(fingerprint)};
+  UpstreamTlsOptions options;
+  if (spec != nullptr) transport.error = MapServersTransport(*spec, &options);
+  if (transport.error.empty()) {
+    transport.context = UpstreamTlsContext::Create(options, &transport.error);
+  }
+  return &transports_.emplace(name, std::move(transport)).first->second;
+}
+
+const ServiceCatalog::Transport* ServiceCatalog::TransportFor(const std::string& name) {
+  if (auto it = transports_.find(name); it != transports_.end()) return &it->second;
+  return name.empty() ? BuildTransport("", nullptr) : nullptr;
 }
 
 const ServiceCatalog::Entry* ServiceCatalog::BuildOne(const std::string& name, int depth,
@@ -167,6 +202,23 @@ const ServiceCatalog::Entry* ServiceCatalog::BuildLoadBalanced(const v1::Service
     }
     spec.sticky = std::move(sticky);
   }
+  std::string unsupported;
+  if (lb.scheme() == "https") {
+    const Transport* transport = TransportFor(lb.servers_transport());
+    if (transport == nullptr) {
+      *error = absl::StrCat("service ", service.name(), ": unknown serversTransport ",
+                            lb.servers_transport());
+      return nullptr;
+    }
+    spec.tls = transport->context;
+    if (spec.tls == nullptr) {
+      unsupported = absl::StrCat("service ", service.name(), ": serversTransport ",
+                                 lb.servers_transport(), ": ", transport->error);
+    }
+  } else if (!lb.scheme().empty() && lb.scheme() != "http") {
+    unsupported = absl::StrCat("service ", service.name(), ": scheme ", lb.scheme(),
+                               " is not supported by this proxy yet");
+  }
   const PickerFactory* before = nullptr;
   std::shared_ptr<const PickerFactory> factory;
   if (previous_ != nullptr) {
@@ -184,11 +236,7 @@ const ServiceCatalog::Entry* ServiceCatalog::BuildLoadBalanced(const v1::Service
       return nullptr;
     }
   }
-  Entry entry{.factory = std::move(factory)};
-  if (!lb.scheme().empty() && lb.scheme() != "http") {
-    entry.unsupported = absl::StrCat("service ", service.name(), ": scheme ", lb.scheme(),
-                                     " is not supported by this proxy yet");
-  }
+  Entry entry{.factory = std::move(factory), .unsupported = std::move(unsupported)};
   if (lb.has_health_check()) {
     const v1::HealthCheck& check = lb.health_check();
     if (check.path().empty() || check.path()[0] != '/') {
@@ -207,9 +255,10 @@ const ServiceCatalog::Entry* ServiceCatalog::BuildLoadBalanced(const v1::Service
       health_checks_.push_back({.cluster = cluster->second.get(), .check = check});
     }
   }
-  if (!lb.servers_transport().empty()) {
+  if (!lb.servers_transport().empty() && lb.scheme() != "https") {
     warnings_.push_back(absl::StrCat("service ", service.name(), ": serversTransport ",
-                                     lb.servers_transport(), " is not applied yet"));
+                                     lb.servers_transport(),
+                                     " is not applied: only its TLS settings are, to https"));
   }
   return &services_.emplace(service.name(), std::move(entry)).first->second;
 }

@@ -2,9 +2,12 @@
 // (PickerFactory), by name: load-balanced services over a cluster, weighted
 // splits and mirrors of other services (nested, built children first), and
 // a default weighted-round-robin service per cluster for the routes that
-// name a cluster only (Ingress). Also what the proxy cannot serve yet (a
-// service whose scheme needs upstream TLS) and the active health checks to
-// run. Built once per RuntimeConfig, off the worker loops; immutable after.
+// name a cluster only (Ingress). Services with scheme https carry the
+// UpstreamTlsContext of their ServersTransport (or of the default one:
+// verification against the system trust store). Also what the proxy cannot
+// serve (a scheme it does not speak, a transport it cannot apply) and the
+// active health checks to run. Built once per RuntimeConfig, off the worker
+// loops; immutable after.
 #pragma once
 
 #include <memory>
@@ -13,6 +16,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "dataplane/tls/upstream_tls.h"
 #include "dataplane/upstream/picker_factory.h"
 #include "portico/v1/snapshot.pb.h"
 
@@ -51,7 +55,8 @@ class ServiceCatalog {
   std::shared_ptr<const PickerFactory> ForCluster(const std::string& cluster) const;
 
   // Why requests to `service` cannot be served by this proxy ("" when they
-  // can): a scheme that needs upstream TLS, here or in a nested service.
+  // can): a scheme it does not speak or a ServersTransport it cannot
+  // apply, here or in a nested service.
   const std::string& Unsupported(const std::string& service) const;
 
   // After a failed Build: the top-level service whose build failed ("" when
@@ -68,6 +73,13 @@ class ServiceCatalog {
     std::shared_ptr<const PickerFactory> factory;
     std::string unsupported;
   };
+  struct Transport {
+    std::string fingerprint;  // the snapshot message's bytes ("" for the default)
+    std::shared_ptr<const UpstreamTlsContext> context;  // null when it cannot be applied
+    std::string error;
+  };
+  const Transport* BuildTransport(const std::string& name, const v1::ServersTransport* spec);
+  const Transport* TransportFor(const std::string& name);
   const Entry* BuildOne(const std::string& name, int depth, std::string* error);
   const Entry* BuildLoadBalanced(const v1::Service& service, std::string* error);
   const Entry* BuildWeighted(const v1::Service& service, int depth, std::string* error);
@@ -79,6 +91,7 @@ class ServiceCatalog {
   absl::flat_hash_map<std::string, const v1::Service*> specs_;  // during Build only
   absl::flat_hash_map<std::string, bool> building_;             // cycle detection
   absl::flat_hash_map<std::string, Entry> services_;
+  absl::flat_hash_map<std::string, Transport> transports_;  // by name; "": the default
   absl::flat_hash_map<std::string, std::shared_ptr<const PickerFactory>> cluster_defaults_;
   std::vector<ClusterHealthCheck> health_checks_;
   std::vector<std::string> warnings_;

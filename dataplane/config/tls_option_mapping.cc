@@ -95,22 +95,51 @@ std::string_view OpenSslCipherName(std::string_view iana_name) {
   return "";
 }
 
-std::string MapTlsOption(const v1::TlsOption& option, TlsServerOptions* out,
-                         std::vector<std::string>* warnings) {
-  out->name = option.name();
-  if (!Version(option.min_version(), TLS1_2_VERSION, &out->min_version) ||
-      !Version(option.max_version(), TLS1_3_VERSION, &out->max_version)) {
+namespace {
+
+// Versions and TLS 1.2 suites, which TlsOption and ServersTransport share.
+template <typename Message>
+std::string MapProtocol(const Message& message, int* min_version, int* max_version,
+                        std::string* tls12_ciphers) {
+  if (!Version(message.min_version(), TLS1_2_VERSION, min_version) ||
+      !Version(message.max_version(), TLS1_3_VERSION, max_version)) {
     return "unknown TLS version";
   }
-  if (out->min_version > out->max_version) return "minVersion is above maxVersion";
-  if (option.cipher_suites_size() > 0) {
+  if (*min_version > *max_version) return "minVersion is above maxVersion";
+  if (message.cipher_suites_size() > 0) {
     std::vector<std::string> names;
-    for (const std::string& suite : option.cipher_suites()) {
+    for (const std::string& suite : message.cipher_suites()) {
       std::string_view name = OpenSslCipherName(suite);
       if (name.empty()) return "unknown TLS 1.2 cipher suite " + suite;
       names.emplace_back(name);
     }
-    out->tls12_ciphers = absl::StrJoin(names, ":");
+    *tls12_ciphers = absl::StrJoin(names, ":");
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string MapServersTransport(const v1::ServersTransport& transport, UpstreamTlsOptions* out) {
+  out->name = transport.name();
+  out->server_name = transport.server_name();
+  out->verify = !transport.insecure_skip_verify();
+  out->root_cas_pem = transport.root_cas_pem();
+  if (transport.certificates_size() > 0) {
+    out->client_chain_pem = transport.certificates(0).cert_chain_pem();
+    out->client_key_pem = transport.certificates(0).private_key_pem();
+  }
+  out->peer_cert_uri = transport.peer_cert_uri();
+  return MapProtocol(transport, &out->min_version, &out->max_version, &out->tls12_ciphers);
+}
+
+std::string MapTlsOption(const v1::TlsOption& option, TlsServerOptions* out,
+                         std::vector<std::string>* warnings) {
+  out->name = option.name();
+  if (std::string e =
+          MapProtocol(option, &out->min_version, &out->max_version, &out->tls12_ciphers);
+      !e.empty()) {
+    return e;
   }
   if (option.curve_preferences_size() > 0) {
     std::vector<std::string> groups = KnownGroups(option, warnings);

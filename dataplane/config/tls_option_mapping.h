@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "dataplane/tls/tls_server_context.h"
+#include "dataplane/tls/upstream_tls.h"
 #include "portico/v1/tls.pb.h"
 
 namespace portico::dataplane {
@@ -25,5 +26,10 @@ std::string_view OpenSslCipherName(std::string_view iana_name);
 // speak) are left out with a message in *warnings.
 std::string MapTlsOption(const v1::TlsOption& option, TlsServerOptions* out,
                          std::vector<std::string>* warnings);
+
+// Maps a snapshot ServersTransport onto UpstreamTlsOptions (the first
+// client certificate is the one presented). Returns "" or why it cannot be
+// applied.
+std::string MapServersTransport(const v1::ServersTransport& transport, UpstreamTlsOptions* out);
 
 }  // namespace portico::dataplane

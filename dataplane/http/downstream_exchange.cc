@@ -128,12 +128,11 @@ bool DownstreamConnection::ConnectUpstream() {
   if (ex_->attempts++ == 0) ex_->mirrors = std::move(ex_->picked.mirrors);
   ex_->tried.push_back(ex_->picked.endpoint);
   const Endpoint& endpoint = *ex_->picked.endpoint;
-  upstream_ = worker_->pool().Take(endpoint.key);
-  if (upstream_ != nullptr) {
-    upstream_->Attach(this);
-  } else {
-    upstream_ = UpstreamConnection::Connect(worker_, endpoint, this, action.connect_timeout_ms);
-  }
+  // Over TLS, the name presented and verified follows the Host sent.
+  std::string_view host = ex_->picked.rewrite_host ? std::string_view(endpoint.key)
+                                                   : std::string_view(ex_->request.host);
+  upstream_ = UpstreamConnection::Acquire(worker_, endpoint, ex_->picked.tls, host, this,
+                                          action.connect_timeout_ms);
   upstream_->ExpectResponse(ex_->request.method == "HEAD", ex_->request.upgrade,
                             action.response_header_timeout_ms);
   return true;
@@ -169,7 +168,8 @@ void DownstreamConnection::SendMirrors() {
       SerializeUpstreamRequest(request, forwarding, &copy);
       copy.append(ex_->replay);
     }
-    if (!MirrorRequest::Start(worker_, *plan.service, pick, copy, request.method == "HEAD")) {
+    if (!MirrorRequest::Start(worker_, *plan.service, pick, copy, request.host,
+                              request.method == "HEAD")) {
       worker_->CountMirrorSkipped();
     }
   }
@@ -226,6 +226,8 @@ void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
   int status = error == UpstreamError::kResponseTimeout ? 504 : 502;
   std::string_view why =
       error == UpstreamError::kConnectFailed     ? "cannot connect to the backend\n"
+      : error == UpstreamError::kTlsFailed
+          ? "TLS to the backend failed (handshake or certificate verification)\n"
       : error == UpstreamError::kResponseTimeout ? "the backend did not answer in time\n"
       : error == UpstreamError::kBadResponse     ? "the backend sent an invalid response\n"
                                                  : "the backend closed the connection\n";
@@ -243,9 +245,9 @@ bool DownstreamConnection::RetryAllowed(UpstreamError error, bool stale, uint64_
   int max_attempts = policy ? static_cast<int>(policy->attempts) : kMaxConnectAttempts;
   if (stale) return ex_->attempts <= max_attempts;  // not the backend's fault: one more
   if (ex_->attempts >= max_attempts) return false;
-  if (!policy) return error == UpstreamError::kConnectFailed;
+  if (!policy) return IsConnectFailure(error);
   if (policy->disable_on_network_error) return false;
-  if (error != UpstreamError::kConnectFailed && !policy->retry_non_idempotent &&
+  if (!IsConnectFailure(error) && !policy->retry_non_idempotent &&
       !IsIdempotent(ex_->request.method)) {
     return false;
   }

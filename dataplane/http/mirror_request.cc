@@ -6,19 +6,15 @@
 namespace portico::dataplane {
 
 bool MirrorRequest::Start(Worker* worker, const PickerFactory& service, const PickRequest& pick,
-                          std::string request, bool head_request) {
+                          std::string request, std::string_view host, bool head_request) {
   Picked picked = worker->picker().Pick(service, pick);
   if (picked.endpoint == nullptr) return false;
   picked.set_cookies.clear();  // a mirror's cookies reach nobody
   picked.mirrors.clear();      // mirrors of a mirror are not followed
   auto* mirror = new MirrorRequest(worker, std::move(picked));
   const Endpoint& endpoint = *mirror->picked_.endpoint;
-  UpstreamConnection* upstream = worker->pool().Take(endpoint.key);
-  if (upstream != nullptr) {
-    upstream->Attach(mirror);
-  } else {
-    upstream = UpstreamConnection::Connect(worker, endpoint, mirror);
-  }
+  UpstreamConnection* upstream =
+      UpstreamConnection::Acquire(worker, endpoint, mirror->picked_.tls, host, mirror);
   mirror->upstream_ = upstream;
   worker->AddMirror(mirror);
   upstream->ExpectResponse(head_request, false);

@@ -22,7 +22,7 @@ class MirrorRequest final : public UpstreamOwner {
   // Sends `request` (head and whole body, serialized) to an endpoint of
   // `service`; false when the service has no endpoint to offer.
   static bool Start(Worker* worker, const PickerFactory& service, const PickRequest& pick,
-                    std::string request, bool head_request);
+                    std::string request, std::string_view host, bool head_request);
   // Worker shutdown: closes the connection and frees the mirror.
   void Abandon();
 

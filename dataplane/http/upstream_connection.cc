@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "dataplane/config/runtime_config.h"
 #include "dataplane/net/string_write.h"
 #include "dataplane/worker/worker.h"
@@ -60,6 +62,37 @@ UpstreamConnection* UpstreamConnection::Connect(Worker* worker, const Endpoint& 
   return conn;
 }
 
+std::string UpstreamConnection::PoolKey(const Endpoint& endpoint, const UpstreamTlsContext* tls,
+                                        std::string_view peer_name) {
+  if (tls == nullptr) return endpoint.key;
+  return absl::StrCat(endpoint.key, " tls#", tls->id(), " ", std::string(peer_name));
+}
+
+UpstreamConnection* UpstreamConnection::Acquire(Worker* worker, const Endpoint& endpoint,
+                                                const UpstreamTlsContext* tls,
+                                                std::string_view host, UpstreamOwner* owner,
+                                                uint64_t connect_timeout_ms) {
+  if (tls == nullptr) {
+    if (UpstreamConnection* pooled = worker->pool().Take(endpoint.key)) {
+      pooled->Attach(owner);
+      return pooled;
+    }
+    return Connect(worker, endpoint, owner, connect_timeout_ms);
+  }
+  std::string_view peer_name = tls->PeerName(host.empty() ? endpoint.key : host);
+  std::string key = PoolKey(endpoint, tls, peer_name);
+  if (UpstreamConnection* pooled = worker->pool().Take(key)) {
+    pooled->Attach(owner);
+    return pooled;
+  }
+  // Set before the connect can complete: it completes on a later loop turn.
+  UpstreamConnection* conn = Connect(worker, endpoint, owner, connect_timeout_ms);
+  conn->key_ = std::move(key);
+  conn->tls_context_ = tls->shared_from_this();
+  conn->peer_name_ = peer_name;
+  return conn;
+}
+
 void UpstreamConnection::StartTimer(TimerRole role, uint64_t ms) {
   timer_role_ = role;
   timer_.Arm(ms);
@@ -69,7 +102,11 @@ void UpstreamConnection::OnTimer(uv_timer_t* timer) {
   auto* self = static_cast<UpstreamConnection*>(timer->data);
   switch (self->timer_role_) {
     case TimerRole::kConnect:
-      self->Fail(UpstreamError::kConnectFailed);
+      if (self->tls_ != nullptr) {
+        self->FailTls("the handshake did not finish within the connect timeout");
+      } else {
+        self->Fail(UpstreamError::kConnectFailed);
+      }
       break;
     case TimerRole::kResponse:
       self->Fail(UpstreamError::kResponseTimeout);
@@ -89,16 +126,101 @@ void UpstreamConnection::OnConnect(uv_connect_t* req, int status) {
     self->Fail(UpstreamError::kConnectFailed);
     return;
   }
-  self->connected_ = true;
-  self->StartTimer(TimerRole::kResponse, self->response_timeout_ms_);
+  self->StartReading();
+  if (self->tls_context_ != nullptr) {
+    self->StartTls();  // up once the handshake is done, within the connect timeout
+    return;
+  }
+  self->OnEstablished();
+}
+
+void UpstreamConnection::OnEstablished() {
+  connected_ = true;
+  StartTimer(TimerRole::kResponse, response_timeout_ms_);
+  FlushPending();
+}
+
+void UpstreamConnection::StartReading() {
   uv_read_start(
-      reinterpret_cast<uv_stream_t*>(&self->tcp_),
+      reinterpret_cast<uv_stream_t*>(&tcp_),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
         auto* c = static_cast<UpstreamConnection*>(h->data);
         *buf = uv_buf_init(c->worker_->read_buffer(), Worker::kReadBufferSize);
       },
       &OnRead);
-  self->FlushPending();
+}
+
+void UpstreamConnection::StartTls() {
+  SslPtr ssl = tls_context_->NewSsl(peer_name_);
+  if (ssl == nullptr) {
+    FailTls("cannot create a TLS session");
+    return;
+  }
+  tls_ssl_ = ssl.get();  // owned by tls_ from here on
+  tls_ = std::make_unique<TlsConnection>(std::move(ssl), nullptr);
+  ReadTls(nullptr, 0);  // sends the ClientHello
+}
+
+// Feeds what the backend sent through the TLS layer: handshake records
+// until it is done and checked, then plaintext to the HTTP parser (or the
+// tunnel). What the TLS layer must send goes out at once.
+void UpstreamConnection::ReadTls(const char* data, size_t len) {
+  bool was_done = tls_->handshake_done();
+  bool unexpected = false;
+  std::string out;
+  UpstreamOwner* owner = owner_;
+  if (owner != nullptr) owner->Cork();
+  TlsConnection::ReadStatus status = tls_->Read(
+      std::string_view(data, len), &out, [&](const char* plaintext, size_t n) {
+        // Plaintext before the request or on a pooled connection is a desync.
+        if (owner_ == nullptr || !connected_) {
+          unexpected = true;
+          return false;
+        }
+        if (tunnel_) {
+          owner_->OnUpstreamBody(plaintext, n);
+        } else {
+          Execute(plaintext, n);
+        }
+        return !closing_;
+      });
+  if (!closing_ && !out.empty()) SendRaw(std::move(out));
+  if (owner != nullptr) owner->Uncork();
+  if (closing_) return;
+  if (unexpected) {
+    Close();
+    return;
+  }
+  switch (status) {
+    case TlsConnection::ReadStatus::kFailed:
+      // TLS 1.3 backends refuse a client certificate after our side of the
+      // handshake finished: still a TLS failure if no response began.
+      if (!was_done || (!reused_ && !response_started_)) {
+        FailTls(UpstreamTlsContext::HandshakeError(tls_ssl_));
+      } else {
+        Fail(UpstreamError::kReset);
+      }
+      return;
+    case TlsConnection::ReadStatus::kClosed:
+      HandleEof();
+      return;
+    case TlsConnection::ReadStatus::kWantMore:
+    case TlsConnection::ReadStatus::kStopped:
+      break;
+  }
+  if (was_done || !tls_->handshake_done()) return;
+  if (std::string why = tls_context_->CheckPeer(tls_ssl_); !why.empty()) {
+    FailTls(why);
+    return;
+  }
+  tls_context_.reset();  // its settings are in the SSL now; an old config may go
+  OnEstablished();
+}
+
+void UpstreamConnection::FailTls(std::string_view why) {
+  if (closing_) return;
+  LogWarn("proxy", absl::StrCat("TLS to backend ", key_, " failed: ", std::string(why)));
+  Fail(UpstreamError::kTlsFailed);
 }
 
 void UpstreamConnection::Attach(UpstreamOwner* owner) {
@@ -130,9 +252,31 @@ void UpstreamConnection::Write(std::string_view data) {
     if (connected_) FlushPending();
     return;
   }
+  if (tls_ != nullptr) {
+    Send(std::string(data));
+    return;
+  }
   if (WriteBytes(reinterpret_cast<uv_stream_t*>(&tcp_), data, this, &OnWrite) < 0) {
     Fail(UpstreamError::kReset);
   }
+}
+
+bool UpstreamConnection::Send(std::string data) {
+  if (tls_ == nullptr) return SendRaw(std::move(data));
+  std::string records;
+  if (!tls_->Write(data, &records)) {
+    Fail(UpstreamError::kReset);
+    return false;
+  }
+  return SendRaw(std::move(records));
+}
+
+bool UpstreamConnection::SendRaw(std::string data) {
+  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) < 0) {
+    Fail(UpstreamError::kReset);
+    return false;
+  }
+  return true;
 }
 
 void UpstreamConnection::OnWrite(uv_write_t* req, int status) {
@@ -151,9 +295,7 @@ void UpstreamConnection::FlushPending() {
   if (pending_.empty()) return;
   std::string data;
   data.swap(pending_);
-  if (WriteString(reinterpret_cast<uv_stream_t*>(&tcp_), std::move(data), this, &OnWrite) < 0) {
-    Fail(UpstreamError::kReset);
-  }
+  Send(std::move(data));
 }
 
 size_t UpstreamConnection::write_queue_size() const {
@@ -184,6 +326,11 @@ void UpstreamConnection::OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf
   if (self->closing_ || nread == 0) return;
   if (nread < 0) {
     self->HandleEof();
+    return;
+  }
+  if (self->tls_ != nullptr) {
+    // TLS records may come while pooled (session tickets); plaintext may not.
+    self->ReadTls(buf->base, static_cast<size_t>(nread));
     return;
   }
   if (self->owner_ == nullptr) {
@@ -240,6 +387,10 @@ void UpstreamConnection::Execute(const char* data, size_t len) {
 }
 
 void UpstreamConnection::HandleEof() {
+  if (tls_ != nullptr && !connected_) {
+    FailTls("the backend closed the connection during the handshake");
+    return;
+  }
   if (owner_ == nullptr) {
     Close();
     return;
@@ -259,6 +410,12 @@ void UpstreamConnection::HandleEof() {
 
 void UpstreamConnection::Fail(UpstreamError error) {
   if (closing_) return;
+  if (error == UpstreamError::kReset && tls_ != nullptr && !reused_ && !response_started_ &&
+      UpstreamTlsContext::MissingClientCertificate(tls_ssl_)) {
+    // Written off after the handshake: the backend refused to go on without one.
+    FailTls("the backend asked for a client certificate and the transport has none");
+    return;
+  }
   UpstreamOwner* owner = owner_;
   bool reused = reused_ && !response_started_;
   owner_ = nullptr;
@@ -292,6 +449,7 @@ void UpstreamConnection::ShutdownWrite() {
   if (closing_ || write_shut_) return;
   write_shut_ = true;
   FlushPending();
+  SendCloseNotify();
   shutdown_req_.data = this;
   // Reading goes on: the backend may still answer until it closes too.
   if (uv_shutdown(&shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_),
@@ -309,11 +467,21 @@ void UpstreamConnection::CloseAfterWrites() {
   }
   write_shut_ = true;
   FlushPending();
+  SendCloseNotify();
   shutdown_req_.data = this;
   int rc = uv_shutdown(
       &shutdown_req_, reinterpret_cast<uv_stream_t*>(&tcp_),
       [](uv_shutdown_t* req, int) { static_cast<UpstreamConnection*>(req->data)->Close(); });
   if (rc != 0) Close();
+}
+
+// TLS: close_notify before the FIN, so the backend sees a clean end of
+// the stream rather than a truncation.
+void UpstreamConnection::SendCloseNotify() {
+  if (tls_ == nullptr || !connected_ || closing_) return;
+  std::string out;
+  tls_->Shutdown(&out);
+  if (!out.empty()) SendRaw(std::move(out));
 }
 
 void UpstreamConnection::OnClosed(uv_handle_t* handle) {

@@ -1,4 +1,7 @@
-// UpstreamConnection: one TCP connection from a worker to a backend endpoint.
+// UpstreamConnection: one TCP connection from a worker to a backend endpoint,
+// plaintext or TLS (scheme https: the handshake follows the connect, and
+// the HTTP code below only ever sees plaintext; the connection counts as
+// up once the handshake and the peer checks passed).
 // It writes the request bytes it is given, parses the response with llhttp
 // and reports to the UpstreamOwner it serves (a client connection, or a
 // mirrored request). Between requests it
@@ -12,6 +15,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -20,6 +24,8 @@
 #include "dataplane/http/message.h"
 #include "dataplane/http/upstream_owner.h"
 #include "dataplane/net/deadline_timer.h"
+#include "dataplane/tls/tls_connection.h"
+#include "dataplane/tls/upstream_tls.h"
 
 namespace portico::dataplane {
 
@@ -33,6 +39,18 @@ class UpstreamConnection {
   // `connect_timeout_ms` 0: the worker's default.
   static UpstreamConnection* Connect(Worker* worker, const Endpoint& endpoint,
                                      UpstreamOwner* owner, uint64_t connect_timeout_ms = 0);
+
+  // A connection for `owner` to `endpoint`, over TLS with `tls` (null:
+  // plaintext) presenting and verifying the name for `host` (the Host sent
+  // upstream; "" : the endpoint's address): an idle pooled one with the
+  // same identity when there is one, else a new one.
+  static UpstreamConnection* Acquire(Worker* worker, const Endpoint& endpoint,
+                                     const UpstreamTlsContext* tls, std::string_view host,
+                                     UpstreamOwner* owner, uint64_t connect_timeout_ms = 0);
+  // The pool key of a connection: the endpoint, and for TLS the context
+  // (all its settings) and the name presented.
+  static std::string PoolKey(const Endpoint& endpoint, const UpstreamTlsContext* tls,
+                             std::string_view peer_name);
 
   // Binds a pooled connection to a new owner.
   void Attach(UpstreamOwner* owner);
@@ -69,8 +87,18 @@ class UpstreamConnection {
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void OnTimer(uv_timer_t* timer);
   void Fail(UpstreamError error);
+  void FailTls(std::string_view why);
   void HandleEof();
   void FlushPending();
+  void StartReading();
+  void StartTls();
+  void ReadTls(const char* data, size_t len);
+  void OnEstablished();
+  // Sends bytes to the socket (encrypted first over TLS); false after a
+  // failure (the connection is failing).
+  bool Send(std::string data);
+  bool SendRaw(std::string data);
+  void SendCloseNotify();
   void Execute(const char* data, size_t len);
   void StartTimer(TimerRole role, uint64_t ms);
 
@@ -86,6 +114,12 @@ class UpstreamConnection {
   Worker* worker_;
   UpstreamOwner* owner_ = nullptr;
   std::string key_;
+  // TLS (scheme https): the context until the handshake is checked, the
+  // name presented, then the TLS layer of the connection.
+  std::shared_ptr<const UpstreamTlsContext> tls_context_;
+  std::string peer_name_;
+  std::unique_ptr<TlsConnection> tls_;
+  SSL* tls_ssl_ = nullptr;  // the SSL inside tls_
   uv_tcp_t tcp_{};
   uv_connect_t connect_req_{};
   DeadlineTimer<&UpstreamConnection::OnTimer> timer_;

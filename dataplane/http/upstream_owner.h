@@ -14,7 +14,17 @@ enum class UpstreamError {
   kResponseTimeout,  // no response head in time → 504
   kReset,            // closed or reset before the response was complete → 502
   kBadResponse,      // the backend's bytes are not valid HTTP → 502
+  // TLS to the backend failed: handshake, verification (chain, name,
+  // peerCertURI) or the backend refusing our client certificate → 502.
+  // Nothing reached the backend's HTTP server: counted as a connect failure.
+  kTlsFailed,
 };
+
+// Failures before the backend could read the request: retried like a
+// refused connection, and counted against the endpoint's health.
+inline bool IsConnectFailure(UpstreamError error) {
+  return error == UpstreamError::kConnectFailed || error == UpstreamError::kTlsFailed;
+}
 
 class UpstreamOwner {
  public:

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@
 #include "absl/container/flat_hash_map.h"
 
 namespace portico::dataplane {
+
+class UpstreamTlsContext;
 
 enum class BalanceAlgorithm : uint8_t {
   kWeightedRoundRobin,  // "wrr": smooth, earliest deadline first (the default)
@@ -52,6 +55,8 @@ struct BalancerSpec {
   // the default sticky cookie); empty: the cluster name.
   std::string service_name;
   bool rewrite_host = false;  // Traefik's passHostHeader: false
+  // Set: the endpoints are reached over TLS (scheme https) with this context.
+  std::shared_ptr<const UpstreamTlsContext> tls;
 };
 
 // "wrr" (or empty), "p2c", "leastrequests", "maglev".

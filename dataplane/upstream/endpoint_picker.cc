@@ -390,6 +390,7 @@ Picked EndpointPicker::PickEndpoints(const PickerFactory& factory, const PickReq
   out.endpoint = chosen.endpoint;
   out.state = e;
   out.rewrite_host = factory.rewrite_host();
+  out.tls = factory.tls();
   if (new_cookie) {
     out.set_cookies.push_back(
         absl::StrCat(factory.cookie_name(), "=", chosen.cookie_value, factory.cookie_attributes()));

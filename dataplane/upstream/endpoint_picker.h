@@ -56,6 +56,7 @@ struct Picked {
   EndpointState* state = nullptr;        // for End
   bool last_resort = false;              // every endpoint was ejected; this one is tried anyway
   bool rewrite_host = false;             // the endpoint's service sends Host as the endpoint address
+  const UpstreamTlsContext* tls = nullptr;  // set: reach the endpoint over TLS (the config owns it)
   std::vector<std::string> set_cookies;  // Set-Cookie values to add to the response
   std::vector<MirrorPlan> mirrors;       // services that get a copy of the request
 };

@@ -107,6 +107,7 @@ std::shared_ptr<const PickerFactory> PickerFactory::ForCluster(const Cluster& cl
   f->state_key_ = cluster.name;
   f->algorithm_ = spec.algorithm;
   f->rewrite_host_ = spec.rewrite_host;
+  f->tls_ = spec.tls;
   f->hash_key_ = spec.hash_key;
   f->hash_header_ = spec.hash_key.name;
   absl::AsciiStrToLower(&f->hash_header_);

@@ -83,6 +83,8 @@ class PickerFactory {
   uint64_t generation() const { return generation_; }
   BalanceAlgorithm algorithm() const { return algorithm_; }
   bool rewrite_host() const { return rewrite_host_; }
+  // Endpoints only: how they are reached over TLS; null for plain HTTP.
+  const UpstreamTlsContext* tls() const { return tls_.get(); }
 
   const std::vector<Slot>& slots() const { return slots_; }
   // Tier 0: ready endpoints (or a split's services); tier 1: serving and
@@ -130,6 +132,7 @@ class PickerFactory {
   uint64_t generation_;
   BalanceAlgorithm algorithm_ = BalanceAlgorithm::kWeightedRoundRobin;
   bool rewrite_host_ = false;
+  std::shared_ptr<const UpstreamTlsContext> tls_;
   std::vector<Slot> slots_;
   uint32_t ready_count_ = 0;
   std::shared_ptr<const EdfSchedule> schedule_[2];

@@ -78,9 +78,10 @@ class Launcher:
         self.log_level = log_level
         self.timeout_s = timeout_s
 
-    def echo_backend(self, name, host, port=0):
+    def echo_backend(self, name, host, port=0, extra_args=()):
         process = self.processes.start(name, [sys.executable, ECHO_BACKEND,
-                                              "--listen", f"{host}:{port}", "--name", name])
+                                              "--listen", f"{host}:{port}", "--name", name,
+                                              *extra_args])
         bound_host, bound_port = process.wait_for_listening("listening on ", self.timeout_s)
         return EchoBackend(name, bound_host, bound_port, process)
 

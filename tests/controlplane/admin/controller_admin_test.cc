@@ -175,6 +175,14 @@ TEST_CASE("private keys never leave through /snapshot", "[admin]") {
   CHECK(redacted.certificates(0).private_key_pem() == "<redacted>");
   CHECK(redacted.certificates(0).name() == "default/site-tls");
   CHECK(snapshot.certificates(0).private_key_pem() != "<redacted>");  // a copy
+
+  // The client keys of ServersTransports (mutual TLS to backends) too.
+  v1::Certificate* client = snapshot.add_servers_transports()->add_certificates();
+  client->set_name("default/backend-client");
+  client->set_private_key_pem("-----BEGIN PRIVATE KEY-----\nclient secret\n");
+  redacted = RedactSecrets(snapshot);
+  CHECK(redacted.servers_transports(0).certificates(0).private_key_pem() == "<redacted>");
+  CHECK(redacted.servers_transports(0).certificates(0).name() == "default/backend-client");
 }
 
 }  // namespace

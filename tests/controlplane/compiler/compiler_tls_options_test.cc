@@ -8,6 +8,7 @@
 
 #include "controlplane/compiler/compiler.h"
 #include "dataplane/tls/self_signed.h"
+#include "tests/controlplane/support/generated_pem.h"
 #include "tests/controlplane/support/manifests.h"
 
 namespace portico::controlplane {
@@ -35,31 +36,8 @@ spec:
          options + "}\n";
 }
 
-// PEM text as an indented YAML block scalar.
-std::string Block(dataplane::BioPtr bio) {
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  std::string pem(data, static_cast<size_t>(len)), block;
-  size_t start = 0;
-  for (size_t end; (end = pem.find('\n', start)) != std::string::npos; start = end + 1) {
-    block += "      " + pem.substr(start, end - start + 1);
-  }
-  return block;
-}
-
-// The generated certificate (made at run time), as a CA or a serving one.
-std::string CaBlock() {
-  dataplane::BioPtr bio(BIO_new(BIO_s_mem()));
-  REQUIRE(PEM_write_bio_X509(bio.get(), dataplane::GeneratedDefaultCertificate()->leaf.get()) == 1);
-  return Block(std::move(bio));
-}
-
-std::string KeyBlock() {
-  dataplane::BioPtr bio(BIO_new(BIO_s_mem()));
-  REQUIRE(PEM_write_bio_PrivateKey(bio.get(), dataplane::GeneratedDefaultCertificate()->key.get(),
-                                   nullptr, nullptr, 0, nullptr, nullptr) == 1);
-  return Block(std::move(bio));
-}
+std::string CaBlock() { return testing::GeneratedCertificateBlock(); }
+std::string KeyBlock() { return testing::GeneratedKeyBlock(); }
 
 TEST_CASE("TLSOption: Go and RFC names become the names proxies map", "[compiler][tls]") {
   std::string yaml = SiteRoute("{name: modern}") + R"(---

@@ -190,10 +190,38 @@ TEST_CASE("services that do not resolve refuse the snapshot, naming them", "[con
   CHECK(error.starts_with("service ns/ir/r0/s0: cluster ns/svc:http: hashKey.header"));
 }
 
-TEST_CASE("a service needing upstream TLS answers 503 with the reason, health checks are listed",
+TEST_CASE("https services carry their ServersTransport, one the proxy cannot apply answers 503",
           "[config]") {
   v1::Snapshot s = WithServices();
   s.mutable_services(1)->mutable_load_balancer()->set_scheme("https");
+  std::string error;
+  auto config = RuntimeConfig::Build(s, &error);  // the default transport
+  REQUIRE(config != nullptr);
+  const RouteAction* action =
+      config->action(config->routes().Match({.host = "b.test", .path = "/"})->action);
+  CHECK(action->refusal == "");
+  CHECK(config->services().Service("ns/ir/r0/s1")->tls() != nullptr);
+  CHECK(config->services().Service("ns/ir/r0/s0")->tls() == nullptr);
+
+  s.mutable_services(1)->mutable_load_balancer()->set_servers_transport("ns/st");
+  CHECK(RuntimeConfig::Build(s, &error) == nullptr);
+  CHECK(error == "service ns/ir/r0/s1: unknown serversTransport ns/st");
+
+  v1::ServersTransport* transport = s.add_servers_transports();
+  transport->set_name("ns/st");
+  transport->set_root_cas_pem("not a certificate");
+  config = RuntimeConfig::Build(s, &error);
+  REQUIRE(config != nullptr);
+  action = config->action(config->routes().Match({.host = "b.test", .path = "/"})->action);
+  CHECK(action->refusal ==
+        "service ns/ir/r0/s1: serversTransport ns/st: rootCAs: holds no PEM certificate");
+}
+
+TEST_CASE("a service with a scheme the proxy does not speak answers 503 with the reason, health "
+          "checks are listed",
+          "[config]") {
+  v1::Snapshot s = WithServices();
+  s.mutable_services(1)->mutable_load_balancer()->set_scheme("h2c");
   auto* check = s.mutable_services(0)->mutable_load_balancer()->mutable_health_check();
   check->set_path("/healthz");
   check->set_interval_ms(1000);
@@ -203,7 +231,7 @@ TEST_CASE("a service needing upstream TLS answers 503 with the reason, health ch
   auto config = RuntimeConfig::Build(s, &error);
   REQUIRE(config != nullptr);
   const RouteAction* action = config->action(config->routes().Match({.host = "b.test", .path = "/"})->action);
-  CHECK(action->refusal == "service ns/ir/r0/s1: scheme https is not supported by this proxy yet");
+  CHECK(action->refusal == "service ns/ir/r0/s1: scheme h2c is not supported by this proxy yet");
   REQUIRE(config->services().health_checks().size() == 1);  // one per cluster
   CHECK(config->services().health_checks()[0].check.path() == "/healthz");
   CHECK(config->services().health_checks()[0].cluster->name == "ns/svc:http");
