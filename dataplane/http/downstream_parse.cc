@@ -172,6 +172,11 @@ int DownstreamConnection::CompleteHead() {
     RespondLocally(400, "bad request: unsupported request-target form\n");
     return 0;
   }
+  if (HasDotSegment(r.path)) {
+    close_after_response_ = true;
+    RespondLocally(400, "bad request: the path has a '.' or '..' segment\n");
+    return 0;
+  }
   int host_count = 0;
   int transfer_encodings = 0;
   for (const HeaderField& h : r.headers) {

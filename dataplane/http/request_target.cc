@@ -69,6 +69,18 @@ bool ParseRequestTarget(std::string_view target, std::string* path, std::string*
   return true;
 }
 
+bool HasDotSegment(std::string_view path) {
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view segment = path.substr(start, end - start);
+    if (segment == "." || segment == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
 bool NormalizeHost(std::string_view authority, std::string* host) {
   std::string_view h = authority;
   if (h.empty()) return false;

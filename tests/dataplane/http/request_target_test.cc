@@ -66,6 +66,21 @@ TEST_CASE("the routing path decodes escapes except reserved characters", "[http]
   CHECK(path == "/a");
 }
 
+TEST_CASE("dot segments are found, escaped ones too once decoded", "[http]") {
+  for (std::string_view path : {"/a/../b", "/..", "/a/.", "/./a", "/a/..", "/a//../b"}) {
+    INFO(path);
+    CHECK(HasDotSegment(path));
+  }
+  CHECK(HasDotSegment(RoutingPath("/a/%2e%2E/b")));
+  CHECK(HasDotSegment(RoutingPath("/a/.%2e")));
+  for (std::string_view path : {"/", "/a/b", "/a..b", "/.well-known/x", "/a/...", "/..a", "/a./b"}) {
+    INFO(path);
+    CHECK_FALSE(HasDotSegment(path));
+  }
+  // An escaped '/' is not a separator: "..%2Fb" is one segment.
+  CHECK_FALSE(HasDotSegment(RoutingPath("/a/..%2fb")));
+}
+
 TEST_CASE("the routing path is decoded once: decoding it again changes nothing", "[http]") {
   // Escapes that decode to hex digits after a lone '%' ("%%36%31") and
   // escapes of '%' itself: none may leave an escape for a second pass.

@@ -76,6 +76,8 @@ std::vector<Vector> Vectors() {
       {"control character in the target", "GET /a\x01 HTTP/1.1\r\nHost: app.test\r\n\r\n" + s},
       {"two spaces in the request line", "GET  / HTTP/1.1\r\nHost: app.test\r\n\r\n" + s},
       {"unknown HTTP version", "GET / HTTP/1.7\r\nHost: app.test\r\n\r\n" + s},
+      {"a '..' segment", "GET /public/../admin HTTP/1.1\r\nHost: app.test\r\n\r\n" + s},
+      {"an escaped '..' segment", "GET /public/%2e%2e/admin HTTP/1.1\r\nHost: app.test\r\n\r\n" + s},
   };
 }
 
