@@ -94,7 +94,11 @@ bool NormalizeHost(std::string_view authority, std::string* host) {
   // "example.com." names the same host as "example.com" (a fully qualified
   // name); routes and certificates are filed without the dot.
   if (h.size() > 1 && h.back() == '.') h.remove_suffix(1);
-  if (h.empty() || h.size() > 255 || h == ".") return false;
+  // An empty label ("a..b", ".a", "a.." before the strip) is no host.
+  if (h.empty() || h.size() > 255 || h.front() == '.' || h.back() == '.' ||
+      h.find("..") != std::string_view::npos) {
+    return false;
+  }
   host->clear();
   host->reserve(h.size());
   for (char c : h) {

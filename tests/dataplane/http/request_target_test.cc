@@ -32,6 +32,11 @@ TEST_CASE("hosts are lowercased without their port", "[http]") {
   CHECK_FALSE(NormalizeHost("", &host));
   CHECK_FALSE(NormalizeHost("bad host", &host));
   CHECK_FALSE(NormalizeHost("a/b", &host));
+  // Empty labels (found by fuzz_request_target: "TS.." normalised to "ts.").
+  for (std::string_view bad : {"ts..", "a..b", ".a", "..", ".", "a..:80"}) {
+    INFO(bad);
+    CHECK_FALSE(NormalizeHost(bad, &host));
+  }
 }
 
 TEST_CASE("a host's trailing dot is dropped", "[http]") {
