@@ -43,7 +43,9 @@ std::string LoadTrust(SSL_CTX* ctx, const std::string& root_cas_pem) {
   }
   X509ChainPtr cas;
   if (std::string e = ParseCaBundle(root_cas_pem, &cas); !e.empty()) return "rootCAs: " + e;
-  for (int i = 0; i < sk_X509_num(cas.get()); ++i) {
+  // int in OpenSSL, size_t in BoringSSL.
+  const int count = static_cast<int>(sk_X509_num(cas.get()));
+  for (int i = 0; i < count; ++i) {
     if (X509_STORE_add_cert(store, sk_X509_value(cas.get(), i)) != 1) {
       ERR_clear_error();  // a CA listed twice
     }
@@ -178,7 +180,8 @@ std::string UpstreamTlsContext::CheckPeer(SSL* ssl) const {
   auto* names = static_cast<GENERAL_NAMES*>(
       X509_get_ext_d2i(peer.get(), NID_subject_alt_name, nullptr, nullptr));
   bool found = false;
-  for (int i = 0; names != nullptr && i < sk_GENERAL_NAME_num(names) && !found; ++i) {
+  const int count = names == nullptr ? 0 : static_cast<int>(sk_GENERAL_NAME_num(names));
+  for (int i = 0; i < count && !found; ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
     if (name->type != GEN_URI) continue;
     const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
