@@ -35,6 +35,7 @@ from lib.scenario import run_scenario
 VERIFIED_HOST = "127.0.0.3"   # certificate from the test CA
 MTLS_HOST = "127.0.0.4"       # the same certificate; requires a client certificate
 SELF_SIGNED_HOST = "127.0.0.5"
+UNLISTED_IP_HOSTS = ["127.0.0.6", "127.0.0.7"]  # the test CA's certificate, without these IPs
 BACKEND_NAMES = ["backend.tls.test", "ingress.tls.test"]
 PEER_URI = "spiffe://portico.test/backend"
 
@@ -140,9 +141,16 @@ def write_manifests(manifests, pki, ports):
     for name, host in (("verified", VERIFIED_HOST), ("mtls", MTLS_HOST),
                        ("self-signed", SELF_SIGNED_HOST)):
         docs += [k8s.service(name), k8s.endpoint_slice(name, [host], ports[name])]
+    docs += [k8s.service("unlisted-ip"),
+             k8s.endpoint_slice("unlisted-ip", UNLISTED_IP_HOSTS, ports["unlisted-ip"])]
+    # Any Host reaches this one (before the Host routes): the name verified
+    # comes from the request.
+    any_host = {"match": "PathPrefix(`/any-host`)", "priority": 1000,
+                "services": [{"name": "unlisted-ip", "port": 80, "scheme": "https"}]}
     docs.append({"apiVersion": "portico.dev/v1alpha1", "kind": "IngressRoute",
                  "metadata": {"name": "upstream", "namespace": k8s.NAMESPACE},
-                 "spec": {"routes": [route(h, s, t) for h, (s, t) in ROUTES.items()]}})
+                 "spec": {"routes": [route(h, s, t) for h, (s, t) in ROUTES.items()]
+                          + [any_host]}})
     # An Ingress to a Service port named https: TLS with the default transport.
     docs += [k8s.service("ingress-https", port=443, port_name="https"),
              k8s.endpoint_slice("ingress-https", [VERIFIED_HOST], ports["verified"],
@@ -162,6 +170,9 @@ def run(launcher, manifests, scale, runner):
         "self-signed": launcher.echo_backend("self-signed", SELF_SIGNED_HOST, extra_args=[
             "--tls-cert", pki.self_signed[0], "--tls-key", pki.self_signed[1]]),
     }
+    first = launcher.echo_backend("unlisted-ip", UNLISTED_IP_HOSTS[0], extra_args=tls_args)
+    launcher.echo_backend("unlisted-ip-2", UNLISTED_IP_HOSTS[1], first.port, extra_args=tls_args)
+    backends["unlisted-ip"] = first
     write_manifests(manifests, pki, {name: b.port for name, b in backends.items()})
     controller = launcher.controller(manifests.path)
     os.environ["SSL_CERT_FILE"] = pki.ca[0]  # the proxy's "system" trust store
@@ -205,6 +216,31 @@ def run(launcher, manifests, scale, runner):
             notes.append(f"{host.split('.')[0]} {took * 1000:.0f} ms")
         proxy.process.wait_for_log(r"certificate verify failed", 2 * scale)
         return ", ".join(notes)
+
+    def at(host):
+        return get_once("127.0.0.1", proxy.web_port, "/any-host", host_header=host,
+                        timeout_s=5 * scale)
+
+    def check_nameless_host():
+        # A Host that names nothing must not mean "verify no name": the
+        # certificate below is trusted but holds neither name nor address.
+        assert at("backend.tls.test").status == 200
+        for host in ("[]", "[]:80", "[x]"):
+            response = at(host)
+            assert response.status == 400, f"Host {host}: {response.status} {response.body!r}"
+        response = at("[::1]")
+        assert response.status == 502, f"Host [::1]: {response.status} {response.body!r}"
+        return "Host [] and [x] → 400; [::1] verified as ::1 → 502; a listed name → 200"
+
+    def check_client_names_eject_nobody():
+        # The name verified is the client's Host here: a client sending
+        # names the backends' certificate lacks must not get them ejected.
+        for _ in range(12):
+            response = at("evil.test")
+            assert response.status == 502, f"evil.test: {response.status}"
+        seen = {at("backend.tls.test").backend for _ in range(8)}
+        assert seen == {"unlisted-ip", "unlisted-ip-2"}, f"served by {sorted(seen)} only"
+        return "12 refused certificates for evil.test, then both endpoints still serve"
 
     def check_skip_verify():
         expect("skip.test", 200, "self-signed")
@@ -257,6 +293,10 @@ def run(launcher, manifests, scale, runner):
                check_default_transport)
     runner.run("unknown CA, wrong name, wrong peerCertURI, missing client cert: 502 at once",
                check_failures_fast)
+    runner.run("a Host without a name is refused, never verified as no name",
+               check_nameless_host)
+    runner.run("certificates refused for a client's Host eject no endpoint",
+               check_client_names_eject_nobody)
     runner.run("insecureSkipVerify", check_skip_verify)
     runner.run("mutual TLS to the backend", check_mtls)
     runner.run("peerCertURI", check_peer_uri)

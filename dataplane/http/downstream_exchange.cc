@@ -146,7 +146,6 @@ void DownstreamConnection::SendMirrors() {
   std::vector<MirrorPlan> mirrors = std::move(ex_->mirrors);
   ex_->mirrors.clear();
   const RequestHead& request = ex_->request;
-  std::string copy;
   RequestHeaderLookup headers(request.headers);
   PickRequest pick{.now_ms = uv_now(worker_->loop()),
                    .client_ip = client_ip_,
@@ -162,16 +161,23 @@ void DownstreamConnection::SendMirrors() {
         continue;
       }
     }
-    if (copy.empty()) {
-      ForwardingInfo forwarding = Forwarding();
-      forwarding.host_override = {};
-      SerializeUpstreamRequest(request, forwarding, &copy);
-      copy.append(ex_->replay);
-    }
-    if (!MirrorRequest::Start(worker_, *plan.service, pick, copy, request.host,
-                              request.method == "HEAD")) {
+    Picked picked = worker_->picker().Pick(*plan.service, pick);
+    if (picked.endpoint == nullptr) {
       worker_->CountMirrorSkipped();
+      continue;
     }
+    // The mirror's own passHostHeader decides its Host (and so the name
+    // its TLS presents and verifies), not the main service's.
+    ForwardingInfo forwarding = Forwarding();
+    forwarding.host_override =
+        picked.rewrite_host ? std::string_view(picked.endpoint->key) : std::string_view();
+    std::string copy;
+    SerializeUpstreamRequest(request, forwarding, &copy);
+    copy.append(ex_->replay);
+    std::string host(forwarding.host_override.empty() ? std::string_view(request.host)
+                                                      : forwarding.host_override);
+    MirrorRequest::Start(worker_, std::move(picked), std::move(copy), host,
+                         request.method == "HEAD");
   }
 }
 
@@ -204,10 +210,9 @@ void DownstreamConnection::OnUpstreamWritable() {
 
 void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
   upstream_ = nullptr;
-  // A pooled connection the backend closed while idle says nothing about
-  // the backend's health; anything else counts against the endpoint.
   bool stale = error == UpstreamError::kReset && reused;
-  EndAttempt(stale ? PickOutcome::kUnjudged : PickOutcome::kFailure);
+  EndAttempt(CountsAgainstEndpoint(error, reused) ? PickOutcome::kFailure
+                                                  : PickOutcome::kUnjudged);
   if (response_status_ != 0) {
     Close();  // part of the response is already with the client
     return;
@@ -226,7 +231,7 @@ void DownstreamConnection::OnUpstreamFailed(UpstreamError error, bool reused) {
   int status = error == UpstreamError::kResponseTimeout ? 504 : 502;
   std::string_view why =
       error == UpstreamError::kConnectFailed     ? "cannot connect to the backend\n"
-      : error == UpstreamError::kTlsFailed
+      : IsTlsFailure(error)
           ? "TLS to the backend failed (handshake or certificate verification)\n"
       : error == UpstreamError::kResponseTimeout ? "the backend did not answer in time\n"
       : error == UpstreamError::kBadResponse     ? "the backend sent an invalid response\n"

@@ -5,10 +5,8 @@
 
 namespace portico::dataplane {
 
-bool MirrorRequest::Start(Worker* worker, const PickerFactory& service, const PickRequest& pick,
-                          std::string request, std::string_view host, bool head_request) {
-  Picked picked = worker->picker().Pick(service, pick);
-  if (picked.endpoint == nullptr) return false;
+void MirrorRequest::Start(Worker* worker, Picked picked, std::string request,
+                          std::string_view host, bool head_request) {
   picked.set_cookies.clear();  // a mirror's cookies reach nobody
   picked.mirrors.clear();      // mirrors of a mirror are not followed
   auto* mirror = new MirrorRequest(worker, std::move(picked));
@@ -19,7 +17,6 @@ bool MirrorRequest::Start(Worker* worker, const PickerFactory& service, const Pi
   worker->AddMirror(mirror);
   upstream->ExpectResponse(head_request, false);
   upstream->Write(request);
-  return true;
 }
 
 void MirrorRequest::OnUpstreamHead(const ResponseHead& head) {
@@ -43,8 +40,7 @@ void MirrorRequest::OnUpstreamUpgraded() {
 
 void MirrorRequest::OnUpstreamFailed(UpstreamError error, bool reused) {
   upstream_ = nullptr;
-  bool stale = error == UpstreamError::kReset && reused;
-  Finish(stale ? PickOutcome::kUnjudged : PickOutcome::kFailure);
+  Finish(CountsAgainstEndpoint(error, reused) ? PickOutcome::kFailure : PickOutcome::kUnjudged);
 }
 
 void MirrorRequest::Abandon() {

@@ -19,10 +19,10 @@ class Worker;
 
 class MirrorRequest final : public UpstreamOwner {
  public:
-  // Sends `request` (head and whole body, serialized) to an endpoint of
-  // `service`; false when the service has no endpoint to offer.
-  static bool Start(Worker* worker, const PickerFactory& service, const PickRequest& pick,
-                    std::string request, std::string_view host, bool head_request);
+  // Sends `request` (head and whole body, serialized for this endpoint:
+  // its Host is `host`) to the endpoint `picked` holds.
+  static void Start(Worker* worker, Picked picked, std::string request, std::string_view host,
+                    bool head_request);
   // Worker shutdown: closes the connection and frees the mirror.
   void Abandon();
 

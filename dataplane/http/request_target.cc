@@ -1,5 +1,10 @@
 #include "dataplane/http/request_target.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <string>
+
 namespace portico::dataplane {
 namespace {
 
@@ -83,29 +88,46 @@ bool HasDotSegment(std::string_view path) {
 
 bool NormalizeHost(std::string_view authority, std::string* host) {
   std::string_view h = authority;
-  if (h.empty()) return false;
-  if (h[0] == '[') {
+  std::string_view port;
+  if (!h.empty() && h[0] == '[') {
+    // An IPv6 literal, checked as one: "[]" or "[x]" names no host, and the
+    // name a backend's certificate is checked against comes from here.
     size_t close = h.find(']');
     if (close == std::string_view::npos) return false;
+    std::string literal(h.substr(1, close - 1));
+    in6_addr address;
+    if (inet_pton(AF_INET6, literal.c_str(), &address) != 1) return false;
+    port = h.substr(close + 1);
     h = h.substr(0, close + 1);
-  } else if (size_t colon = h.find(':'); colon != std::string_view::npos) {
-    h = h.substr(0, colon);
+    host->clear();
+    for (char c : h) host->push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  } else {
+    if (size_t colon = h.find(':'); colon != std::string_view::npos) {
+      port = h.substr(colon);
+      h = h.substr(0, colon);
+    }
+    // "example.com." names the same host as "example.com" (a fully
+    // qualified name); routes and certificates are filed without the dot.
+    if (h.size() > 1 && h.back() == '.') h.remove_suffix(1);
+    // An empty label ("a..b", ".a", "a.." before the strip) is no host.
+    if (h.empty() || h.size() > 255 || h.front() == '.' || h.back() == '.' ||
+        h.find("..") != std::string_view::npos) {
+      return false;
+    }
+    host->clear();
+    host->reserve(h.size());
+    for (char c : h) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.' || c == '_';
+      if (!ok) return false;
+      host->push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    }
   }
-  // "example.com." names the same host as "example.com" (a fully qualified
-  // name); routes and certificates are filed without the dot.
-  if (h.size() > 1 && h.back() == '.') h.remove_suffix(1);
-  // An empty label ("a..b", ".a", "a.." before the strip) is no host.
-  if (h.empty() || h.size() > 255 || h.front() == '.' || h.back() == '.' ||
-      h.find("..") != std::string_view::npos) {
-    return false;
-  }
-  host->clear();
-  host->reserve(h.size());
-  for (char c : h) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.' || c == '_' || c == '[' || c == ']' || c == ':';
-    if (!ok) return false;
-    host->push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  // The port, if any: ':' and up to five digits (RFC 3986 allows it empty).
+  if (port.empty()) return true;
+  if (port[0] != ':' || port.size() > 6) return false;
+  for (char c : port.substr(1)) {
+    if (c < '0' || c > '9') return false;
   }
   return true;
 }

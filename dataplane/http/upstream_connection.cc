@@ -79,7 +79,7 @@ UpstreamConnection* UpstreamConnection::Acquire(Worker* worker, const Endpoint& 
     }
     return Connect(worker, endpoint, owner, connect_timeout_ms);
   }
-  std::string_view peer_name = tls->PeerName(host.empty() ? endpoint.key : host);
+  std::string_view peer_name = tls->PeerName(host, endpoint.key);
   std::string key = PoolKey(endpoint, tls, peer_name);
   if (UpstreamConnection* pooled = worker->pool().Take(key)) {
     pooled->Attach(owner);
@@ -193,10 +193,21 @@ void UpstreamConnection::ReadTls(const char* data, size_t len) {
   }
   switch (status) {
     case TlsConnection::ReadStatus::kFailed:
-      // TLS 1.3 backends refuse a client certificate after our side of the
-      // handshake finished: still a TLS failure if no response began.
-      if (!was_done || (!reused_ && !response_started_)) {
-        FailTls(UpstreamTlsContext::HandshakeError(tls_ssl_));
+      if (!was_done) {
+        bool untrusted = false;
+        std::string why = tls_context_->HandshakeError(tls_ssl_, tls_->failure(), &untrusted);
+        FailTls(why, untrusted ? UpstreamError::kTlsUntrusted : UpstreamError::kTlsFailed);
+        return;
+      }
+      // TLS 1.3 finishes the client's side first: the backend refusing our
+      // certificate (or its absence) arrives after the request left, but
+      // its HTTP server never saw it. Anything else may follow a request
+      // the backend read.
+      if (std::string aborted = reused_ || response_started_
+                                    ? std::string()
+                                    : UpstreamTlsContext::PeerAbortedHandshake(tls_->failure());
+          !aborted.empty()) {
+        FailTls(aborted);
       } else {
         Fail(UpstreamError::kReset);
       }
@@ -210,17 +221,17 @@ void UpstreamConnection::ReadTls(const char* data, size_t len) {
   }
   if (was_done || !tls_->handshake_done()) return;
   if (std::string why = tls_context_->CheckPeer(tls_ssl_); !why.empty()) {
-    FailTls(why);
+    FailTls(why, UpstreamError::kTlsUntrusted);
     return;
   }
   tls_context_.reset();  // its settings are in the SSL now; an old config may go
   OnEstablished();
 }
 
-void UpstreamConnection::FailTls(std::string_view why) {
+void UpstreamConnection::FailTls(std::string_view why, UpstreamError error) {
   if (closing_) return;
   LogWarn("proxy", absl::StrCat("TLS to backend ", key_, " failed: ", std::string(why)));
-  Fail(UpstreamError::kTlsFailed);
+  Fail(error);
 }
 
 void UpstreamConnection::Attach(UpstreamOwner* owner) {
@@ -413,7 +424,8 @@ void UpstreamConnection::Fail(UpstreamError error) {
   if (error == UpstreamError::kReset && tls_ != nullptr && !reused_ && !response_started_ &&
       UpstreamTlsContext::MissingClientCertificate(tls_ssl_)) {
     // Written off after the handshake: the backend refused to go on without one.
-    FailTls("the backend asked for a client certificate and the transport has none");
+    FailTls("the backend asked for a client certificate and the transport has none",
+            UpstreamError::kTlsRefused);
     return;
   }
   UpstreamOwner* owner = owner_;

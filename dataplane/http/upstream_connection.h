@@ -87,7 +87,7 @@ class UpstreamConnection {
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void OnTimer(uv_timer_t* timer);
   void Fail(UpstreamError error);
-  void FailTls(std::string_view why);
+  void FailTls(std::string_view why, UpstreamError error = UpstreamError::kTlsFailed);
   void HandleEof();
   void FlushPending();
   void StartReading();

@@ -14,16 +14,40 @@ enum class UpstreamError {
   kResponseTimeout,  // no response head in time → 504
   kReset,            // closed or reset before the response was complete → 502
   kBadResponse,      // the backend's bytes are not valid HTTP → 502
-  // TLS to the backend failed: handshake, verification (chain, name,
-  // peerCertURI) or the backend refusing our client certificate → 502.
-  // Nothing reached the backend's HTTP server: counted as a connect failure.
+  // TLS to the backend failed before the backend's HTTP server could read
+  // the request: a handshake that did not complete, or the backend
+  // aborting its side of it with an alert → 502, a connect failure.
   kTlsFailed,
+  // The proxy refused the backend's certificate (chain, name, peerCertURI)
+  // → 502. Nothing was sent; a connect failure that says nothing about the
+  // endpoint's health (the name may be the client's Host), so it ejects
+  // nobody.
+  kTlsUntrusted,
+  // The backend asked for a client certificate the transport does not have
+  // and closed after the handshake without saying why → 502. A backend for
+  // which the certificate was optional may have read the request, so this
+  // is retried like a reset, not like a failed connect.
+  kTlsRefused,
 };
 
 // Failures before the backend could read the request: retried like a
-// refused connection, and counted against the endpoint's health.
+// refused connection.
 inline bool IsConnectFailure(UpstreamError error) {
-  return error == UpstreamError::kConnectFailed || error == UpstreamError::kTlsFailed;
+  return error == UpstreamError::kConnectFailed || error == UpstreamError::kTlsFailed ||
+         error == UpstreamError::kTlsUntrusted;
+}
+
+inline bool IsTlsFailure(UpstreamError error) {
+  return error == UpstreamError::kTlsFailed || error == UpstreamError::kTlsUntrusted ||
+         error == UpstreamError::kTlsRefused;
+}
+
+// Whether a failure counts against the endpoint's passive health: not a
+// pooled connection the backend closed while idle (`reused`), not a
+// certificate the proxy refused.
+inline bool CountsAgainstEndpoint(UpstreamError error, bool reused) {
+  if (error == UpstreamError::kReset && reused) return false;
+  return error != UpstreamError::kTlsUntrusted;
 }
 
 class UpstreamOwner {

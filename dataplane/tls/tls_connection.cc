@@ -71,7 +71,10 @@ void TlsConnection::Begin(std::string_view ciphertext, std::string* out) {
 TlsConnection::ReadStatus TlsConnection::End(ReadStatus status) {
   in_ = {};
   out_ = nullptr;
-  if (status == ReadStatus::kFailed) ERR_clear_error();
+  if (status == ReadStatus::kFailed) {
+    failure_ = ERR_peek_last_error();
+    ERR_clear_error();
+  }
   return status;
 }
 

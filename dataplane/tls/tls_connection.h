@@ -52,6 +52,10 @@ class TlsConnection {
   void Shutdown(std::string* out);
 
   bool handshake_done() const { return handshake_done_; }
+  // After Read returned kFailed: OpenSSL's error code for why (the thread's
+  // error queue is cleared before Read returns), 0 when it gave none. A
+  // received alert is SSL_AD_REASON_OFFSET + its code as the reason.
+  unsigned long failure() const { return failure_; }
   // After the handshake: the negotiated protocol ("http/1.1"), or "".
   std::string_view alpn() const;
 
@@ -76,6 +80,7 @@ class TlsConnection {
   std::string_view in_;         // ciphertext not yet taken by the SSL (during Read)
   std::string* out_ = nullptr;  // where the SSL's output goes (during a call)
   bool handshake_done_ = false;
+  unsigned long failure_ = 0;
 };
 
 }  // namespace portico::dataplane

@@ -21,11 +21,16 @@ bool IsIpLiteral(const std::string& name) {
          inet_pton(AF_INET6, name.c_str(), buffer) == 1;
 }
 
-std::string OpenSslReason(const char* what) {
-  unsigned long code = ERR_peek_last_error();
+// "what: OpenSSL's reason for `code`", or `what` alone.
+std::string ReasonOf(const char* what, unsigned long code) {
   const char* reason = code != 0 ? ERR_reason_error_string(code) : nullptr;
-  ERR_clear_error();
   return std::string(what) + (reason != nullptr ? std::string(": ") + reason : std::string());
+}
+
+std::string OpenSslReason(const char* what) {
+  std::string text = ReasonOf(what, ERR_peek_last_error());
+  ERR_clear_error();
+  return text;
 }
 
 // The CAs to trust: the transport's bundle, else the system's file
@@ -93,12 +98,18 @@ bool UpstreamTlsContext::MissingClientCertificate(SSL* ssl) {
 }
 
 bool SetPeerName(SSL* ssl, std::string_view name) {
-  if (name.empty()) return true;
+  // No name would mean no name check: any certificate the trust store
+  // vouches for would pass.
+  if (name.empty()) return false;
   std::string text(name);
-  if (IsIpLiteral(text))
-    return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), text.c_str()) == 1;
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  if (IsIpLiteral(text)) return X509_VERIFY_PARAM_set1_ip_asc(param, text.c_str()) == 1;
+  // As Go's crypto/tls (so Traefik): the subject's CN is never a name, and
+  // a wildcard is a whole label.
+  X509_VERIFY_PARAM_set_hostflags(
+      param, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT | X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   return SSL_set_tlsext_host_name(ssl, text.c_str()) == 1 &&
-         X509_VERIFY_PARAM_set1_host(SSL_get0_param(ssl), text.data(), text.size()) == 1;
+         X509_VERIFY_PARAM_set1_host(param, text.data(), text.size()) == 1;
 }
 
 std::shared_ptr<const UpstreamTlsContext> UpstreamTlsContext::Create(
@@ -120,6 +131,9 @@ std::shared_ptr<const UpstreamTlsContext> UpstreamTlsContext::Create(
     return nullptr;
   }
   SSL_CTX_set_alpn_protos(c, kAlpnHttp11, sizeof kAlpnHttp11 - 1);
+  // A backend that renegotiates could change identity mid-connection
+  // (BoringSSL never renegotiates; the option is 0 there).
+  SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
   SSL_CTX_set_verify(c, options.verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
   if (options.verify) {
     if (std::string e = LoadTrust(c, options.root_cas_pem); !e.empty()) {
@@ -146,8 +160,10 @@ std::shared_ptr<const UpstreamTlsContext> UpstreamTlsContext::Create(
   return context;
 }
 
-std::string_view UpstreamTlsContext::PeerName(std::string_view host) const {
-  if (!server_name_.empty()) return server_name_;
+namespace {
+
+// "name:port", "[v6]:port", "v6" or "name." → the bare name or address.
+std::string_view NameOf(std::string_view host) {
   if (host.starts_with('[')) {  // [v6]:port
     size_t end = host.find(']');
     return end == std::string_view::npos ? host : host.substr(1, end - 1);
@@ -156,6 +172,15 @@ std::string_view UpstreamTlsContext::PeerName(std::string_view host) const {
   if (colon != std::string_view::npos && host.find(':') == colon) host = host.substr(0, colon);
   if (host.ends_with('.')) host.remove_suffix(1);
   return host;
+}
+
+}  // namespace
+
+std::string_view UpstreamTlsContext::PeerName(std::string_view host,
+                                              std::string_view endpoint_address) const {
+  if (!server_name_.empty()) return server_name_;
+  std::string_view name = NameOf(host);
+  return name.empty() ? NameOf(endpoint_address) : name;
 }
 
 SslPtr UpstreamTlsContext::NewSsl(std::string_view peer_name) const {
@@ -192,13 +217,37 @@ std::string UpstreamTlsContext::CheckPeer(SSL* ssl) const {
   return found ? "" : "peerCertURI: the backend's certificate has no URI SAN " + peer_cert_uri_;
 }
 
-std::string UpstreamTlsContext::HandshakeError(SSL* ssl) {
-  long verify = SSL_get_verify_result(ssl);
+std::string UpstreamTlsContext::HandshakeError(SSL* ssl, unsigned long failure,
+                                               bool* untrusted) const {
+  // Without verification OpenSSL still records what it found, but the
+  // handshake did not fail for it.
+  long verify = verify_ ? SSL_get_verify_result(ssl) : X509_V_OK;
+  if (untrusted != nullptr) *untrusted = verify != X509_V_OK;
   if (verify != X509_V_OK) {
-    ERR_clear_error();
     return std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
   }
-  return OpenSslReason("handshake failed");
+  return ReasonOf("handshake failed", failure);
+}
+
+std::string UpstreamTlsContext::PeerAbortedHandshake(unsigned long failure) {
+  if (failure == 0 || ERR_GET_LIB(failure) != ERR_LIB_SSL) return "";
+  int reason = ERR_GET_REASON(failure);
+  if (reason < SSL_AD_REASON_OFFSET) return "";
+  switch (reason - SSL_AD_REASON_OFFSET) {
+    case SSL_AD_HANDSHAKE_FAILURE:
+    case SSL_AD_BAD_CERTIFICATE:
+    case SSL_AD_UNSUPPORTED_CERTIFICATE:
+    case SSL_AD_CERTIFICATE_REVOKED:
+    case SSL_AD_CERTIFICATE_EXPIRED:
+    case SSL_AD_CERTIFICATE_UNKNOWN:
+    case SSL_AD_UNKNOWN_CA:
+    case SSL_AD_ACCESS_DENIED:
+    case SSL_AD_DECRYPT_ERROR:
+    case SSL_AD_CERTIFICATE_REQUIRED:
+      return ReasonOf("the backend aborted the handshake", failure);
+    default:
+      return "";
+  }
 }
 
 }  // namespace portico::dataplane

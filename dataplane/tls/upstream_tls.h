@@ -48,19 +48,28 @@ class UpstreamTlsContext : public std::enable_shared_from_this<UpstreamTlsContex
   // are reused only under the very settings that made them.
   uint64_t id() const { return id_; }
   // The name a connection to a request with Host `host` presents and
-  // verifies: serverName when set, else the Host without its port.
-  std::string_view PeerName(std::string_view host) const;
+  // verifies: serverName when set, else the Host without its port, else
+  // (a Host with no name in it, "[]") the endpoint's address.
+  std::string_view PeerName(std::string_view host, std::string_view endpoint_address = {}) const;
   // A client SSL for `peer_name` (from PeerName), in connect state: SNI
-  // (DNS names only) and the hostname or IP check set. Null if OpenSSL fails.
+  // (DNS names only) and the hostname or IP check set. Null if OpenSSL
+  // fails, or if verification is on and `peer_name` is empty.
   SslPtr NewSsl(std::string_view peer_name) const;
   // After the handshake: "" when the peer passes the checks OpenSSL does not
   // make itself (peerCertURI); else why not.
   std::string CheckPeer(SSL* ssl) const;
   // Why a handshake failed, for the log: the verification error when there
   // is one ("certificate verify failed: unable to get local issuer
-  // certificate"), else OpenSSL's reason. Reads (and clears) the thread's
-  // OpenSSL error queue.
-  static std::string HandshakeError(SSL* ssl);
+  // certificate"), else the reason of `failure` (TlsConnection::failure()).
+  // Sets *untrusted when it was this side's verification that refused the
+  // backend.
+  std::string HandshakeError(SSL* ssl, unsigned long failure, bool* untrusted = nullptr) const;
+  // After a TLS failure on a connection whose handshake looked complete
+  // here (TLS 1.3 finishes the client's side first): if `failure` is the
+  // backend aborting its side of the handshake with an alert (certificate
+  // required, bad or unknown certificate, access denied, ...), so that its
+  // HTTP server never read the request, why; else "".
+  static std::string PeerAbortedHandshake(unsigned long failure);
   // Whether the backend asked for a client certificate that this context
   // does not have: a TLS 1.3 backend that requires one closes the
   // connection after the handshake, often before its alert can be read.
@@ -78,7 +87,8 @@ class UpstreamTlsContext : public std::enable_shared_from_this<UpstreamTlsContex
 };
 
 // Sets the name a client SSL sends as SNI and verifies (an IP literal is
-// checked against IP SANs and not sent as SNI). False if OpenSSL refuses it.
+// checked against IP SANs and not sent as SNI). False if OpenSSL refuses it
+// or the name is empty.
 bool SetPeerName(SSL* ssl, std::string_view name);
 
 }  // namespace portico::dataplane

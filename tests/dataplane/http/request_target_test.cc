@@ -39,6 +39,24 @@ TEST_CASE("hosts are lowercased without their port", "[http]") {
   }
 }
 
+TEST_CASE("an IPv6 host is a real IPv6 literal, a port is digits", "[http]") {
+  std::string host;
+  REQUIRE(NormalizeHost("[2001:DB8::1]:8443", &host));
+  CHECK(host == "[2001:db8::1]");
+  REQUIRE(NormalizeHost("[::ffff:127.0.0.1]", &host));
+  CHECK(host == "[::ffff:127.0.0.1]");
+  REQUIRE(NormalizeHost("example.com:", &host));  // RFC 3986: the port may be empty
+  CHECK(host == "example.com");
+  // "[]" once named no host, so a backend's certificate was checked
+  // against no name (reviewer's finding).
+  for (std::string_view bad : {"[]", "[]:80", "[x]", "[::1", "[::1]x", "[::1]:8a", "[::1]]",
+                               "a]b", "a[b", "example.com:80:80", "example.com:123456",
+                               "example.com:-1", "[fe80::1%eth0]"}) {
+    INFO(bad);
+    CHECK_FALSE(NormalizeHost(bad, &host));
+  }
+}
+
 TEST_CASE("a host's trailing dot is dropped", "[http]") {
   std::string host;
   REQUIRE(NormalizeHost("Bar.Foo.com.", &host));

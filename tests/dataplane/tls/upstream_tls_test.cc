@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdio>
 
@@ -90,7 +91,11 @@ struct Outcome {
   bool client_done = false;
   bool client_failed = false;
   std::string error;  // HandshakeError or CheckPeer, "" when both passed
+  bool untrusted = false;  // HandshakeError's verdict: this side refused the backend
   bool missing_client_cert = false;
+  // A failure after the client's side was done (a TLS 1.3 server refusing
+  // the client's certificate): why the backend aborted, "" if it did not.
+  std::string aborted_after_done;
 };
 
 // Runs the handshake between a client SSL of `context` for `peer_name` and
@@ -115,7 +120,10 @@ Outcome Handshake(const UpstreamTlsContext& context, std::string_view peer_name,
   outcome.client_done = client.handshake_done();
   outcome.client_failed = status == TlsConnection::ReadStatus::kFailed;
   if (outcome.client_failed) {
-    outcome.error = UpstreamTlsContext::HandshakeError(raw);
+    outcome.error = context.HandshakeError(raw, client.failure(), &outcome.untrusted);
+    if (outcome.client_done) {
+      outcome.aborted_after_done = UpstreamTlsContext::PeerAbortedHandshake(client.failure());
+    }
   } else if (outcome.client_done) {
     outcome.error = context.CheckPeer(raw);
   }
@@ -149,6 +157,7 @@ TEST_CASE("upstream TLS: a certificate from an unknown CA fails verification", "
   CHECK(outcome.client_failed);
   CHECK_FALSE(outcome.client_done);
   CHECK(outcome.error == "certificate verify failed: unable to get local issuer certificate");
+  CHECK(outcome.untrusted);
 }
 
 TEST_CASE("upstream TLS: a name the certificate does not hold fails verification",
@@ -162,6 +171,7 @@ TEST_CASE("upstream TLS: a name the certificate does not hold fails verification
   // OpenSSL says "hostname mismatch", BoringSSL "Hostname mismatch".
   CHECK_THAT(outcome.error,
              Catch::Equals("certificate verify failed: hostname mismatch", Catch::CaseSensitive::No));
+  CHECK(outcome.untrusted);
 }
 
 TEST_CASE("upstream TLS: insecureSkipVerify accepts any certificate", "[tls][upstream]") {
@@ -231,6 +241,46 @@ TEST_CASE("upstream TLS: the client certificate is presented to a backend that r
   Outcome refused = Handshake(*without, "backend.test", strict);
   CHECK(strict.failed());
   CHECK(refused.missing_client_cert);
+  // TLS 1.3: the client was done before the server refused; the alert that
+  // follows says the backend's HTTP server never read a request.
+  CHECK(refused.client_done);
+  CHECK_FALSE(refused.untrusted);
+  // OpenSSL says "tlsv13 alert certificate required", BoringSSL
+  // "TLSV1_ALERT_CERTIFICATE_REQUIRED".
+  std::string reason = refused.aborted_after_done;
+  std::replace(reason.begin(), reason.end(), '_', ' ');
+  CHECK_THAT(reason, Catch::Matchers::StartsWith("the backend aborted the handshake: ") &&
+                         Catch::Matchers::Contains("certificate required", Catch::CaseSensitive::No));
+}
+
+// An SSL-library error code with `reason`, as OpenSSL reports a failure.
+unsigned long SslError(int reason) {
+  ERR_clear_error();
+#if defined(OPENSSL_IS_BORINGSSL)
+  ERR_put_error(ERR_LIB_SSL, 0, reason, __FILE__, __LINE__);
+#else
+  ERR_raise(ERR_LIB_SSL, reason);
+#endif
+  unsigned long code = ERR_peek_last_error();
+  ERR_clear_error();
+  return code;
+}
+
+TEST_CASE("upstream TLS: only handshake and certificate alerts count as an aborted handshake",
+          "[tls][upstream]") {
+  // A broken record or a close after the handshake may follow a request
+  // the backend read: those are resets, never retried as failed connects.
+  CHECK(UpstreamTlsContext::PeerAbortedHandshake(0).empty());
+  CHECK(UpstreamTlsContext::PeerAbortedHandshake(
+            SslError(SSL_R_DECRYPTION_FAILED_OR_BAD_RECORD_MAC)).empty());
+  CHECK(UpstreamTlsContext::PeerAbortedHandshake(
+            SslError(SSL_AD_REASON_OFFSET + SSL_AD_CLOSE_NOTIFY)).empty());
+  for (int alert : {SSL_AD_UNKNOWN_CA, SSL_AD_BAD_CERTIFICATE, SSL_AD_CERTIFICATE_REQUIRED,
+                    SSL_AD_ACCESS_DENIED, SSL_AD_HANDSHAKE_FAILURE}) {
+    INFO(alert);
+    CHECK_THAT(UpstreamTlsContext::PeerAbortedHandshake(SslError(SSL_AD_REASON_OFFSET + alert)),
+               Catch::Matchers::StartsWith("the backend aborted the handshake"));
+  }
 }
 
 TEST_CASE("upstream TLS: peerCertURI without a matching URI SAN is refused", "[tls][upstream]") {
@@ -249,6 +299,41 @@ TEST_CASE("upstream TLS: the name comes from the Host without its port", "[tls][
   CHECK(context->PeerName("10.0.0.1:443") == "10.0.0.1");
   CHECK(context->PeerName("[2001:db8::1]:443") == "2001:db8::1");
   CHECK(context->PeerName("2001:db8::1") == "2001:db8::1");
+  // A Host that holds no name falls back to the endpoint's address.
+  CHECK(context->PeerName("[]", "10.0.0.1:443") == "10.0.0.1");
+  CHECK(context->PeerName("", "[2001:db8::1]:443") == "2001:db8::1");
+  CHECK(context->PeerName("backend.test", "10.0.0.1:443") == "backend.test");
+}
+
+TEST_CASE("upstream TLS: no name to verify is no connection, not no check", "[tls][upstream]") {
+  // Reviewer's finding: with an empty name OpenSSL checks the chain only,
+  // so any certificate from a trusted CA would do.
+  auto verifying = Context({.root_cas_pem = TestCa().chain});
+  CHECK(verifying->NewSsl("") == nullptr);
+  auto skipping = Context({.verify = false});
+  CHECK(skipping->NewSsl("") != nullptr);
+}
+
+TEST_CASE("upstream TLS: the subject's CN is not a name", "[tls][upstream]") {
+  PemPair cn_only = MakeCertificatePem({.dns_names = {}, .common_name = "backend.test"}, TestCa());
+  auto context = Context({.root_cas_pem = TestCa().chain});
+  MemoryServer server(cn_only);
+  Outcome outcome = Handshake(*context, "backend.test", server);
+  CHECK(outcome.client_failed);
+  CHECK_THAT(outcome.error, Catch::Matchers::Contains("hostname mismatch", Catch::CaseSensitive::No));
+}
+
+TEST_CASE("upstream TLS: a wildcard stands for a whole label only", "[tls][upstream]") {
+  auto context = Context({.root_cas_pem = TestCa().chain});
+  PemPair partial = MakeCertificatePem({.dns_names = {"ap*.backends.test"}}, TestCa());
+  MemoryServer partial_server(partial);
+  CHECK(Handshake(*context, "api.backends.test", partial_server).client_failed);
+  PemPair whole = MakeCertificatePem({.dns_names = {"*.backends.test"}}, TestCa());
+  MemoryServer whole_server(whole);
+  Outcome outcome = Handshake(*context, "api.backends.test", whole_server);
+  INFO(outcome.error);
+  CHECK(outcome.client_done);
+  CHECK(outcome.error.empty());
 }
 
 TEST_CASE("upstream TLS: settings that cannot be applied are refused with a reason",

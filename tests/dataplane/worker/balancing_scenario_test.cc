@@ -274,6 +274,19 @@ TEST_CASE("mirroring copies the share of requests asked for, body included", "[p
     CHECK(shadow.requests()[0].body == "ok");
     CHECK(proxy.worker().mirrors_skipped() == 1);
   }
+  SECTION("the mirror's passHostHeader decides its Host, not the main service's") {
+    v1::Snapshot snapshot =
+        WithMirror(AppSnapshot({{"127.0.0.2", main.port()}}), {"127.0.0.5", shadow.port()}, 100);
+    for (auto& service : *snapshot.mutable_services()) {
+      if (service.name() == "default/shadow") service.mutable_load_balancer()->set_rewrite_host(true);
+    }
+    ProxyUnderTest proxy(snapshot);
+    CHECK(Send(proxy.port(), Get("app.test")).body == "main");
+    REQUIRE(Eventually(shadow, 1));
+    CHECK_THAT(main.requests()[0].head, Catch::Contains("\r\nHost: app.test\r\n"));
+    CHECK_THAT(shadow.requests()[0].head,
+               Catch::Contains("\r\nHost: 127.0.0.5:" + std::to_string(shadow.port()) + "\r\n"));
+  }
 }
 
 class DownSet final : public ActiveHealthView {
