@@ -24,7 +24,7 @@ std::string OpenOne(const sockaddr_storage& addr, socklen_t len, int* fd_out) {
     ::close(fd);
     return err;
   }
-  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0 || ::listen(fd, 1024) != 0) {
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
     std::string err = std::strerror(errno);
     ::close(fd);
     return err;

@@ -8,7 +8,8 @@
 
 namespace portico::dataplane {
 
-// Opens `count` sockets bound to host:port with SO_REUSEPORT and listening.
+// Opens `count` sockets bound to host:port with SO_REUSEPORT, not yet
+// listening (the worker listens once it has a config).
 // Port 0 picks a free port once, shared by all `count` sockets; *bound_port
 // receives it. On failure closes what it opened and returns an error.
 std::string OpenReusePortListeners(const std::string& host, int port, int count,

@@ -55,10 +55,8 @@ void Worker::Start() {
     l.handle = new uv_tcp_t;
     uv_tcp_init(&loop_, l.handle);
     l.handle->data = &l;
-    int rc = uv_tcp_open(l.handle, l.fd);
-    if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(l.handle), 1024, &OnConnection);
-    if (rc != 0) {
-      LogError("proxy", absl::StrCat("worker ", index_, ": cannot listen for entrypoint ",
+    if (int rc = uv_tcp_open(l.handle, l.fd); rc != 0) {
+      LogError("proxy", absl::StrCat("worker ", index_, ": cannot use the socket of entrypoint ",
                                      l.spec.name, ": ", uv_strerror(rc)));
     }
   }
@@ -67,7 +65,23 @@ void Worker::Start() {
     std::lock_guard lock(mu_);
     if (pending_config_ != nullptr) config_ = std::move(pending_config_);
   }
+  if (config_ != nullptr) Listen();
   thread_ = std::thread([this] { Run(); });
+}
+
+// The entrypoints' sockets are bound from the start but listen only once a
+// config is in force: before that a connection is refused (a client or a
+// load balancer tries elsewhere) rather than answered 404 or 503.
+void Worker::Listen() {
+  listening_ = true;
+  for (EntrypointListener& l : listeners_) {
+    if (l.handle == nullptr) continue;
+    int rc = uv_listen(reinterpret_cast<uv_stream_t*>(l.handle), 1024, &OnConnection);
+    if (rc != 0) {
+      LogError("proxy", absl::StrCat("worker ", index_, ": cannot listen for entrypoint ",
+                                     l.spec.name, ": ", uv_strerror(rc)));
+    }
+  }
 }
 
 void Worker::Run() { uv_run(&loop_, UV_RUN_DEFAULT); }
@@ -116,6 +130,7 @@ void Worker::OnAsync(uv_async_t* handle) {
   // The old config lives on in the requests that snapped it.
   if (config != nullptr) {
     self->config_ = std::move(config);
+    if (!self->listening_ && !self->draining_ && !stop) self->Listen();
     // Balancing state of services that left the config (idle since).
     self->picker_.SweepIdle(now, kIdleServiceMs);
   }

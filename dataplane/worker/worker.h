@@ -100,6 +100,7 @@ class Worker {
   static void OnAsync(uv_async_t* handle);
   static void OnConnection(uv_stream_t* server, int status);
   void BeginDrain();
+  void Listen();
   struct EjectionNotice {
     std::string cluster;
     std::string endpoint;
@@ -135,6 +136,7 @@ class Worker {
   DownstreamConnection* client_out_holder_ = nullptr;
   std::string upstream_out_;
   bool draining_ = false;
+  bool listening_ = false;  // the entrypoints' sockets listen (from the first config on)
   std::vector<Worker*> siblings_;
   std::atomic<uint64_t> ejections_{0};
   absl::flat_hash_set<DownstreamConnection*> connections_;  // open client connections
