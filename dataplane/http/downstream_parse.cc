@@ -172,9 +172,9 @@ int DownstreamConnection::CompleteHead() {
     RespondLocally(400, "bad request: unsupported request-target form\n");
     return 0;
   }
-  if (HasDotSegment(r.path)) {
+  if (std::string_view why = PathRefusal(r.path); !why.empty()) {
     close_after_response_ = true;
-    RespondLocally(400, "bad request: the path has a '.' or '..' segment\n");
+    RespondLocally(400, absl::StrCat("bad request: ", std::string(why), "\n"));
     return 0;
   }
   int host_count = 0;

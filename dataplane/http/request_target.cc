@@ -74,16 +74,33 @@ bool ParseRequestTarget(std::string_view target, std::string* path, std::string*
   return true;
 }
 
-bool HasDotSegment(std::string_view path) {
+std::string_view PathRefusal(std::string_view path) {
+  if (path.find('\0') != std::string_view::npos) return "the path holds an escaped NUL (%00)";
+  // Segments end at '/', and also where some backend may see a separator:
+  // '\\' (Windows servers, some frameworks) and an escaped "%2F" (servers
+  // that decode before they resolve dot segments; RoutingPath writes it in
+  // upper case). A segment's parameters (";jsessionid=…", which Tomcat and
+  // others strip) do not make ".." another name.
   size_t start = 0;
   while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
+    size_t end = start;
+    size_t next = path.size() + 1;
+    for (; end < path.size(); ++end) {
+      if (path[end] == '/' || path[end] == '\\') {
+        next = end + 1;
+        break;
+      }
+      if (path.substr(end, 3) == "%2F") {
+        next = end + 3;
+        break;
+      }
+    }
     std::string_view segment = path.substr(start, end - start);
-    if (segment == "." || segment == "..") return true;
-    start = end + 1;
+    segment = segment.substr(0, segment.find(';'));
+    if (segment == "." || segment == "..") return "the path has a '.' or '..' segment";
+    start = next;
   }
-  return false;
+  return "";
 }
 
 bool NormalizeHost(std::string_view authority, std::string* host) {

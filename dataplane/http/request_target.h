@@ -21,12 +21,16 @@ bool ParseRequestTarget(std::string_view target, std::string* path, std::string*
 // request goes upstream as received.
 std::string RoutingPath(std::string_view raw);
 
-// Whether a routing path holds a "." or ".." segment ("/a/../b", "/a/.",
-// and their escaped forms once RoutingPath decoded them). Clients remove
-// them before sending (RFC 3986 section 5.2.4); a backend that resolves them
-// would serve another path than the one routed on, past the middlewares of
-// the route that path has, so the proxy refuses such requests.
-bool HasDotSegment(std::string_view path);
+// Why the proxy refuses a routing path (400), or "" when it does not.
+//
+// A "." or ".." segment ("/a/../b", "/a/.", and their escaped forms once
+// RoutingPath decoded them): clients remove them before sending (RFC 3986
+// section 5.2.4), and a backend that resolves them would serve another path
+// than the one routed on, past the middlewares of the route that path has.
+// Segments are split where any common backend splits: at '/', '\\' and an
+// escaped "%2F", and "..;param" is "..". An escaped NUL, which C backends
+// read as the end of the path.
+std::string_view PathRefusal(std::string_view path);
 
 // Lowercase host without port or trailing dot: "Example.COM.:8080" →
 // "example.com", "[::1]:80" → "[::1]". False when the value is not a

@@ -89,19 +89,38 @@ TEST_CASE("the routing path decodes escapes except reserved characters", "[http]
   CHECK(path == "/a");
 }
 
+bool Refused(std::string_view routing_path) { return !PathRefusal(routing_path).empty(); }
+
 TEST_CASE("dot segments are found, escaped ones too once decoded", "[http]") {
   for (std::string_view path : {"/a/../b", "/..", "/a/.", "/./a", "/a/..", "/a//../b"}) {
     INFO(path);
-    CHECK(HasDotSegment(path));
+    CHECK(PathRefusal(path) == "the path has a '.' or '..' segment");
   }
-  CHECK(HasDotSegment(RoutingPath("/a/%2e%2E/b")));
-  CHECK(HasDotSegment(RoutingPath("/a/.%2e")));
-  for (std::string_view path : {"/", "/a/b", "/a..b", "/.well-known/x", "/a/...", "/..a", "/a./b"}) {
+  CHECK(Refused(RoutingPath("/a/%2e%2E/b")));
+  CHECK(Refused(RoutingPath("/a/.%2e")));
+  for (std::string_view path : {"/", "/a/b", "/a..b", "/.well-known/x", "/a/...", "/..a", "/a./b",
+                                "/a;b/c", "/a%2Fb", "/..%2Ea"}) {
     INFO(path);
-    CHECK_FALSE(HasDotSegment(path));
+    CHECK_FALSE(Refused(RoutingPath(path)));
   }
-  // An escaped '/' is not a separator: "..%2Fb" is one segment.
-  CHECK_FALSE(HasDotSegment(RoutingPath("/a/..%2fb")));
+}
+
+TEST_CASE("dot segments are found wherever a backend may split segments", "[http]") {
+  // Reviewer's findings: a backend that decodes %2F or %5C before resolving
+  // dot segments, treats '\\' as '/', or strips ";params" would resolve these.
+  for (std::string_view target :
+       {"/a/..%2fb", "/a/..%2Fb", "/a/%2e%2e%2fb", "/a/..%5cb", "/a/..%5Cb", "/a/..\\b",
+        "/a\\..\\b", "/a/..;/b", "/a/..;x=1/b", "/a/.;/b", "/a/%2e%2e;/b", "/a%2F..%2Fb",
+        "/a/%2e%2e%5c"}) {
+    INFO(target);
+    CHECK(PathRefusal(RoutingPath(target)) == "the path has a '.' or '..' segment");
+  }
+}
+
+TEST_CASE("an escaped NUL in the path is refused", "[http]") {
+  CHECK(PathRefusal(RoutingPath("/a%00b")) == "the path holds an escaped NUL (%00)");
+  CHECK(PathRefusal(RoutingPath("/a%00")) == "the path holds an escaped NUL (%00)");
+  CHECK(PathRefusal(RoutingPath("/a%2500")).empty());  // "%00" spelled out, not a NUL
 }
 
 TEST_CASE("the routing path is decoded once: decoding it again changes nothing", "[http]") {

@@ -78,6 +78,10 @@ std::vector<Vector> Vectors() {
       {"unknown HTTP version", "GET / HTTP/1.7\r\nHost: app.test\r\n\r\n" + s},
       {"a '..' segment", "GET /public/../admin HTTP/1.1\r\nHost: app.test\r\n\r\n" + s},
       {"an escaped '..' segment", "GET /public/%2e%2e/admin HTTP/1.1\r\nHost: app.test\r\n\r\n" + s},
+      {"'..' before an escaped '/'", "GET /public/..%2Fadmin HTTP/1.1\r\nHost: app.test\r\n\r\n" + s},
+      {"'..' before an escaped '\\'", "GET /public/..%5Cadmin HTTP/1.1\r\nHost: app.test\r\n\r\n" + s},
+      {"'..' with a path parameter", "GET /public/..;/admin HTTP/1.1\r\nHost: app.test\r\n\r\n" + s},
+      {"an escaped NUL", "GET /public/a%00.html HTTP/1.1\r\nHost: app.test\r\n\r\n" + s},
   };
 }
 
