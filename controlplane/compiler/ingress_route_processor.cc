@@ -1,9 +1,11 @@
 #include "controlplane/compiler/ingress_route_processor.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "controlplane/compiler/durations.h"
 #include "controlplane/compiler/ingress_class_selection.h"
+#include "controlplane/compiler/provider_name.h"
 #include "controlplane/compiler/service_compiler.h"
 #include "controlplane/rules/compile.h"
 
@@ -16,31 +18,37 @@ std::string SourceName(const crd::IngressRoute& route) {
 
 std::string RouteField(size_t index) { return "spec.routes[" + std::to_string(index) + "]"; }
 
-// A middleware reference: "name", "name@namespace"-less with `namespace`, or
-// Traefik's "<namespace>-<name>@kubernetescrd" form. Returns the key or
-// sets *error.
+// A middleware reference: "name" (with `namespace`, else the route's), or
+// Traefik's "<namespace>-<name>@kubernetescrd" form. Returns the key, or
+// sets *reason and *error.
 bool ResolveMiddleware(const ClusterState& state, const std::string& route_namespace,
-                       const crd::ObjectRef& ref, ObjectKey* key, std::string* error) {
+                       bool allow_cross_namespace, const crd::ObjectRef& ref, ObjectKey* key,
+                       std::string* reason, std::string* error) {
   std::string name = ref.name;
   std::string namespace_name = ref.namespace_name.empty() ? route_namespace : ref.namespace_name;
+  *reason = "MiddlewareNotFound";
   if (size_t at = name.find('@'); at != std::string::npos) {
-    std::string provider = name.substr(at + 1);
-    if (provider != "kubernetescrd") {
+    if (std::string_view(name).substr(at + 1) != kCrdProvider) {
       *error = "middleware " + name + ": only @kubernetescrd references resolve here";
       return false;
     }
-    name = name.substr(0, at);
-    // Traefik names CRD middlewares "<namespace>-<name>" across namespaces.
+    name.resize(at);
     if (ref.namespace_name.empty()) {
-      for (const auto& [candidate, middleware] : state.crds.middlewares) {
-        if (candidate.namespace_name + "-" + candidate.name == name) {
-          *key = candidate;
-          return true;
-        }
+      if (const ObjectKey* found =
+              FindByQualifiedName(state.crds.middlewares, name, route_namespace)) {
+        namespace_name = found->namespace_name;
+        name = found->name;
       }
     }
   }
   *key = {namespace_name, name};
+  if (namespace_name != route_namespace && !allow_cross_namespace) {
+    *reason = "CrossNamespace";
+    *error = "middleware " + key->str() +
+             " is in another namespace, refused (cross-namespace references are off, "
+             "--allow-cross-namespace)";
+    return false;
+  }
   if (!state.crds.middlewares.contains(*key)) {
     *error = "middleware " + key->str() + " does not exist";
     return false;
@@ -53,9 +61,12 @@ bool ResolveMiddleware(const ClusterState& state, const std::string& route_names
 // says why).
 std::string CompileMiddleware(const ClusterState& state, const std::string& route_namespace,
                               const crd::ObjectRef& ref, CompileContext* context,
-                              std::string* error) {
+                              std::string* reason, std::string* error) {
   ObjectKey key;
-  if (!ResolveMiddleware(state, route_namespace, ref, &key, error)) return "";
+  if (!ResolveMiddleware(state, route_namespace, context->options().allow_cross_namespace, ref,
+                         &key, reason, error)) {
+    return "";
+  }
   std::string name = key.str();
   if (context->middlewares().contains(name)) return name;
   const crd::MiddlewareSpec& spec = state.crds.middlewares.at(key).spec;
@@ -81,11 +92,12 @@ bool AddMiddlewares(const ClusterState& state, const crd::IngressRoute& object,
                     CompileContext* context) {
   for (size_t m = 0; m < spec.middlewares.size(); ++m) {
     const std::string where = ".middlewares[" + std::to_string(m) + "]";
+    std::string reason;
     std::string error;
-    std::string name =
-        CompileMiddleware(state, object.meta.namespace_name, spec.middlewares[m], context, &error);
+    std::string name = CompileMiddleware(state, object.meta.namespace_name, spec.middlewares[m],
+                                         context, &reason, &error);
     if (name.empty()) {
-      report("MiddlewareNotFound", where + ": " + error + "; the route answers 503");
+      report(reason, where + ": " + error + "; the route answers 503");
       return false;
     }
     const Middleware& middleware = context->middlewares().at(name);

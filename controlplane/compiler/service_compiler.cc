@@ -1,8 +1,10 @@
 #include "controlplane/compiler/service_compiler.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include "controlplane/compiler/durations.h"
+#include "controlplane/compiler/provider_name.h"
 
 namespace portico::controlplane {
 namespace {
@@ -81,12 +83,9 @@ const ObjectKey* ResolveServersTransport(const ClusterState& state, const std::s
                                          const std::string& service_namespace) {
   const auto& transports = state.crds.servers_transports;
   if (size_t at = reference.find('@'); at != std::string::npos) {
-    if (reference.substr(at + 1) != "kubernetescrd") return nullptr;
-    const std::string name = reference.substr(0, at);
-    for (const auto& [key, transport] : transports) {
-      if (key.namespace_name + "-" + key.name == name) return &key;
-    }
-    return nullptr;
+    if (std::string_view(reference).substr(at + 1) != kCrdProvider) return nullptr;
+    return FindByQualifiedName(transports, std::string_view(reference).substr(0, at),
+                               service_namespace);
   }
   auto it = transports.find(ObjectKey{service_namespace, reference});
   return it == transports.end() ? nullptr : &it->first;
@@ -164,6 +163,14 @@ std::string ServiceCompiler::LoadBalanced(const crd::ServiceRef& ref,
       *problem = {"ServersTransportNotFound", ".serversTransport",
                   "ServersTransport " + ref.servers_transport + " does not exist in namespace " +
                       service_namespace};
+      return "";
+    }
+    if (transport->namespace_name != service_namespace &&
+        !context_->options().allow_cross_namespace) {
+      *problem = {"CrossNamespace", ".serversTransport",
+                  "ServersTransport " + transport->str() +
+                      " is in another namespace, refused (cross-namespace references are off, "
+                      "--allow-cross-namespace)"};
       return "";
     }
     if (const std::string& why = transports_.Use(*transport); !why.empty()) {

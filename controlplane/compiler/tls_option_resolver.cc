@@ -1,7 +1,9 @@
 #include "controlplane/compiler/tls_option_resolver.h"
 
 #include <algorithm>
+#include <string_view>
 
+#include "controlplane/compiler/provider_name.h"
 #include "dataplane/tls/client_ca.h"
 
 namespace portico::controlplane {
@@ -160,18 +162,18 @@ bool TlsOptionResolver::Resolve(const std::string& route_namespace, const crd::O
   std::string name = ref.name;
   std::string namespace_name = ref.namespace_name.empty() ? route_namespace : ref.namespace_name;
   if (size_t at = name.find('@'); at != std::string::npos) {
-    if (name.substr(at + 1) != "kubernetescrd") {
+    if (std::string_view(name).substr(at + 1) != kCrdProvider) {
       *reason = "TLSOptionNotFound";
       *error = "TLS option " + name + ": only @kubernetescrd references resolve here";
       return false;
     }
     name.resize(at);
     // Traefik names CRD TLS options "<namespace>-<name>" across namespaces.
-    for (const auto& [candidate, object] : state_.crds.tls_options) {
-      if (name != kDefault && candidate.namespace_name + "-" + candidate.name == name) {
-        namespace_name = candidate.namespace_name;
-        name = candidate.name;
-        break;
+    if (name != kDefault) {
+      if (const ObjectKey* found =
+              FindByQualifiedName(state_.crds.tls_options, name, route_namespace)) {
+        namespace_name = found->namespace_name;
+        name = found->name;
       }
     }
   }

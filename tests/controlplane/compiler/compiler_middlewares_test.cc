@@ -101,6 +101,55 @@ TEST_CASE("a missing middleware: 503, nothing carried, unused ones are left out"
         "middleware shop/nope does not exist; the route answers 503\n");
 }
 
+TEST_CASE("a middleware of another namespace needs --allow-cross-namespace", "[compiler]") {
+  // Both Traefik forms: `namespace`, and "<namespace>-<name>@kubernetescrd"
+  // (which once bypassed the check).
+  std::string other = R"(---
+apiVersion: portico.dev/v1alpha1
+kind: Middleware
+metadata: {name: retry, namespace: other}
+spec:
+  retry: {attempts: 2}
+)";
+  for (std::string ref : {"{name: retry, namespace: other}", "{name: other-retry@kubernetescrd}"}) {
+    INFO(ref);
+    std::string yaml = std::string(testing::kShopWebBackend) + other +
+                       testing::ShopSiteRoutes("  - match: Path(`/a`)\n    middlewares: [" + ref +
+                                               "]\n    services: [{name: web, port: 80}]\n");
+    CHECK(Compiled(yaml) ==
+          "route shop/site/r0 priority 10 hosts * -> 503 (IngressRoute/shop/site)\n"
+          "diagnostic IngressRoute/shop/site CrossNamespace: spec.routes[0].middlewares[0]: "
+          "middleware other/retry is in another namespace, refused (cross-namespace references "
+          "are off, --allow-cross-namespace); the route answers 503\n");
+    std::string allowed = Describe(Compile(StateFromYaml(yaml), {.allow_cross_namespace = true}));
+    CHECK(allowed.find("via other/retry") != std::string::npos);
+  }
+}
+
+TEST_CASE("a <namespace>-<name> that reads two ways prefers the route's namespace",
+          "[compiler]") {
+  // "shop-a-retry": shop/a-retry or shop-a/retry.
+  std::string yaml = std::string(testing::kShopWebBackend) + R"(---
+apiVersion: portico.dev/v1alpha1
+kind: Middleware
+metadata: {name: retry, namespace: shop-a}
+spec:
+  retry: {attempts: 2}
+---
+apiVersion: portico.dev/v1alpha1
+kind: Middleware
+metadata: {name: a-retry, namespace: shop}
+spec:
+  retry: {attempts: 3}
+)" + testing::ShopSiteRoutes(R"(
+  - match: Path(`/a`)
+    middlewares: [{name: shop-a-retry@kubernetescrd}]
+    services: [{name: web, port: 80}]
+)");
+  std::string compiled = Describe(Compile(StateFromYaml(yaml), {.allow_cross_namespace = true}));
+  CHECK(compiled.find("via shop/a-retry") != std::string::npos);
+}
+
 TEST_CASE("IngressRoute timeouts in milliseconds", "[compiler]") {
   std::string yaml = std::string(testing::kShopWebBackend) + testing::ShopSiteRoutes(R"(
   - match: Path(`/a`)

@@ -105,6 +105,25 @@ TEST_CASE("ServersTransport: Traefik's <namespace>-<name>@kubernetescrd referenc
   CHECK(result.servers_transports[0].root_cas_pem.empty());
 }
 
+TEST_CASE("ServersTransport: one of another namespace needs --allow-cross-namespace",
+          "[compiler][servers-transport]") {
+  // The "<namespace>-<name>@kubernetescrd" form once reached any namespace.
+  std::string yaml = SiteOver("other-skip@kubernetescrd") +
+                     "---\napiVersion: traefik.io/v1alpha1\nkind: ServersTransport\n"
+                     "metadata: {name: skip, namespace: other}\nspec:\n  insecureSkipVerify: true\n";
+  CompileResult refused = Compile(StateFromYaml(yaml));
+  CHECK(refused.servers_transports.empty());
+  CHECK_THAT(Diagnostics(refused),
+             Catch::VectorContains(std::string(
+                 "IngressRoute/shop/site CrossNamespace: spec.routes[0].services[0]"
+                 ".serversTransport: ServersTransport other/skip is in another namespace, refused "
+                 "(cross-namespace references are off, --allow-cross-namespace); the route "
+                 "answers 503")));
+  CompileResult allowed = Compile(StateFromYaml(yaml), {.allow_cross_namespace = true});
+  REQUIRE(allowed.servers_transports.size() == 1);
+  CHECK(allowed.servers_transports[0].name == "other/skip");
+}
+
 TEST_CASE("ServersTransport: a broken one is left out, its routes unservable, others served",
           "[compiler][servers-transport]") {
   struct Case {
