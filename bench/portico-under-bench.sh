@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # portico-proxy as a peer of ../shared/bench/run.sh, used as its --proxy template:
 #
-#   portico-under-bench.sh @PORT@ @UPSTREAM_HOST@ @UPSTREAM_PORT@ @RUN@ [BIN_DIR]
+#   portico-under-bench.sh @PORT@ @UPSTREAM_HOST@ @UPSTREAM_PORT@ @RUN@ [BIN_DIR
+#                          [@TLS_PORT@ @CERT@ @KEY@]]
 #
 # BIN_DIR holds portico-controller and portico-proxy (default: build-bench/bin
-# of this checkout; bench/run passes it).
+# of this checkout; bench/run passes it). With a TLS port, certificate and key
+# (the harness's ECDSA P-256 pair) the TLS scenarios run too.
 #
 # 1. Writes @RUN@/portico-manifests/bench.yaml: a Service, its EndpointSlice
 #    (the harness's backend) and an Ingress with one rule without a host, path
-#    `/` Prefix, so every host and path goes to the backend.
+#    `/` Prefix, so every host and path goes to the backend. With TLS also: a
+#    kubernetes.io/tls Secret holding the harness's pair, the TLSStore
+#    `default` serving it as the default certificate (wrk connects to an IP
+#    address, so it sends no SNI), and an IngressRoute `PathPrefix(`/`)` with
+#    `tls: {}` for the TLS side of every host.
 # 2. Starts portico-controller on that folder in a session of its own
 #    (setsid). run.sh counts the CPU and RSS of the processes in the *proxy's*
 #    session (ps -s, see sess_ticks in run.sh), and this script is that
@@ -37,6 +43,11 @@ fi
 port="$1" up_host="$2" up_port="$3" run="$4"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 bin="${5:-$(dirname "$here")/build-bench/bin}"
+tls_port="${6:-}" cert="${7:-}" key="${8:-}"
+if [[ -n "$tls_port" && (! -r "$cert" || ! -r "$key") ]]; then
+  echo "portico-under-bench: TLS port $tls_port needs a readable certificate and key" >&2
+  exit 2
+fi
 ready_timeout_s=${PORTICO_BENCH_READY_TIMEOUT:-20}
 
 for b in portico-controller portico-proxy; do
@@ -94,6 +105,43 @@ spec:
                 port:
                   number: 80
 YAML
+if [[ -n "$tls_port" ]]; then
+  cat >>"$manifests/.bench.yaml.tmp" <<YAML
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: bench-cert
+  namespace: bench
+type: kubernetes.io/tls
+data:
+  tls.crt: $(base64 -w0 "$cert")
+  tls.key: $(base64 -w0 "$key")
+---
+apiVersion: portico.dev/v1alpha1
+kind: TLSStore
+metadata:
+  name: default
+  namespace: bench
+spec:
+  defaultCertificate:
+    secretName: bench-cert
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRoute
+metadata:
+  name: everything-tls
+  namespace: bench
+spec:
+  routes:
+    - match: PathPrefix(\`/\`)
+      kind: Rule
+      services:
+        - name: upstream
+          port: 80
+  tls: {}
+YAML
+fi
 mv -f "$manifests/.bench.yaml.tmp" "$manifests/bench.yaml"
 
 ctl_log="$run/logs/portico-controller.log"
@@ -177,8 +225,10 @@ t_ctl=$(ms)
 proxy_log="$run/logs/portico-proxy.log"
 echo "=== $(date -u +%Y-%m-%dT%H:%M:%SZ) start (port $port)" >>"$proxy_log"
 proxy_from=$(wc -c <"$proxy_log")
+entrypoints=(--entrypoint="web=127.0.0.1:$port")
+[[ -n "$tls_port" ]] && entrypoints+=(--entrypoint="websecure=127.0.0.1:$tls_port")
 "$bin/portico-proxy" --controller="$grpc_addr" --grpc-insecure \
-  --entrypoint="web=127.0.0.1:$port" --admin-listen=127.0.0.1:0 --workers=1 \
+  "${entrypoints[@]}" --admin-listen=127.0.0.1:0 --workers=1 \
   --idle-timeout=300s --max-connections=100000 --log-level=info \
   >>"$proxy_log" 2>&1 </dev/null &
 proxy=$!
@@ -196,6 +246,9 @@ while ((SECONDS < deadline)); do
   if [[ "$ready" == 200 ]]; then
     t_ready=${t_ready:-$(ms)}
     through=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/ok" || true)
+    if [[ -n "$tls_port" && "$through" == 200 ]]; then
+      through=$(curl -sk -o /dev/null -w '%{http_code}' --max-time 2 "https://127.0.0.1:$tls_port/ok" || true)
+    fi
     [[ "$through" == 200 ]] && break
   fi
   sleep 0.02
