@@ -32,6 +32,8 @@ class ClusterResolver {
 
   // Every cluster resolved so far, by name.
   const std::map<std::string, Cluster>& clusters() const { return clusters_; }
+  // The resolved clusters, moved out (the resolver is done with).
+  std::map<std::string, Cluster> TakeClusters() { return std::move(clusters_); }
 
  private:
   Cluster BuildCluster(const std::string& name, const Service& service,

@@ -81,8 +81,9 @@ std::vector<RouteCandidate> SettleConflicts(std::vector<RouteCandidate>& candida
 }
 
 // The services the routes use, children included, sorted by name.
+// Moves them out of `compiled`.
 std::vector<BackendService> UsedServices(const std::vector<Route>& routes,
-                                         const std::map<std::string, BackendService>& compiled) {
+                                         std::map<std::string, BackendService>& compiled) {
   std::set<std::string> used;
   std::vector<std::string> pending;
   for (const Route& route : routes) {
@@ -101,13 +102,14 @@ std::vector<BackendService> UsedServices(const std::vector<Route>& routes,
     }
   }
   std::vector<BackendService> services;
-  for (const std::string& name : used) services.push_back(compiled.at(name));
+  services.reserve(used.size());
+  for (const std::string& name : used) services.push_back(std::move(compiled.at(name)));
   return services;
 }
 
 std::vector<Cluster> UsedClusters(const std::vector<Route>& routes,
                                   const std::vector<BackendService>& services,
-                                  const std::map<std::string, Cluster>& resolved) {
+                                  std::map<std::string, Cluster> resolved) {
   std::set<std::string> used;
   for (const Route& route : routes) {
     if (!route.cluster.empty()) used.insert(route.cluster);
@@ -116,32 +118,33 @@ std::vector<Cluster> UsedClusters(const std::vector<Route>& routes,
     if (const auto* lb = std::get_if<LoadBalancedService>(&service.kind)) used.insert(lb->cluster);
   }
   std::vector<Cluster> clusters;
-  for (const auto& [name, cluster] : resolved) {
-    if (used.contains(name)) clusters.push_back(cluster);
+  clusters.reserve(used.size());
+  for (auto& [name, cluster] : resolved) {
+    if (used.contains(name)) clusters.push_back(std::move(cluster));
   }
   return clusters;
 }
 
 std::vector<Middleware> UsedMiddlewares(const std::vector<Route>& routes,
-                                        const std::map<std::string, Middleware>& compiled) {
+                                        std::map<std::string, Middleware>& compiled) {
   std::set<std::string> used;
   for (const Route& route : routes) used.insert(route.middlewares.begin(), route.middlewares.end());
   std::vector<Middleware> middlewares;
-  for (const std::string& name : used) middlewares.push_back(compiled.at(name));
+  for (const std::string& name : used) middlewares.push_back(std::move(compiled.at(name)));
   return middlewares;
 }
 
 // The ServersTransports the services name, sorted by name.
 std::vector<ServersTransport> UsedServersTransports(
     const std::vector<BackendService>& services,
-    const std::map<std::string, ServersTransport>& compiled) {
+    std::map<std::string, ServersTransport>& compiled) {
   std::set<std::string> used;
   for (const BackendService& service : services) {
     const auto* lb = std::get_if<LoadBalancedService>(&service.kind);
     if (lb != nullptr && !lb->servers_transport.empty()) used.insert(lb->servers_transport);
   }
   std::vector<ServersTransport> transports;
-  for (const std::string& name : used) transports.push_back(compiled.at(name));
+  for (const std::string& name : used) transports.push_back(std::move(compiled.at(name)));
   return transports;
 }
 
@@ -157,7 +160,7 @@ CompileResult Compile(const ClusterState& state, const CompileOptions& options) 
   result.routes.reserve(winners.size());
   for (RouteCandidate& winner : winners) result.routes.push_back(std::move(winner.route));
   result.services = UsedServices(result.routes, context.services());
-  result.clusters = UsedClusters(result.routes, result.services, context.resolver().clusters());
+  result.clusters = UsedClusters(result.routes, result.services, context.resolver().TakeClusters());
   result.middlewares = UsedMiddlewares(result.routes, context.middlewares());
   result.servers_transports = UsedServersTransports(result.services, context.servers_transports());
   result.certificates = std::move(context.certificates());
