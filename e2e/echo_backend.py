@@ -23,7 +23,9 @@ connections. Once bound it prints `listening on HOST:PORT`.
 With --tls-cert and --tls-key it speaks HTTPS instead (the handshake in the
 connection's own thread); with --tls-client-ca as well it requires a client
 certificate signed by that CA and adds `tls-client: <subject CN>` and
-`tls-sni: <server name>` lines to its answers.
+`tls-sni: <server name>` lines to its answers, and `tls-resumed: yes|no`
+(whether the connection resumed a TLS session). A path under /close/ is
+answered with `Connection: close`.
 """
 
 import argparse
@@ -69,6 +71,11 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/plain; charset=utf-8")
         self.send_header("Content-Length", str(len(text)))
         self.send_header("X-Backend", self.server.backend_name)
+        if self.path.startswith("/close/"):
+            # The backend ends the connection after this answer: the next
+            # request needs a new one (upstream TLS resumption is seen so).
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(text)
@@ -85,6 +92,7 @@ class EchoHandler(BaseHTTPRequestHandler):
         lines.append(f"request-on-connection: {self.requests_on_connection}")
         if isinstance(self.connection, ssl.SSLSocket):
             lines.append(f"tls-sni: {self.server.sni.get(id(self.connection), '')}")
+            lines.append(f"tls-resumed: {'yes' if self.connection.session_reused else 'no'}")
             peer = self.connection.getpeercert()
             if peer:
                 cn = [v for rdn in peer.get("subject", ()) for k, v in rdn if k == "commonName"]

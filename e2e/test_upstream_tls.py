@@ -242,6 +242,21 @@ def run(launcher, manifests, scale, runner):
         assert seen == {"unlisted-ip", "unlisted-ip-2"}, f"served by {sorted(seen)} only"
         return "12 refused certificates for evil.test, then both endpoints still serve"
 
+    def check_resumption():
+        # Each answer under /close/ ends its backend connection, so each
+        # request needs a new one; every worker pays one full handshake,
+        # then resumes with the session the backend gave it.
+        workers, total = 2, 8
+        resumed = 0
+        for _ in range(total):
+            response = get_once("127.0.0.1", proxy.web_port, "/close/x", host_header="verify.test",
+                                timeout_s=5 * scale)
+            assert response.status == 200, f"{response.status} {response.body!r}"
+            assert "tls-resumed: " in response.body, response.body
+            resumed += "tls-resumed: yes" in response.body
+        assert resumed >= total - workers, f"only {resumed} of {total} new connections resumed"
+        return f"{resumed} of {total} new backend connections resumed ({workers} workers)"
+
     def check_skip_verify():
         expect("skip.test", 200, "self-signed")
         return "insecureSkipVerify reaches a self-signed backend"
@@ -297,6 +312,7 @@ def run(launcher, manifests, scale, runner):
                check_nameless_host)
     runner.run("certificates refused for a client's Host eject no endpoint",
                check_client_names_eject_nobody)
+    runner.run("new backend connections resume TLS sessions", check_resumption)
     runner.run("insecureSkipVerify", check_skip_verify)
     runner.run("mutual TLS to the backend", check_mtls)
     runner.run("peerCertURI", check_peer_uri)

@@ -151,7 +151,8 @@ void UpstreamConnection::StartReading() {
 }
 
 void UpstreamConnection::StartTls() {
-  SslPtr ssl = tls_context_->NewSsl(peer_name_);
+  tls_sessions_ = {.cache = &worker_->tls_sessions(), .key = key_};
+  SslPtr ssl = tls_context_->NewSsl(peer_name_, &tls_sessions_);
   if (ssl == nullptr) {
     FailTls("cannot create a TLS session");
     return;
@@ -451,6 +452,7 @@ void UpstreamConnection::Close() {
   if (closing_) return;
   closing_ = true;
   owner_ = nullptr;
+  if (tls_ssl_ != nullptr && connected_) UpstreamTlsContext::KeepSessionResumable(tls_ssl_);
   worker_->pool().Remove(this);
   timer_.Stop();
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &OnClosed);

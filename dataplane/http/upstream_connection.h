@@ -118,6 +118,7 @@ class UpstreamConnection {
   // name presented, then the TLS layer of the connection.
   std::shared_ptr<const UpstreamTlsContext> tls_context_;
   std::string peer_name_;
+  TlsSessionTarget tls_sessions_;  // the SSL below points here: keep before tls_
   std::unique_ptr<TlsConnection> tls_;
   SSL* tls_ssl_ = nullptr;  // the SSL inside tls_
   uv_tcp_t tcp_{};

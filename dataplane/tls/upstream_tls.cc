@@ -91,7 +91,26 @@ int NoClientCertificate(SSL* ssl, X509**, EVP_PKEY**) {
   return 0;
 }
 
+// The SSL's TlsSessionTarget, in an ex_data slot of our own.
+int SessionTargetIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// OpenSSL's new-session callback: a session (TLS 1.3: a ticket, which
+// arrives after the handshake) for the connection's cache. 1: we keep it.
+int KeepSession(SSL* ssl, SSL_SESSION* session) {
+  auto* target = static_cast<TlsSessionTarget*>(SSL_get_ex_data(ssl, SessionTargetIndex()));
+  if (target == nullptr || target->cache == nullptr) return 0;
+  target->cache->Put(target->key, SslSessionPtr(session));
+  return 1;
+}
+
 }  // namespace
+
+void UpstreamTlsContext::KeepSessionResumable(SSL* ssl) {
+  SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+}
 
 bool UpstreamTlsContext::MissingClientCertificate(SSL* ssl) {
   return SSL_get_app_data(ssl) != nullptr;
@@ -131,6 +150,9 @@ std::shared_ptr<const UpstreamTlsContext> UpstreamTlsContext::Create(
     return nullptr;
   }
   SSL_CTX_set_alpn_protos(c, kAlpnHttp11, sizeof kAlpnHttp11 - 1);
+  // Sessions go to the worker's TlsSessionCache (NewSsl), not OpenSSL's.
+  SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(c, &KeepSession);
   // A backend that renegotiates could change identity mid-connection
   // (BoringSSL never renegotiates; the option is 0 there).
   SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
@@ -183,13 +205,21 @@ std::string_view UpstreamTlsContext::PeerName(std::string_view host,
   return name.empty() ? NameOf(endpoint_address) : name;
 }
 
-SslPtr UpstreamTlsContext::NewSsl(std::string_view peer_name) const {
+SslPtr UpstreamTlsContext::NewSsl(std::string_view peer_name, TlsSessionTarget* sessions) const {
   SslPtr ssl(SSL_new(ctx_.get()));
   if (ssl == nullptr) return nullptr;
   SSL_set_connect_state(ssl.get());
   if (verify_ && !SetPeerName(ssl.get(), peer_name)) return nullptr;
   if (!verify_ && !peer_name.empty() && !IsIpLiteral(std::string(peer_name))) {
     SSL_set_tlsext_host_name(ssl.get(), std::string(peer_name).c_str());
+  }
+  if (sessions != nullptr && sessions->cache != nullptr) {
+    // The key names this context, endpoint and name: the session was made
+    // (and its peer verified) under these very settings.
+    if (SslSessionPtr session = sessions->cache->Take(sessions->key)) {
+      SSL_set_session(ssl.get(), session.get());
+    }
+    SSL_set_ex_data(ssl.get(), SessionTargetIndex(), sessions);
   }
   return ssl;
 }

@@ -19,8 +19,17 @@
 
 #include "dataplane/tls/openssl_handles.h"
 #include "dataplane/tls/tls_server_context.h"
+#include "dataplane/tls/tls_session_cache.h"
 
 namespace portico::dataplane {
+
+// Where the sessions of one upstream connection go: `cache` under `key`
+// (the connection's pool key). Owned by the connection, so it outlives the
+// SSL it is attached to.
+struct TlsSessionTarget {
+  TlsSessionCache* cache = nullptr;
+  std::string key;
+};
 
 struct UpstreamTlsOptions {
   std::string name;              // the ServersTransport's "<namespace>/<name>"; "" the default
@@ -53,8 +62,10 @@ class UpstreamTlsContext : public std::enable_shared_from_this<UpstreamTlsContex
   std::string_view PeerName(std::string_view host, std::string_view endpoint_address = {}) const;
   // A client SSL for `peer_name` (from PeerName), in connect state: SNI
   // (DNS names only) and the hostname or IP check set. Null if OpenSSL
-  // fails, or if verification is on and `peer_name` is empty.
-  SslPtr NewSsl(std::string_view peer_name) const;
+  // fails, or if verification is on and `peer_name` is empty. With
+  // `sessions`, it offers the session kept there (resumption) and keeps
+  // the ones the backend sends.
+  SslPtr NewSsl(std::string_view peer_name, TlsSessionTarget* sessions = nullptr) const;
   // After the handshake: "" when the peer passes the checks OpenSSL does not
   // make itself (peerCertURI); else why not.
   std::string CheckPeer(SSL* ssl) const;
@@ -70,6 +81,12 @@ class UpstreamTlsContext : public std::enable_shared_from_this<UpstreamTlsContex
   // required, bad or unknown certificate, access denied, ...), so that its
   // HTTP server never read the request, why; else "".
   static std::string PeerAbortedHandshake(unsigned long failure);
+  // Before an SSL whose handshake completed is freed: OpenSSL marks the
+  // session of an SSL freed without a close_notify exchange as not
+  // resumable, and with it the copy the worker's TlsSessionCache holds.
+  // Upstream connections end without one as a rule (idle timeout, the
+  // backend closing), which says nothing against the session.
+  static void KeepSessionResumable(SSL* ssl);
   // Whether the backend asked for a client certificate that this context
   // does not have: a TLS 1.3 backend that requires one closes the
   // connection after the handshake, often before its alert can be read.

@@ -16,6 +16,7 @@
 #include "dataplane/config/runtime_config.h"
 #include "dataplane/http/exchange.h"
 #include "dataplane/metrics/request_counters.h"
+#include "dataplane/tls/tls_session_cache.h"
 #include "dataplane/upstream/connection_pool.h"
 #include "dataplane/upstream/endpoint_picker.h"
 #include "dataplane/worker/proxy_options.h"
@@ -55,6 +56,7 @@ class Worker {
   const std::shared_ptr<const RuntimeConfig>& config() const { return config_; }
   const ProxyLimits& limits() const { return limits_; }
   ConnectionPool& pool() { return pool_; }
+  TlsSessionCache& tls_sessions() { return tls_sessions_; }
   EndpointPicker& picker() { return picker_; }
   ExchangePool& exchanges() { return exchanges_; }
   // Scratch buffers of the request path, reused by every connection of the
@@ -130,6 +132,9 @@ class Worker {
 
   std::shared_ptr<const RuntimeConfig> config_;  // loop thread only
   ConnectionPool pool_;
+  // Sessions with TLS backends, per pool key: new connections resume.
+  static constexpr size_t kTlsSessionCacheSize = 1024;
+  TlsSessionCache tls_sessions_{kTlsSessionCacheSize};
   EndpointPicker picker_;
   ExchangePool exchanges_;
   std::string client_out_;

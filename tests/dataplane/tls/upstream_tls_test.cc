@@ -53,11 +53,19 @@ class MemoryServer {
       REQUIRE(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx_.get()), ca.get()) == 1);
       SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
     }
+    Restart();
+  }
+
+  // A fresh server connection on the same SSL_CTX (the same ticket keys:
+  // a session of an earlier connection can resume).
+  void Restart() {
     ssl_.reset(SSL_new(ctx_.get()));
     in_ = BIO_new(BIO_s_mem());
     out_ = BIO_new(BIO_s_mem());
     SSL_set_bio(ssl_.get(), in_, out_);
     SSL_set_accept_state(ssl_.get());
+    done_ = false;
+    failed_ = false;
   }
 
   // Takes the client's bytes, returns the server's answer.
@@ -67,6 +75,13 @@ class MemoryServer {
       int rc = SSL_do_handshake(ssl_.get());
       done_ = rc == 1;
       failed_ = rc != 1 && SSL_get_error(ssl_.get(), rc) != SSL_ERROR_WANT_READ;
+      ERR_clear_error();
+    }
+    if (done_) {
+      // Past the handshake, as a server reading requests: BoringSSL sends
+      // its TLS 1.3 session tickets from here.
+      char ignored[256];
+      SSL_read(ssl_.get(), ignored, sizeof ignored);
       ERR_clear_error();
     }
     std::string out;
@@ -92,6 +107,7 @@ struct Outcome {
   bool client_failed = false;
   std::string error;  // HandshakeError or CheckPeer, "" when both passed
   bool untrusted = false;  // HandshakeError's verdict: this side refused the backend
+  bool resumed = false;    // the handshake resumed a session
   bool missing_client_cert = false;
   // A failure after the client's side was done (a TLS 1.3 server refusing
   // the client's certificate): why the backend aborted, "" if it did not.
@@ -101,8 +117,8 @@ struct Outcome {
 // Runs the handshake between a client SSL of `context` for `peer_name` and
 // `server`, as UpstreamConnection does: TLS layer first, then CheckPeer.
 Outcome Handshake(const UpstreamTlsContext& context, std::string_view peer_name,
-                  MemoryServer& server) {
-  SslPtr ssl = context.NewSsl(peer_name);
+                  MemoryServer& server, TlsSessionTarget* sessions = nullptr) {
+  SslPtr ssl = context.NewSsl(peer_name, sessions);
   REQUIRE(ssl != nullptr);
   SSL* raw = ssl.get();
   TlsConnection client(std::move(ssl), nullptr);
@@ -116,8 +132,15 @@ Outcome Handshake(const UpstreamTlsContext& context, std::string_view peer_name,
     status = client.Read(to_client, &to_server, no_plaintext);
     if (client.handshake_done() && (server.done() || server.failed())) break;
   }
-  server.Step(to_server);  // the client's last flight (TLS 1.3 Finished, certificate)
+  // The client's last flight (TLS 1.3 Finished, certificate), and what the
+  // server sends after it (TLS 1.3 session tickets), read as a connection
+  // would read it.
+  std::string after = server.Step(to_server);
+  if (!after.empty() && client.handshake_done() && status == TlsConnection::ReadStatus::kWantMore) {
+    status = client.Read(after, &to_server, no_plaintext);
+  }
   outcome.client_done = client.handshake_done();
+  outcome.resumed = SSL_session_reused(raw) == 1;
   outcome.client_failed = status == TlsConnection::ReadStatus::kFailed;
   if (outcome.client_failed) {
     outcome.error = context.HandshakeError(raw, client.failure(), &outcome.untrusted);
@@ -128,6 +151,10 @@ Outcome Handshake(const UpstreamTlsContext& context, std::string_view peer_name,
     outcome.error = context.CheckPeer(raw);
   }
   outcome.missing_client_cert = UpstreamTlsContext::MissingClientCertificate(raw);
+  // As UpstreamConnection::Close does for a connection that got through.
+  if (outcome.client_done && !outcome.client_failed && outcome.error.empty()) {
+    UpstreamTlsContext::KeepSessionResumable(raw);
+  }
   return outcome;
 }
 
@@ -290,6 +317,51 @@ TEST_CASE("upstream TLS: peerCertURI without a matching URI SAN is refused", "[t
   CHECK(outcome.client_done);
   CHECK(outcome.error == "peerCertURI: the backend's certificate has no URI SAN spiffe://x/y");
 }
+
+// OpenSSL only: against Android's BoringSSL here the client's new-session
+// callback receives no TLS 1.3 session in this in-memory exchange (the
+// cache stays empty), a difference not chased yet; the proxy links OpenSSL,
+// and e2e/test_upstream_tls.py checks resumption against a real backend.
+#if !defined(OPENSSL_IS_BORINGSSL)
+TEST_CASE("upstream TLS: sessions resume under their own key only", "[tls][upstream]") {
+  auto context = Context({.root_cas_pem = TestCa().chain});
+  TlsSessionCache cache(8);
+  TlsSessionTarget target{.cache = &cache, .key = "10.0.0.1:443 tls#1 backend.test"};
+  MemoryServer server(BackendPem());
+  Outcome first = Handshake(*context, "backend.test", server, &target);
+  REQUIRE(first.client_done);
+  CHECK(first.error.empty());
+  CHECK_FALSE(first.resumed);
+  CHECK(cache.size() == 1);  // the ticket the backend sent after the handshake
+
+  server.Restart();
+  Outcome second = Handshake(*context, "backend.test", server, &target);
+  REQUIRE(second.client_done);
+  CHECK(second.error.empty());
+  CHECK(second.resumed);
+  CHECK(cache.size() == 1);  // taken when offered, a fresh ticket put back
+
+  // Another key (another endpoint, name or transport) finds nothing.
+  TlsSessionTarget other{.cache = &cache, .key = "10.0.0.2:443 tls#1 backend.test"};
+  server.Restart();
+  Outcome elsewhere = Handshake(*context, "backend.test", server, &other);
+  REQUIRE(elsewhere.client_done);
+  CHECK_FALSE(elsewhere.resumed);
+  CHECK(cache.size() == 2);
+}
+
+TEST_CASE("upstream TLS: the session cache is bounded", "[tls][upstream]") {
+  TlsSessionCache cache(2);
+  auto context = Context({.root_cas_pem = TestCa().chain});
+  for (int i = 0; i < 4; ++i) {
+    TlsSessionTarget target{.cache = &cache, .key = "endpoint-" + std::to_string(i)};
+    MemoryServer server(BackendPem());
+    REQUIRE(Handshake(*context, "backend.test", server, &target).client_done);
+    CHECK(cache.size() == static_cast<size_t>(std::min(i + 1, 2)));
+  }
+  CHECK(cache.Take("no such key") == nullptr);
+}
+#endif  // !OPENSSL_IS_BORINGSSL
 
 TEST_CASE("upstream TLS: the name comes from the Host without its port", "[tls][upstream]") {
   auto context = Context({.verify = false});
