@@ -40,7 +40,7 @@ socket error (connect, read, write, timeout), if a change was not applied
 within --apply-timeout-s or rejected by the proxy, or if at the end an other
 route whose file remains does not answer 200 (or a removed one not 404).
 
-The echo backends listen with a backlog of 4096 (--backend-backlog; Python's
+The echo backends listen with a backlog of 4096 (Python's socketserver
 default is 5): with 5, the SYNs the proxy sends to a backend that just joined
 the slice overflow its accept queue, each drop costs 1 s (3 s for two, past
 wrk's 2 s timeout), and the latency tail is the backend's. The report prints
@@ -67,9 +67,7 @@ from lib.manifests import ManifestDir  # noqa: E402
 from lib.metrics import find_samples, parse_samples  # noqa: E402
 from lib.polling import wait_until  # noqa: E402
 from lib.processes import ProcessSet  # noqa: E402
-from lib import stack  # noqa: E402
 from lib.stack import Launcher  # noqa: E402
-from test_crd_status import ingress_route  # noqa: E402  (an IngressRoute for one host)
 
 STEADY_HOST = "steady.test"
 STEADY_ADDRESS = "127.0.0.2"  # in the steady slice as ready from start to end
@@ -205,7 +203,7 @@ class Churn:
         if n % 2 == 0:
             doc = k8s.ingress(f"other-{n}", k8s.rule(host, k8s.path("/", "other")))
         else:
-            doc = ingress_route(f"other-{n}", host, "other")
+            doc = k8s.ingress_route(f"other-{n}", host, "other")
         self.manifests.write(name, doc)
         self.other_routes.append(name)
 
@@ -267,8 +265,6 @@ def main():
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--backends", type=int, default=5,
                         help="echo backends on 127.0.0.2.. (the first stays ready throughout)")
-    parser.add_argument("--backend-backlog", type=int, default=4096,
-                        help="echo backends' listen backlog (0: e2e/echo_backend.py's own, 5)")
     parser.add_argument("--max-other-routes", type=int, default=20)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--interval-ms", type=float, default=0,
@@ -288,11 +284,6 @@ def main():
     args = parser.parse_args()
     if args.backends < 2:
         parser.error("--backends must be at least 2")
-    if args.backend_backlog > 0:
-        # Launcher starts stack.ECHO_BACKEND; the wrapper reads the backlog from the environment.
-        stack.ECHO_BACKEND = os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                          "echo_backend_backlog.py")
-        os.environ["PORTICO_ECHO_BACKLOG"] = str(args.backend_backlog)
     work = tempfile.mkdtemp(prefix="portico-churn-")
     failed = False
     try:

@@ -135,6 +135,10 @@ class EchoHandler(BaseHTTPRequestHandler):
 
 class EchoServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a proxy opening connections
+    # to a backend that just joined a Service overflows it, and each dropped
+    # SYN costs the client 1 s (bench/RESULTS.md, churn under load).
+    request_queue_size = 4096
 
     def __init__(self, address, backend_name, verbose, tls=None):
         super().__init__(address, EchoHandler)

@@ -37,16 +37,6 @@ CRD_RECHECK_S = 2 * 36 + 3
 ROUTES = "ingressroutes.portico.dev in namespace default"
 
 
-def ingress_route(name, host, service):
-    return {
-        "apiVersion": "portico.dev/v1alpha1",
-        "kind": "IngressRoute",
-        "metadata": {"name": name, "namespace": k8s.NAMESPACE},
-        "spec": {"routes": [{"match": f"Host(`{host}`)",
-                             "services": [{"name": service, "port": 80}]}]},
-    }
-
-
 def answer(proxy, host):
     """(status, backend) of GET http://HOST/ through the proxy, or (None, None)."""
     try:
@@ -129,7 +119,7 @@ def run(launcher, kubectl_bin, work_dir, scale, runner):
 
     def check_good_route():
         apply(k8s.service("web", port=80), k8s.endpoint_slice("web", ["127.0.0.2"], port),
-              ingress_route("good", "good.test", "web"))
+              k8s.ingress_route("good", "good.test", "web"))
         wait_until(lambda: answer(state["proxy"], "good.test") == (200, "backend-2"), 10 * scale,
                    "good.test served by backend-2")
         wait_until(lambda: ready("good") == "True", 10 * scale, "kubectl shows good Ready True")
@@ -141,7 +131,7 @@ def run(launcher, kubectl_bin, work_dir, scale, runner):
         return f"Ready True, observedGeneration {generation}"
 
     def check_broken_route():
-        apply(ingress_route("broken", "broken.test", "missing"))
+        apply(k8s.ingress_route("broken", "broken.test", "missing"))
         wait_until(lambda: ready("broken") == "False", 10 * scale,
                    "kubectl shows broken Ready False")
         _, ready_condition = condition("broken")
@@ -154,7 +144,7 @@ def run(launcher, kubectl_bin, work_dir, scale, runner):
         return f"Ready False ({ready_condition['reason']}): {message}"
 
     def check_fixed_route():
-        apply(ingress_route("broken", "broken.test", "web"))
+        apply(k8s.ingress_route("broken", "broken.test", "web"))
         wait_until(lambda: answer(state["proxy"], "broken.test") == (200, "backend-2"),
                    10 * scale, "broken.test served once fixed")
         wait_until(lambda: ready("broken") == "True", 10 * scale, "broken Ready True once fixed")

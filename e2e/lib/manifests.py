@@ -154,3 +154,14 @@ class ManifestDir:
         changed_at = time.monotonic()
         os.remove(os.path.join(self.path, name))
         return changed_at
+
+
+def ingress_route(name, host, service):
+    """An IngressRoute sending Host(`host`) to port 80 of `service`."""
+    return {
+        "apiVersion": "portico.dev/v1alpha1",
+        "kind": "IngressRoute",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {"routes": [{"match": f"Host(`{host}`)",
+                             "services": [{"name": service, "port": 80}]}]},
+    }
