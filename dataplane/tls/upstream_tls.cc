@@ -209,8 +209,12 @@ SslPtr UpstreamTlsContext::NewSsl(std::string_view peer_name, TlsSessionTarget* 
   SslPtr ssl(SSL_new(ctx_.get()));
   if (ssl == nullptr) return nullptr;
   SSL_set_connect_state(ssl.get());
-  if (verify_ && !SetPeerName(ssl.get(), peer_name)) return nullptr;
-  if (!verify_ && !peer_name.empty() && !IsIpLiteral(std::string(peer_name))) {
+  // With peerCertURI the URI SAN names the backend (CheckPeer), as in
+  // Traefik: the chain is verified, the DNS name is not (SPIFFE
+  // certificates hold none).
+  bool check_name = verify_ && peer_cert_uri_.empty();
+  if (check_name && !SetPeerName(ssl.get(), peer_name)) return nullptr;
+  if (!check_name && !peer_name.empty() && !IsIpLiteral(std::string(peer_name))) {
     SSL_set_tlsext_host_name(ssl.get(), std::string(peer_name).c_str());
   }
   if (sessions != nullptr && sessions->cache != nullptr) {

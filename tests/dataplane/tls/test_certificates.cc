@@ -48,10 +48,12 @@ void AddExtension(X509* cert, X509* issuer, int nid, const char* value) {
   X509_EXTENSION_free(ext);
 }
 
-void AddSans(X509* cert, const std::vector<std::string>& names) {
-  if (names.empty()) return;
+void AddSans(X509* cert, const std::vector<std::string>& names,
+             const std::vector<std::string>& uris) {
   std::string value;
   for (const std::string& name : names) value += (value.empty() ? "DNS:" : ",DNS:") + name;
+  for (const std::string& uri : uris) value += (value.empty() ? "URI:" : ",URI:") + uri;
+  if (value.empty()) return;
   AddExtension(cert, cert, NID_subject_alt_name, value.c_str());
 }
 
@@ -84,7 +86,7 @@ PemPair MakePem(const CertificateSpec& spec, const Issuer* issuer) {
   X509_set_issuer_name(cert.get(),
                        issuer != nullptr ? X509_get_subject_name(issuer->cert.get()) : subject);
   X509_set_pubkey(cert.get(), key.get());
-  AddSans(cert.get(), spec.dns_names);
+  AddSans(cert.get(), spec.dns_names, spec.uris);
   if (spec.is_ca) AddExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE");
   REQUIRE(X509_sign(cert.get(), issuer != nullptr ? issuer->key.get() : key.get(), EVP_sha256()) >
           0);

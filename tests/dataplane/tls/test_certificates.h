@@ -14,6 +14,7 @@ namespace portico::dataplane::testing {
 
 struct CertificateSpec {
   std::vector<std::string> dns_names = {"example.com"};
+  std::vector<std::string> uris;  // URI SANs ("spiffe://...")
   std::string common_name = "test";
   KeyKind kind = KeyKind::kEcdsaP256;
   int64_t valid_from_offset_s = -3600;  // relative to now

@@ -310,6 +310,26 @@ TEST_CASE("upstream TLS: only handshake and certificate alerts count as an abort
   }
 }
 
+TEST_CASE("upstream TLS: with peerCertURI the URI SAN names the backend, not a DNS name",
+          "[tls][upstream]") {
+  // A SPIFFE-style certificate: a URI SAN and no DNS name, from the CA.
+  PemPair spiffe = MakeCertificatePem(
+      {.dns_names = {}, .uris = {"spiffe://shop/web"}, .common_name = "web"}, TestCa());
+  auto context = Context({.root_cas_pem = TestCa().chain, .peer_cert_uri = "spiffe://shop/web"});
+  MemoryServer server(spiffe);
+  Outcome outcome = Handshake(*context, "web.shop.svc", server);
+  CHECK(outcome.client_done);
+  CHECK(outcome.error.empty());
+  // The chain is still verified.
+  PemPair other_ca = MakeCertificatePem({.dns_names = {}, .common_name = "Other", .is_ca = true});
+  PemPair foreign = MakeCertificatePem(
+      {.dns_names = {}, .uris = {"spiffe://shop/web"}, .common_name = "web"}, other_ca);
+  MemoryServer impostor(foreign);
+  Outcome refused = Handshake(*context, "web.shop.svc", impostor);
+  CHECK(refused.client_failed);
+  CHECK(refused.untrusted);
+}
+
 TEST_CASE("upstream TLS: peerCertURI without a matching URI SAN is refused", "[tls][upstream]") {
   auto context = Context({.root_cas_pem = TestCa().chain, .peer_cert_uri = "spiffe://x/y"});
   MemoryServer server(BackendPem());
