@@ -7,6 +7,7 @@
 #include "common/admin_server.h"
 #include "common/log.h"
 #include "controlplane/kube/ingress_status_writer.h"
+#include "common/flag_values.h"
 #include "controlplane/model/dns_names.h"
 
 namespace portico::controlplane {
@@ -33,6 +34,8 @@ const char kControllerUsage[] =
   --grpc-key=FILE            its private key (PEM)
   --grpc-ca=FILE             CA certificates (PEM): only proxies with a certificate they
                              signed may connect (snapshots carry TLS private keys)
+  --grpc-cert-refresh=DURATION  how often the three files are read again (default 60s):
+                             new handshakes use a rotated certificate without a restart
   --grpc-insecure            plaintext snapshot channel instead; meant for loopback
   --traefik-compat           also read Traefik's traefik.io/v1alpha1 objects (IngressRoute,
                              Middleware, ...) as if they were portico.dev ones
@@ -193,6 +196,15 @@ const std::map<std::string, Setter>& ValueFlags() {
       {"grpc-cert", Path(&ControllerFlags::grpc_cert)},
       {"grpc-key", Path(&ControllerFlags::grpc_key)},
       {"grpc-ca", Path(&ControllerFlags::grpc_ca)},
+      {"grpc-cert-refresh",
+       [](const std::string& v, ControllerFlags* f) -> std::string {
+         uint64_t ms = 0;
+         if (!ParseDurationMs(v, &ms) || ms < 1000 || ms > 86'400'000) {
+           return "--grpc-cert-refresh: expected a duration from 1s to 24h, got '" + v + "'";
+         }
+         f->grpc_cert_refresh_ms = ms;
+         return "";
+       }},
   };
   return flags;
 }

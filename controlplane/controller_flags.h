@@ -25,6 +25,9 @@ struct ControllerFlags {
   PipelineOptions compile;  // --traefik-compat, --allow-cross-namespace, --ingress-class
   // Mutual TLS for proxies (all three, or --grpc-insecure).
   std::string grpc_cert, grpc_key, grpc_ca;
+  // How often those files are read again: new handshakes use what they
+  // hold (certificate rotation without a restart).
+  uint64_t grpc_cert_refresh_ms = 60'000;
   std::string admin_host = "127.0.0.1";
   int admin_port = 9000;
   std::string log_level = "info";

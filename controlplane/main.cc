@@ -256,9 +256,16 @@ int Run(const ControllerFlags& flags) {
         !e.empty()) {
       return Fail(2, e);
     }
+    // Checked here for a precise error at start-up; gRPC reads the files
+    // again every --grpc-cert-refresh.
     server_options.tls = ServerTls{.certificate_chain = std::move(pem.certificate_chain),
                                    .private_key = std::move(pem.private_key),
-                                   .client_ca = std::move(pem.ca)};
+                                   .client_ca = std::move(pem.ca),
+                                   .certificate_file = flags.grpc_cert,
+                                   .private_key_file = flags.grpc_key,
+                                   .client_ca_file = flags.grpc_ca,
+                                   .refresh_s = static_cast<unsigned>(
+                                       flags.grpc_cert_refresh_ms / 1000)};
   }
   int grpc_port = 0;
   if (std::string e = server.Start(server_options, &grpc_port); !e.empty()) return Fail(1, e);

@@ -123,7 +123,10 @@ int Run(Process& p) {
     client_options.tls = ClientTls{.certificate_chain = std::move(pem.certificate_chain),
                                    .private_key = std::move(pem.private_key),
                                    .server_ca = std::move(pem.ca),
-                                   .server_name = p.flags.grpc_server_name};
+                                   .server_name = p.flags.grpc_server_name,
+                                   .certificate_file = p.flags.grpc_cert,
+                                   .private_key_file = p.flags.grpc_key,
+                                   .server_ca_file = p.flags.grpc_ca};
   } else {
     LogWarn("proxy", "the snapshot channel is plaintext (--grpc-insecure); keep it on loopback");
   }

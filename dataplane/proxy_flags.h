@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/flag_values.h"
 #include "dataplane/worker/proxy_options.h"
 
 namespace portico::dataplane {
@@ -36,11 +37,9 @@ struct ProxyFlags {
 // Parses argv (without argv[0]). Returns "" or the error.
 std::string ParseProxyFlags(const std::vector<std::string>& args, ProxyFlags* flags);
 
-// "512", "16KiB", "1MiB" → bytes. False if malformed.
-bool ParseSize(const std::string& text, size_t* bytes);
-
-// "250ms", "5s", "2m", "1h" → milliseconds. False if malformed.
-bool ParseDurationMs(const std::string& text, uint64_t* ms);
+// Flag values (durations, sizes): common/flag_values.h.
+using portico::ParseDurationMs;
+using portico::ParseSize;
 
 extern const char kProxyUsage[];
 

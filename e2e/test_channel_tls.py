@@ -10,6 +10,7 @@ precise error. Certificates are made at test time with the openssl CLI.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -65,8 +66,13 @@ def run(launcher, manifests, scale, runner):
     manifests.write("app.yaml", k8s.service("app", port=80),
                     k8s.endpoint_slice("app", ["127.0.0.2"], backend.port),
                     k8s.ingress("app", k8s.rule("app.test", k8s.path("/", "app"))))
-    tls_args = [f"--grpc-cert={controller_crt}", f"--grpc-key={controller_key}",
-                f"--grpc-ca={pki.ca_crt}"]
+    # The controller's files are copies the rotation check replaces.
+    live_crt, live_key = (os.path.join(pki.folder, "live-controller" + ext)
+                          for ext in (".crt", ".key"))
+    shutil.copyfile(controller_crt, live_crt)
+    shutil.copyfile(controller_key, live_key)
+    tls_args = [f"--grpc-cert={live_crt}", f"--grpc-key={live_key}",
+                f"--grpc-ca={pki.ca_crt}", "--grpc-cert-refresh=1s"]
     process = launcher.processes.start("controller", [
         launcher.controller_bin, f"--source=file:{manifests.path}", "--grpc-listen=127.0.0.1:0",
         "--admin-listen=127.0.0.1:0", *tls_args])
@@ -121,11 +127,67 @@ def run(launcher, manifests, scale, runner):
         assert "PRIVATE KEY" not in text, "key material in the log"
         return "exit 2: " + text.strip().splitlines()[-1][:120]
 
+    def replace_file(source, target):
+        # As a Secret volume update: the new content appears at once, whole.
+        shutil.copyfile(source, target + ".new")
+        os.replace(target + ".new", target)
+
+    def served_certificate():
+        """The PEM certificate the controller's port presents now."""
+        result = subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{grpc_port}",
+             "-servername", SERVER_NAME, "-cert", proxy_crt, "-key", proxy_key,
+             "-CAfile", pki.ca_crt],
+            input=b"", capture_output=True, timeout=10 * scale)
+        text = result.stdout.decode(errors="replace")
+        begin = text.find("-----BEGIN CERTIFICATE-----")
+        end = text.find("-----END CERTIFICATE-----", begin)
+        return text[begin:end] if begin >= 0 and end > begin else ""
+
+    def check_controller_rotation():
+        with open(controller_crt) as f:
+            old = f.read()
+        assert served_certificate().strip() in old, "the controller serves another certificate"
+        new_crt, new_key = pki.issue("controller-2", SERVER_NAME)
+        started = time.monotonic()
+        replace_file(new_key, live_key)
+        replace_file(new_crt, live_crt)
+        with open(new_crt) as f:
+            new = f.read()
+        wait_until(lambda: (served_certificate() or "none") in new, 10 * scale,
+                   "the controller serves the rotated certificate")
+        took = time.monotonic() - started
+        proxy = start_proxy("proxy-after-rotation", proxy_crt, proxy_key)
+        proxy.wait_ready(10 * scale)
+        return f"new handshakes got the new certificate {took:.1f} s after the files changed " \
+               "(refresh 1 s), no restart; a proxy connects to it"
+
+    def check_proxy_rotation():
+        # A proxy whose files hold a certificate the controller refuses,
+        # replaced by a good one while it runs: its next attempt uses them.
+        folder = os.path.join(pki.folder, "rotating-proxy")
+        os.makedirs(folder, exist_ok=True)
+        crt, key = os.path.join(folder, "tls.crt"), os.path.join(folder, "tls.key")
+        shutil.copyfile(rogue_crt, crt)
+        shutil.copyfile(rogue_key, key)
+        proxy = start_proxy("rotating-proxy", crt, key)
+        time.sleep(0.5 * scale)  # a few refused attempts
+        assert proxy.admin_get("/ready").status == 503, "a refused certificate got a snapshot"
+        replace_file(proxy_key, key)
+        replace_file(proxy_crt, crt)
+        started = time.monotonic()
+        proxy.wait_ready(20 * scale)
+        proxy.process.wait_for_log(r"snapshot channel: certificate files changed", 5 * scale)
+        return f"refused, then ready {time.monotonic() - started:.1f} s after its files changed"
+
     runner.run("a proxy with a certificate from the CA is served", check_trusted_proxy)
     runner.run("a proxy with another CA's certificate is refused", check_rogue_proxy_refused)
     runner.run("a proxy refuses a controller with another name", check_wrong_controller_name)
     runner.run("a certificate and key that do not match stop the controller",
                check_mismatched_key_refused)
+    runner.run("the controller's certificate rotates without a restart", check_controller_rotation)
+    runner.run("a proxy's certificate files are read again before it reconnects",
+               check_proxy_rotation)
 
 
 def main():

@@ -1,6 +1,9 @@
 #include "controlplane/server/snapshot_server.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <chrono>
 #include <random>
@@ -47,9 +50,18 @@ std::string SnapshotServer::Start(const SnapshotServerOptions& options, int* bou
       (v6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(options.port);
   grpc::ServerBuilder builder;
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
-  if (options.tls) {
-    // Only proxies holding a certificate signed by the CA may connect:
-    // snapshots carry private keys.
+  if (options.tls && !options.tls->certificate_file.empty()) {
+    // The files, watched: only proxies holding a certificate signed by the
+    // CA may connect (snapshots carry private keys).
+    auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+        options.tls->private_key_file, options.tls->certificate_file,
+        options.tls->client_ca_file, options.tls->refresh_s);
+    grpc::experimental::TlsServerCredentialsOptions tls(provider);
+    tls.watch_root_certs();
+    tls.watch_identity_key_cert_pairs();
+    tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    credentials = grpc::experimental::TlsServerCredentials(tls);
+  } else if (options.tls) {
     grpc::SslServerCredentialsOptions tls(
         GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     tls.pem_root_certs = options.tls->client_ca;

@@ -58,6 +58,11 @@ struct ServerTls {
   std::string certificate_chain;
   std::string private_key;
   std::string client_ca;  // proxies must present a certificate it signed
+  // Set: the files these came from, read again every `refresh_s` seconds
+  // by gRPC; new handshakes use what they hold once it loads (a rotation
+  // by cert-manager needs no restart; a half-written pair keeps the old).
+  std::string certificate_file, private_key_file, client_ca_file;
+  unsigned refresh_s = 60;
 };
 
 struct SnapshotServerOptions {

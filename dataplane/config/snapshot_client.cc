@@ -11,6 +11,7 @@
 #include "common/snapshot/snapshot_delta.h"
 #include "common/snapshot/snapshot_transfer.h"
 #include "dataplane/config/config_publisher.h"
+#include "dataplane/tls/channel_pem.h"
 #include "portico/v1/snapshot.grpc.pb.h"
 
 namespace portico::dataplane {
@@ -116,7 +117,28 @@ void SnapshotClient::Run() {
   }
 }
 
+void SnapshotClient::ReloadTls() {
+  if (!options_.tls || options_.tls->certificate_file.empty()) return;
+  ClientTls& tls = *options_.tls;
+  ChannelPem pem;
+  if (std::string e = LoadChannelPem(tls.certificate_file, tls.private_key_file,
+                                     tls.server_ca_file, &pem);
+      !e.empty()) {
+    LogWarn("proxy", "snapshot channel: " + e + "; keeping the certificates loaded before");
+    return;
+  }
+  if (pem.certificate_chain == tls.certificate_chain && pem.private_key == tls.private_key &&
+      pem.ca == tls.server_ca) {
+    return;
+  }
+  tls.certificate_chain = std::move(pem.certificate_chain);
+  tls.private_key = std::move(pem.private_key);
+  tls.server_ca = std::move(pem.ca);
+  LogInfo("proxy", "snapshot channel: certificate files changed; this connection uses them");
+}
+
 bool SnapshotClient::RunStream(const std::string& address) {
+  ReloadTls();
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   // A fixed 8 MiB stream window instead of BDP probing, which starts at

@@ -32,6 +32,10 @@ struct ClientTls {
   std::string private_key;
   std::string server_ca;    // the controller's certificate must chain to it
   std::string server_name;  // name the controller's certificate must hold; "": the host dialled
+  // Set: the files the three came from, read again before each connection
+  // (a rotated certificate is used from the next stream on; files that do
+  // not load keep the last good ones, with a warning).
+  std::string certificate_file, private_key_file, server_ca_file;
 };
 
 struct SnapshotClientOptions {
@@ -59,6 +63,9 @@ class SnapshotClient {
   // as sending the hello.
   bool RunStream(const std::string& address);
   void WaitBackoff(int attempt);
+
+  // Reads the channel's certificate files again (ClientTls); stream thread.
+  void ReloadTls();
 
   SnapshotClientOptions options_;
   ConfigPublisher* publisher_;

@@ -31,6 +31,21 @@ TEST_CASE("defaults and both flag forms", "[controller_flags]") {
   CHECK(g.log_level == "debug");
 }
 
+TEST_CASE("the channel certificates' refresh interval", "[controller_flags]") {
+  ControllerFlags f;
+  CHECK(Parse({"--grpc-insecure"}, &f) == "");
+  CHECK(f.grpc_cert_refresh_ms == 60'000);
+  CHECK(Parse({"--grpc-insecure", "--grpc-cert-refresh=5m"}, &f) == "");
+  CHECK(f.grpc_cert_refresh_ms == 300'000);
+  for (const char* bad : {"500ms", "0s", "30", "2d", "25h"}) {
+    INFO(bad);
+    ControllerFlags g;
+    CHECK(Parse({"--grpc-insecure", std::string("--grpc-cert-refresh=") + bad}, &g) ==
+          std::string("--grpc-cert-refresh: expected a duration from 1s to 24h, got '") + bad +
+              "'");
+  }
+}
+
 TEST_CASE("the Kubernetes source is the default", "[controller_flags]") {
   ControllerFlags f;
   CHECK(Parse({"--grpc-insecure"}, &f) == "");
