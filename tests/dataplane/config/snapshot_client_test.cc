@@ -65,6 +65,25 @@ std::vector<v1::ControllerMessage> Delta(const v1::Snapshot& base, const v1::Sna
 // hello and the stream; what it returns ends the call.
 using Script = std::function<void(const v1::ProxyHello&, ServerStream*)>;
 
+// Scripts run on gRPC's threads, and Catch's assertions are not
+// thread-safe (TSan reported the races): a script records what failed and
+// stops; the test's thread reports it when the FakeController goes.
+std::mutex script_failures_mu;
+std::vector<std::string> script_failures;
+
+void ScriptFailed(const char* expression, int line) {
+  std::lock_guard lock(script_failures_mu);
+  script_failures.push_back("line " + std::to_string(line) + ": " + expression);
+}
+
+#define SCRIPT_REQUIRE(expression)                 \
+  do {                                             \
+    if (!(expression)) {                           \
+      ScriptFailed(#expression, __LINE__);         \
+      return;                                      \
+    }                                              \
+  } while (false)
+
 class FakeController final : public v1::SnapshotService::Service {
  public:
   FakeController() {
@@ -73,8 +92,14 @@ class FakeController final : public v1::SnapshotService::Service {
     builder.RegisterService(this);
     server_ = builder.BuildAndStart();
     REQUIRE(port_ > 0);
+    std::lock_guard lock(script_failures_mu);
+    script_failures.clear();
   }
-  ~FakeController() override { server_->Shutdown(std::chrono::system_clock::now()); }
+  ~FakeController() override {
+    server_->Shutdown(std::chrono::system_clock::now());
+    std::lock_guard lock(script_failures_mu);
+    for (const std::string& failure : script_failures) FAIL_CHECK("a script's check failed: " << failure);
+  }
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   // Scripts run one per connection, in order; the last one repeats.
@@ -154,15 +179,16 @@ struct ClientUnderTest {
 };
 
 TEST_CASE("FULL then DELTA: both applied and acked with their nonces", "[snapshot_client]") {
-  FakeController controller;
   v1::Snapshot v1 = MakeSnapshot("a.test", 2);
   v1::Snapshot v2 = MakeSnapshot("a.test", 3);
   std::vector<v1::SnapshotAck> acks;
   std::mutex mu;
+  // After what its scripts capture: it goes first, joining their threads.
+  FakeController controller;
   controller.AddScript([&](const v1::ProxyHello&, ServerStream* stream) {
-    REQUIRE(Send(stream, Full(v1, 11, 64)));  // small chunks: many of them
+    SCRIPT_REQUIRE(Send(stream, Full(v1, 11, 64)));  // small chunks: many of them
     v1::SnapshotAck first = ReadAck(stream);
-    REQUIRE(Send(stream, Delta(v1, v2, 12)));
+    SCRIPT_REQUIRE(Send(stream, Delta(v1, v2, 12)));
     v1::SnapshotAck second = ReadAck(stream);
     {
       std::lock_guard lock(mu);
@@ -192,14 +218,15 @@ TEST_CASE("FULL then DELTA: both applied and acked with their nonces", "[snapsho
 
 TEST_CASE("a stream cut mid-transfer applies nothing, the reconnect says what is served",
           "[snapshot_client]") {
-  FakeController controller;
   v1::Snapshot v1 = MakeSnapshot("a.test");
   v1::Snapshot v2 = MakeSnapshot("b.test");
+  // After what its scripts capture: it goes first, joining their threads.
+  FakeController controller;
   controller.AddScript([&](const v1::ProxyHello&, ServerStream* stream) {
-    REQUIRE(Send(stream, Full(v1, 1)));
+    SCRIPT_REQUIRE(Send(stream, Full(v1, 1)));
     ReadAck(stream);
     auto messages = Full(v2, 2, 16);
-    REQUIRE(messages.size() > 4);
+    SCRIPT_REQUIRE(messages.size() > 4);
     messages.resize(3);  // begin and two chunks, then the stream ends
     Send(stream, messages);
   });
@@ -213,16 +240,17 @@ TEST_CASE("a stream cut mid-transfer applies nothing, the reconnect says what is
 
 TEST_CASE("a delta for another base is NACKed BASE_MISMATCH, the config stays",
           "[snapshot_client]") {
-  FakeController controller;
   v1::Snapshot v1 = MakeSnapshot("a.test");
   v1::Snapshot other = MakeSnapshot("other.test");
   v1::Snapshot v2 = MakeSnapshot("a.test", 4);
   v1::SnapshotAck nack;
   std::atomic<bool> done{false};
+  // After what its scripts capture: it goes first, joining their threads.
+  FakeController controller;
   controller.AddScript([&](const v1::ProxyHello&, ServerStream* stream) {
-    REQUIRE(Send(stream, Full(v1, 1)));
+    SCRIPT_REQUIRE(Send(stream, Full(v1, 1)));
     ReadAck(stream);
-    REQUIRE(Send(stream, Delta(other, v2, 2)));
+    SCRIPT_REQUIRE(Send(stream, Delta(other, v2, 2)));
     nack = ReadAck(stream);
     done = true;
     Hold(stream);
@@ -238,17 +266,18 @@ TEST_CASE("a delta for another base is NACKed BASE_MISMATCH, the config stays",
 
 TEST_CASE("an invalid snapshot is NACKed VALIDATION, the last good config serves",
           "[snapshot_client]") {
-  FakeController controller;
   v1::Snapshot good = MakeSnapshot("a.test");
   v1::Snapshot bad = good;
   bad.mutable_routes(0)->set_cluster("default/missing:80");
   bad.set_version(SnapshotDigest(bad));
   v1::SnapshotAck nack;
   std::atomic<bool> done{false};
+  // After what its scripts capture: it goes first, joining their threads.
+  FakeController controller;
   controller.AddScript([&](const v1::ProxyHello&, ServerStream* stream) {
-    REQUIRE(Send(stream, Full(good, 1)));
+    SCRIPT_REQUIRE(Send(stream, Full(good, 1)));
     ReadAck(stream);
-    REQUIRE(Send(stream, Full(bad, 2)));
+    SCRIPT_REQUIRE(Send(stream, Full(bad, 2)));
     nack = ReadAck(stream);
     done = true;
     Hold(stream);
@@ -264,10 +293,11 @@ TEST_CASE("an invalid snapshot is NACKed VALIDATION, the last good config serves
 
 TEST_CASE("a malformed transfer drops the stream, the proxy reconnects and keeps serving",
           "[snapshot_client]") {
-  FakeController controller;
   v1::Snapshot v1 = MakeSnapshot("a.test");
+  // After what its scripts capture: it goes first, joining their threads.
+  FakeController controller;
   controller.AddScript([&](const v1::ProxyHello&, ServerStream* stream) {
-    REQUIRE(Send(stream, Full(v1, 1)));
+    SCRIPT_REQUIRE(Send(stream, Full(v1, 1)));
     ReadAck(stream);
     auto messages = Full(MakeSnapshot("b.test"), 2, 16);
     std::swap(messages[1], messages[2]);  // chunks out of order
