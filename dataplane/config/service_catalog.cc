@@ -125,6 +125,10 @@ bool ServiceCatalog::Build(const v1::Snapshot& snapshot, const ClusterMap& clust
 const ServiceCatalog::Transport* ServiceCatalog::BuildTransport(const std::string& name,
                                                                 const v1::ServersTransport* spec) {
   std::string fingerprint = spec == nullptr ? std::string() : spec->SerializeAsString();
+  // Verifying against the system trust store: its file counts as settings.
+  if (spec == nullptr || (!spec->insecure_skip_verify() && spec->root_cas_pem().empty())) {
+    fingerprint += "\n" + SystemTrustStoreStamp();
+  }
   if (previous_ != nullptr) {
     auto it = previous_->transports_.find(name);
     if (it != previous_->transports_.end() && it->second.fingerprint == fingerprint) {

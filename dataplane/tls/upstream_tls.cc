@@ -1,6 +1,7 @@
 #include "dataplane/tls/upstream_tls.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -33,14 +34,18 @@ std::string OpenSslReason(const char* what) {
   return text;
 }
 
+const char* SystemTrustStoreFile() {
+  const char* file = std::getenv(X509_get_default_cert_file_env());
+  return file != nullptr ? file : X509_get_default_cert_file();
+}
+
 // The CAs to trust: the transport's bundle, else the system's file
 // (SSL_CERT_FILE, else OpenSSL's default), loaded now rather than looked up
 // in a directory during handshakes.
 std::string LoadTrust(SSL_CTX* ctx, const std::string& root_cas_pem) {
   X509_STORE* store = SSL_CTX_get_cert_store(ctx);
   if (root_cas_pem.empty()) {
-    const char* file = std::getenv(X509_get_default_cert_file_env());
-    if (file == nullptr) file = X509_get_default_cert_file();
+    const char* file = SystemTrustStoreFile();
     if (SSL_CTX_load_verify_locations(ctx, file, nullptr) != 1) {
       ERR_clear_error();  // no system store: every verified handshake fails, clearly
     }
@@ -107,6 +112,14 @@ int KeepSession(SSL* ssl, SSL_SESSION* session) {
 }
 
 }  // namespace
+
+std::string SystemTrustStoreStamp() {
+  const char* file = SystemTrustStoreFile();
+  struct stat st;
+  if (::stat(file, &st) != 0) return file;
+  return std::string(file) + " " + std::to_string(st.st_size) + " " +
+         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+}
 
 void UpstreamTlsContext::KeepSessionResumable(SSL* ssl) {
   SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);

@@ -103,6 +103,11 @@ class UpstreamTlsContext : public std::enable_shared_from_this<UpstreamTlsContex
   SslCtxPtr ctx_;
 };
 
+// The system trust store file as it is now ("path size mtime"; "path" alone
+// when it cannot be read): a context that loaded it is built again once
+// this changes, so an updated CA bundle is used without a restart.
+std::string SystemTrustStoreStamp();
+
 // Sets the name a client SSL sends as SNI and verifies (an IP literal is
 // checked against IP SANs and not sent as SNI). False if OpenSSL refuses it
 // or the name is empty.

@@ -1,6 +1,10 @@
 #include "dataplane/config/runtime_config.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
 
 namespace portico::dataplane {
 namespace {
@@ -215,6 +219,47 @@ TEST_CASE("https services carry their ServersTransport, one the proxy cannot app
   action = config->action(config->routes().Match({.host = "b.test", .path = "/"})->action);
   CHECK(action->refusal ==
         "service ns/ir/r0/s1: serversTransport ns/st: rootCAs: holds no PEM certificate");
+}
+
+TEST_CASE("TLS contexts on the system trust store are built again once its file changes",
+          "[config]") {
+  // The trust store: an empty file is enough (OpenSSL loads no CA from it).
+  char path[] = "/tmp/portico-trust-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  const char* saved = std::getenv("SSL_CERT_FILE");
+  std::string saved_value = saved != nullptr ? saved : "";
+  ::setenv("SSL_CERT_FILE", path, 1);
+  v1::Snapshot s = WithServices();
+  s.mutable_services(1)->mutable_load_balancer()->set_scheme("https");
+  std::string error;
+  auto first = RuntimeConfig::Build(s, &error);
+  REQUIRE(first != nullptr);
+  auto same = RuntimeConfig::Build(s, &error, first.get());
+  REQUIRE(same != nullptr);
+  // Unchanged: the context (and the sessions and pooled connections keyed
+  // by its id) carries over.
+  CHECK(same->services().Service("ns/ir/r0/s1")->tls()->id() ==
+        first->services().Service("ns/ir/r0/s1")->tls()->id());
+  std::string stamp = SystemTrustStoreStamp();
+  {
+    std::FILE* f = std::fopen(path, "w");
+    REQUIRE(f != nullptr);
+    std::fputs("# an updated bundle\n", f);
+    std::fclose(f);
+  }
+  CHECK(SystemTrustStoreStamp() != stamp);
+  auto updated = RuntimeConfig::Build(s, &error, same.get());
+  REQUIRE(updated != nullptr);
+  CHECK(updated->services().Service("ns/ir/r0/s1")->tls()->id() !=
+        same->services().Service("ns/ir/r0/s1")->tls()->id());
+  if (saved != nullptr) {
+    ::setenv("SSL_CERT_FILE", saved_value.c_str(), 1);
+  } else {
+    ::unsetenv("SSL_CERT_FILE");
+  }
+  std::remove(path);
 }
 
 TEST_CASE("a service with a scheme the proxy does not speak answers 503 with the reason, health "
