@@ -5,8 +5,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "controlplane/compiler/compiler.h"
 #include "controlplane/snapshot_pipeline.h"
 #include "controlplane/source/manifest_folder.h"
+#include "dataplane/tls/self_signed.h"
+#include "tests/controlplane/support/generated_pem.h"
 #include "tests/controlplane/support/manifests.h"
 
 namespace portico::controlplane {
@@ -152,6 +155,33 @@ TEST_CASE("endpoint-only changes publish what a full compile publishes", "[snaps
     CHECK(pipeline.stats().endpoint_only_total == 0);
     CHECK(published == 1);
   }
+}
+
+TEST_CASE("a compile says until when a certificate check keeps its answer", "[compiler]") {
+  std::string backend = testing::kShopWebBackend;
+  CHECK(Compile(testing::StateFromYaml(backend)).valid_until == INT64_MAX);
+  std::string yaml = backend + R"(---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: site, namespace: shop}
+spec:
+  tls: [{hosts: [a.test], secretName: cert}]
+  rules:
+  - host: a.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: cert, namespace: shop}
+type: kubernetes.io/tls
+stringData:
+  tls.crt: |
+)" + testing::GeneratedCertificateBlock() +
+                     "  tls.key: |\n" + testing::GeneratedKeyBlock();
+  CompileResult result = Compile(testing::StateFromYaml(yaml));
+  REQUIRE(result.certificates.size() == 1);
+  // Served now; refused from the second after notAfter.
+  CHECK(result.valid_until == dataplane::GeneratedDefaultCertificate()->not_after + 1);
 }
 
 TEST_CASE("the parse cache gives a file's objects one fingerprint per parse", "[manifest_folder]") {
