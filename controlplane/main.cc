@@ -134,7 +134,7 @@ struct Source {
   std::unique_ptr<FileSource> file;
 
   std::string Start(uv_loop_t* loop, const ControllerFlags& flags, SnapshotPipeline* pipeline) {
-    auto apply = [this, pipeline](SourceLoad load) {
+    auto apply = [this, pipeline](const SourceLoad& load) {
       pipeline->Apply(load);
       if (status) status->Observe(load.objects, IngressesWithRoutes(pipeline->current().get()));
       if (crd_status) {

@@ -1,9 +1,12 @@
 #include "controlplane/snapshot_pipeline.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <ctime>
 #include <string_view>
 
 #include "common/log.h"
+#include "controlplane/compiler/cluster_resolver.h"
 #include "controlplane/compiler/compiler.h"
 #include "controlplane/model/cluster_state.h"
 #include "controlplane/translate/snapshot_translator.h"
@@ -56,38 +59,142 @@ void SnapshotPipeline::NoteOwnership(const ClusterState& state, const CompileRes
   AddOtherClass(state.crds.ingress_routes_udp, "IngressRouteUDP", ours, &other_class_);
 }
 
+// The last full decode and compile, kept for the endpoint-only path: per
+// object of the (filtered) load its origin, fingerprint, whether it is an
+// EndpointSlice, and how many decode issues the objects up to it raised.
+struct SnapshotPipeline::LastCompile {
+  std::vector<std::string> origins;
+  std::vector<std::string> fingerprints;
+  std::vector<bool> endpoint_slice;
+  std::vector<size_t> issue_ends;
+  std::vector<SourceIssue> build_issues;
+  ClusterState state;
+  CompileResult result;
+};
+
+SnapshotPipeline::SnapshotPipeline(Publisher publish, PipelineOptions options)
+    : publish_(std::move(publish)), options_(std::move(options)) {}
+
+SnapshotPipeline::~SnapshotPipeline() = default;
+
+namespace {
+
+bool IsEndpointSlice(const SourceObject& object) {
+  if (!object.json.IsObject()) return false;
+  auto api = object.json.FindMember("apiVersion");
+  auto kind = object.json.FindMember("kind");
+  return api != object.json.MemberEnd() && api->value.IsString() &&
+         std::string_view(api->value.GetString()) == "discovery.k8s.io/v1" &&
+         kind != object.json.MemberEnd() && kind->value.IsString() &&
+         std::string_view(kind->value.GetString()) == "EndpointSlice";
+}
+
+}  // namespace
+
 void SnapshotPipeline::Apply(const SourceLoad& load) {
-  ClusterStateBuild build;
-  if (options_.traefik_compat ||
-      std::none_of(load.objects.begin(), load.objects.end(), IsTraefikObject)) {
-    build = BuildClusterState(load.objects);
-  } else {
+  const std::vector<SourceObject>* objects = &load.objects;
+  std::vector<SourceObject> kept;
+  if (!options_.traefik_compat &&
+      std::any_of(load.objects.begin(), load.objects.end(), IsTraefikObject)) {
     // Only the copy pays: Traefik objects present without --traefik-compat.
-    std::vector<SourceObject> objects;
     for (const SourceObject& object : load.objects) {
       if (IsTraefikObject(object)) continue;
-      SourceObject copy{.origin = object.origin, .json = rapidjson::Document()};
+      SourceObject copy{.origin = object.origin,
+                        .json = rapidjson::Document(),
+                        .fingerprint = object.fingerprint};
       copy.json.CopyFrom(object.json, copy.json.GetAllocator());
-      objects.push_back(std::move(copy));
+      kept.push_back(std::move(copy));
     }
-    LogDebug("controller", std::to_string(load.objects.size() - objects.size()) +
+    LogDebug("controller", std::to_string(load.objects.size() - kept.size()) +
                                " traefik.io objects ignored (no --traefik-compat)");
-    build = BuildClusterState(objects);
+    objects = &kept;
   }
+  if (last_ && ApplyEndpointChange(*objects, load)) return;
+  last_.reset();  // one state in memory at a time
+  auto next = std::make_unique<LastCompile>();
+  ClusterStateBuild build;
+  for (const SourceObject& object : *objects) {
+    AddSourceObject(object, &build);
+    next->origins.push_back(object.origin);
+    next->fingerprints.push_back(object.fingerprint);
+    next->endpoint_slice.push_back(IsEndpointSlice(object));
+    next->issue_ends.push_back(build.issues.size());
+  }
+  next->result = Compile(build.state, options_.compile);
+  NoteOwnership(build.state, next->result);
+  next->build_issues = build.issues;
+  Publish(load, std::move(build.issues), next->result);
+  next->state = std::move(build.state);
+  last_ = std::move(next);
+}
+
+bool SnapshotPipeline::ApplyEndpointChange(const std::vector<SourceObject>& objects,
+                                           const SourceLoad& load) {
+  LastCompile& last = *last_;
+  if (objects.size() != last.origins.size()) return false;
+  // The compile read the clock (certificate validity): past valid_until a
+  // full compile may differ.
+  if (static_cast<int64_t>(time(nullptr)) >= last.result.valid_until) return false;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const SourceObject& object = objects[i];
+    if (object.origin != last.origins[i]) return false;
+    if (!object.fingerprint.empty() && object.fingerprint == last.fingerprints[i]) continue;
+    if (!last.endpoint_slice[i] || !IsEndpointSlice(object)) return false;
+  }
+  // Every EndpointSlice is decoded again (few next to the routes), so that
+  // of duplicates the first still wins; the other objects' issues are the
+  // last decode's, in the same order.
+  ClusterStateBuild slices;
+  std::vector<SourceIssue> issues;
+  std::vector<size_t> issue_ends;
+  issue_ends.reserve(objects.size());
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (last.endpoint_slice[i]) {
+      size_t before = slices.issues.size();
+      AddSourceObject(objects[i], &slices);
+      issues.insert(issues.end(), slices.issues.begin() + static_cast<ptrdiff_t>(before),
+                    slices.issues.end());
+    } else {
+      size_t from = i == 0 ? 0 : last.issue_ends[i - 1];
+      issues.insert(issues.end(), last.build_issues.begin() + static_cast<ptrdiff_t>(from),
+                    last.build_issues.begin() + static_cast<ptrdiff_t>(last.issue_ends[i]));
+    }
+    issue_ends.push_back(issues.size());
+  }
+  std::swap(last.state.endpoint_slices, slices.state.endpoint_slices);
+  // Services did not change, so neither did the clusters' names, the
+  // routes or the diagnostics: only endpoints.
+  ClusterResolver resolver(last.state);
+  std::vector<Cluster> clusters = last.result.clusters;
+  for (Cluster& cluster : clusters) {
+    if (!resolver.RefreshEndpoints(&cluster)) {
+      std::swap(last.state.endpoint_slices, slices.state.endpoint_slices);
+      return false;
+    }
+  }
+  last.result.clusters = std::move(clusters);
+  for (size_t i = 0; i < objects.size(); ++i) last.fingerprints[i] = objects[i].fingerprint;
+  last.issue_ends = std::move(issue_ends);
+  last.build_issues = issues;
+  stats_.endpoint_only_total++;
+  Publish(load, std::move(issues), last.result);
+  return true;
+}
+
+void SnapshotPipeline::Publish(const SourceLoad& load, std::vector<SourceIssue> build_issues,
+                               const CompileResult& result) {
   LogIssues(load.issues);
-  LogIssues(build.issues);
-  CompileResult result = Compile(build.state, options_.compile);
+  LogIssues(build_issues);
   for (const Diagnostic& d : result.diagnostics) {
     LogWarn("controller", d.object + ": " + d.reason + ": " + d.message);
   }
   stats_.compiles_total++;
-  stats_.source_errors = load.issues.size() + build.issues.size();
+  stats_.source_errors = load.issues.size() + build_issues.size();
   stats_.source_errors_total += stats_.source_errors;
   stats_.diagnostics = result.diagnostics.size();
   diagnostics_ = result.diagnostics;
   issues_ = load.issues;
-  issues_.insert(issues_.end(), build.issues.begin(), build.issues.end());
-  NoteOwnership(build.state, result);
+  issues_.insert(issues_.end(), build_issues.begin(), build_issues.end());
   auto snapshot = std::make_shared<const v1::Snapshot>(TranslateSnapshot(result));
   if (current_ && current_->version() == snapshot->version()) {
     LogDebug("controller", "snapshot " + snapshot->version().substr(0, 12) + " unchanged");

@@ -24,6 +24,7 @@ struct PipelineStats {
   uint64_t source_errors = 0;        // parse + decode issues of the last load
   uint64_t source_errors_total = 0;  // every issue reported (logged) so far
   uint64_t diagnostics = 0;          // compiler diagnostics of the last compile
+  uint64_t endpoint_only_total = 0;  // compiles that took the endpoint-only path
 };
 
 struct PipelineOptions {
@@ -41,11 +42,14 @@ class SnapshotPipeline {
  public:
   using Publisher = std::function<void(std::shared_ptr<const v1::Snapshot>)>;
 
-  explicit SnapshotPipeline(Publisher publish, PipelineOptions options = {})
-      : publish_(std::move(publish)), options_(options) {}
+  explicit SnapshotPipeline(Publisher publish, PipelineOptions options = {});
+  ~SnapshotPipeline();
 
   // Compiles `load` and publishes the result unless its version is the one
-  // published last.
+  // published last. When the objects differ from the last load's only in
+  // EndpointSlices (by origin and SourceObject::fingerprint), only those are
+  // decoded again and only the clusters' endpoints rebuilt; the snapshot is
+  // the one a full compile would give (docs/controller.md).
   void Apply(const SourceLoad& load);
 
   // The last published snapshot; null before the first Apply.
@@ -62,7 +66,14 @@ class SnapshotPipeline {
   const std::set<std::string>& other_class() const { return other_class_; }
 
  private:
+  struct LastCompile;
+
   void NoteOwnership(const ClusterState& state, const CompileResult& result);
+  // The endpoint-only path; false when `objects` differ in more than
+  // EndpointSlices (then nothing was changed).
+  bool ApplyEndpointChange(const std::vector<SourceObject>& objects, const SourceLoad& load);
+  void Publish(const SourceLoad& load, std::vector<SourceIssue> build_issues,
+               const CompileResult& result);
 
   Publisher publish_;
   PipelineOptions options_;
@@ -72,6 +83,7 @@ class SnapshotPipeline {
   std::vector<SourceIssue> issues_;
   std::set<std::string> routed_;
   std::set<std::string> other_class_;
+  std::unique_ptr<LastCompile> last_;
 };
 
 }  // namespace portico::controlplane

@@ -72,6 +72,24 @@ ClusterResolution ClusterResolver::Resolve(const std::string& namespace_name,
   return {name, "", "", port->port == 443 || port->name == "https"};
 }
 
+bool ClusterResolver::RefreshEndpoints(Cluster* cluster) const {
+  // "<namespace>/<service>:<port name, or number>": neither DNS name holds
+  // '/' or ':'.
+  size_t slash = cluster->name.find('/');
+  size_t colon = cluster->name.find(':', slash == std::string::npos ? 0 : slash);
+  if (slash == std::string::npos || colon == std::string::npos) return false;
+  std::string port_key = cluster->name.substr(colon + 1);
+  auto it = state_.services.find(
+      {cluster->name.substr(0, slash), cluster->name.substr(slash + 1, colon - slash - 1)});
+  if (it == state_.services.end()) return false;
+  for (const ServicePort& port : it->second.ports) {
+    if ((port.name.empty() ? std::to_string(port.port) : port.name) != port_key) continue;
+    cluster->endpoints = BuildCluster(cluster->name, it->second, port).endpoints;
+    return true;
+  }
+  return false;
+}
+
 // EndpointSlice ports carry the Service port's name, with the target port
 // already resolved per endpoint, so a named targetPort needs no extra step.
 Cluster ClusterResolver::BuildCluster(const std::string& name, const Service& service,

@@ -35,6 +35,11 @@ class ClusterResolver {
   // The resolved clusters, moved out (the resolver is done with).
   std::map<std::string, Cluster> TakeClusters() { return std::move(clusters_); }
 
+  // Sets the endpoints of `cluster`, a cluster Resolve built from a state
+  // with the same Services, to what Resolve would build from this state.
+  // False (cluster untouched) when its Service or port is not found.
+  bool RefreshEndpoints(Cluster* cluster) const;
+
  private:
   Cluster BuildCluster(const std::string& name, const Service& service,
                        const ServicePort& port) const;

@@ -3,6 +3,7 @@
 // Compile call on one thread.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <tuple>
@@ -46,6 +47,8 @@ class CompileContext {
 
   std::vector<RouteCandidate>& candidates() { return candidates_; }
   std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
+  // CompileResult::valid_until, lowered by every certificate checked.
+  int64_t& valid_until() { return valid_until_; }
 
  private:
   ClusterResolver resolver_;
@@ -58,6 +61,7 @@ class CompileContext {
   std::vector<TlsOption> tls_options_;
   std::string default_certificate_;
   std::map<std::string, ServersTransport> servers_transports_;
+  int64_t valid_until_ = INT64_MAX;
 };
 
 }  // namespace portico::controlplane

@@ -249,6 +249,10 @@ struct CompileResult {
   // Sorted by name; only those the services use.
   std::vector<ServersTransport> servers_transports;
   std::vector<Diagnostic> diagnostics;
+  // Unix seconds: up to this time the same state compiles to the same
+  // result; at it a certificate's validity period starts or ends. INT64_MAX
+  // when no certificate was checked.
+  int64_t valid_until = INT64_MAX;
 };
 
 }  // namespace portico::controlplane

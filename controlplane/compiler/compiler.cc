@@ -166,6 +166,7 @@ CompileResult Compile(const ClusterState& state, const CompileOptions& options) 
   result.certificates = std::move(context.certificates());
   result.tls_options = std::move(context.tls_options());
   result.default_certificate = std::move(context.default_certificate());
+  result.valid_until = context.valid_until();
   std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {
                      return std::tie(a.object, a.message) < std::tie(b.object, b.message);

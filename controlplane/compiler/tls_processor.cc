@@ -1,5 +1,7 @@
 #include "controlplane/compiler/tls_processor.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <map>
 #include <set>
@@ -18,7 +20,7 @@ struct CheckedSecret {
 };
 
 CheckedSecret Check(const ClusterState& state, const ObjectKey& key, int64_t now,
-                    std::map<std::string, Certificate>* certificates) {
+                    std::map<std::string, Certificate>* certificates, int64_t* valid_until) {
   auto it = state.secrets.find(key);
   if (it == state.secrets.end()) return {"not found", "SecretNotFound"};
   const Secret& secret = it->second;
@@ -31,7 +33,15 @@ CheckedSecret Check(const ClusterState& state, const ObjectKey& key, int64_t now
   }
   dataplane::ServingCertificate parsed;
   std::string problem = dataplane::ParseServingCertificate(crt->second, pem_key->second, &parsed);
-  if (problem.empty()) problem = dataplane::CheckValidityPeriod(parsed, now);
+  if (problem.empty()) {
+    problem = dataplane::CheckValidityPeriod(parsed, now);
+    // The next second at which CheckValidityPeriod's answer changes.
+    int64_t change = now < parsed.not_before ? parsed.not_before
+                     : now <= parsed.not_after && parsed.not_after < INT64_MAX
+                         ? parsed.not_after + 1
+                         : INT64_MAX;
+    *valid_until = std::min(*valid_until, change);
+  }
   if (!problem.empty()) return {problem, "InvalidCertificate"};
   certificates->emplace(key.str(), Certificate{.name = key.str(),
                                                .cert_chain_pem = crt->second,
@@ -50,7 +60,9 @@ class SecretChecks {
   bool Use(const std::string& source, const std::string& field, const ObjectKey& key,
            CompileContext* context) {
     auto it = checked_.find(key);
-    if (it == checked_.end()) it = checked_.emplace(key, Check(state_, key, now_, &good_)).first;
+    if (it == checked_.end()) {
+      it = checked_.emplace(key, Check(state_, key, now_, &good_, &valid_until_)).first;
+    }
     if (it->second.problem.empty()) return true;
     context->AddDiagnostic({source, it->second.reason,
                             field + ": Secret " + key.str() + ": " + it->second.problem +
@@ -58,10 +70,12 @@ class SecretChecks {
     return false;
   }
   std::map<std::string, Certificate>& certificates() { return good_; }
+  int64_t valid_until() const { return valid_until_; }
 
  private:
   const ClusterState& state_;
   int64_t now_;
+  int64_t valid_until_ = INT64_MAX;
   std::map<ObjectKey, CheckedSecret> checked_;
   std::map<std::string, Certificate> good_;
 };
@@ -262,6 +276,7 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
   MarkTlsRoutes(sections, context);
   ReportOptionConflicts(context);
   context->tls_options() = resolver.Used();
+  context->valid_until() = std::min(context->valid_until(), secrets.valid_until());
   for (auto& [name, certificate] : secrets.certificates()) {
     context->certificates().push_back(std::move(certificate));
   }

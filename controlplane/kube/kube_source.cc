@@ -5,6 +5,19 @@
 #include "common/log.h"
 
 namespace portico::controlplane {
+namespace {
+
+// The API server changes an object's resourceVersion with every write.
+std::string ResourceVersionOf(const rapidjson::Value& object) {
+  if (!object.IsObject()) return "";
+  auto meta = object.FindMember("metadata");
+  if (meta == object.MemberEnd() || !meta->value.IsObject()) return "";
+  auto rv = meta->value.FindMember("resourceVersion");
+  if (rv == meta->value.MemberEnd() || !rv->value.IsString()) return "";
+  return std::string("rv:") + rv->value.GetString();
+}
+
+}  // namespace
 
 KubeSource::KubeSource(uv_loop_t* loop, KubeApiClient* client, KubeSourceOptions options,
                        ChangeCallback on_change)
@@ -99,6 +112,7 @@ void KubeSource::Load() {
       const ResourceKind& kind = r->kind();
       o.origin = "kube:" + kind.resource + (kind.optional ? "." + kind.group : "") + "/" + key;
       o.json.CopyFrom(*object, o.json.GetAllocator());
+      o.fingerprint = ResourceVersionOf(*object);
     }
   }
   leading_ = false;

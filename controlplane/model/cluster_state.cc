@@ -79,9 +79,13 @@ void AddObject(const std::string& origin, const rapidjson::Value& json, bool in_
 
 }  // namespace
 
+void AddSourceObject(const SourceObject& object, ClusterStateBuild* build) {
+  AddObject(object.origin, object.json, false, build);
+}
+
 ClusterStateBuild BuildClusterState(const std::vector<SourceObject>& objects) {
   ClusterStateBuild build;
-  for (const SourceObject& object : objects) AddObject(object.origin, object.json, false, &build);
+  for (const SourceObject& object : objects) AddSourceObject(object, &build);
   return build;
 }
 

@@ -38,4 +38,7 @@ struct ClusterStateBuild {
 // v1 List (what `kubectl get -o yaml` writes) are decoded as objects.
 ClusterStateBuild BuildClusterState(const std::vector<SourceObject>& objects);
 
+// Decodes one object into *build, as BuildClusterState does for each.
+void AddSourceObject(const SourceObject& object, ClusterStateBuild* build);
+
 }  // namespace portico::controlplane

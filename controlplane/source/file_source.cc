@@ -183,9 +183,9 @@ void FileSource::ReadNow() {
   }
   last_error_.clear();
   if (last_ && last_->SameContent(folder)) return;
-  SourceLoad load = parse_cache_.Parse(folder, options_.folder);
+  const SourceLoad& load = parse_cache_.Parse(folder, options_.folder);
   last_ = std::move(folder);
-  on_change_(std::move(load));
+  on_change_(load);
 }
 
 // Watches exactly the directories of the last scan; a directory replaced by

@@ -36,7 +36,8 @@ class FileSource {
   // Called with the whole folder whenever its content changed (and once
   // after Start). Not called when the root directory is unreadable: the
   // previous objects stay in force; `on_error` gets the reason instead.
-  using ChangeCallback = std::function<void(SourceLoad load)>;
+  // The load is the parse cache's: valid during the call only.
+  using ChangeCallback = std::function<void(const SourceLoad& load)>;
   using ErrorCallback = std::function<void(const std::string& error)>;
 
   FileSource(uv_loop_t* loop, FileSourceOptions options, ChangeCallback on_change,

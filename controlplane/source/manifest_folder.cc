@@ -5,10 +5,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 #include <set>
+#include <string_view>
 #include <utility>
 
 namespace portico::controlplane {
@@ -154,12 +157,6 @@ void ParseFile(const ManifestFile& file, const ManifestFolderOptions& options,
   }
 }
 
-SourceObject Copy(const SourceObject& object) {
-  SourceObject copy{.origin = object.origin, .json = rapidjson::Document()};
-  copy.json.CopyFrom(object.json, copy.json.GetAllocator());
-  return copy;
-}
-
 }  // namespace
 
 SourceLoad ParseManifests(const ManifestFolder& folder, const ManifestFolderOptions& options) {
@@ -173,26 +170,54 @@ SourceLoad ParseManifests(const ManifestFolder& folder, const ManifestFolderOpti
   return load;
 }
 
-SourceLoad ManifestParseCache::Parse(const ManifestFolder& folder,
-                                     const ManifestFolderOptions& options) {
+const SourceLoad& ManifestParseCache::Parse(const ManifestFolder& folder,
+                                            const ManifestFolderOptions& options) {
   SourceLoad load;
   load.issues = folder.issues;
   std::map<std::string, Entry> entries;
   for (const ManifestFile& file : folder.files) {
     Entry entry;
     auto cached = entries_.find(file.path);
+    auto objects_of = [&](const Entry& e) {
+      auto first = load_.objects.begin() + static_cast<ptrdiff_t>(e.first);
+      return std::make_pair(first, first + static_cast<ptrdiff_t>(e.count));
+    };
+    size_t first = load.objects.size();
     if (cached != entries_.end() && cached->second.content == file.content) {
       entry = std::move(cached->second);
+      // The last load is replaced below: its objects move, never copied.
+      auto [from, to] = objects_of(entry);
+      std::move(from, to, std::back_inserter(load.objects));
     } else {
       entry.content = file.content;
-      ParseFile(file, options, &entry.objects, &entry.issue);
+      ParseFile(file, options, &load.objects, &entry.issue);
+      // A document equal to the one at its origin in the file's last parse
+      // keeps that one's fingerprint (an edit of one document of a file
+      // leaves the others "unchanged"); else a new one, unique in the
+      // process, so never equal to an earlier parse's.
+      static std::atomic<uint64_t> parses{0};
+      std::string fingerprint = "parse:" + std::to_string(++parses);
+      std::map<std::string_view, const SourceObject*> before;
+      if (cached != entries_.end()) {
+        auto [from, to] = objects_of(cached->second);
+        for (auto it = from; it != to; ++it) before[it->origin] = &*it;
+      }
+      for (size_t i = first; i < load.objects.size(); ++i) {
+        SourceObject& object = load.objects[i];
+        auto same = before.find(object.origin);
+        object.fingerprint = same != before.end() && same->second->json == object.json
+                                 ? same->second->fingerprint
+                                 : fingerprint;
+      }
     }
+    entry.first = first;
+    entry.count = load.objects.size() - first;
     if (!entry.issue.empty()) load.issues.push_back({file.path, entry.issue});
-    for (const SourceObject& object : entry.objects) load.objects.push_back(Copy(object));
     entries.emplace(file.path, std::move(entry));
   }
   entries_ = std::move(entries);  // files gone from the folder leave the cache
-  return load;
+  load_ = std::move(load);
+  return load_;
 }
 
 }  // namespace portico::controlplane

@@ -45,18 +45,23 @@ SourceLoad ParseManifests(const ManifestFolder& folder, const ManifestFolderOpti
 // ParseManifests for a folder read again and again: a file whose path and
 // content are unchanged since the last Parse is not parsed again (YAML
 // parsing is most of a reload: ~1 s of CPU for 10 000 Ingresses), its
-// objects are copied from the previous parse. Not thread-safe.
+// objects are moved over from the previous load, not copied. Each object
+// gets a fingerprint (SourceObject): kept while its document is unchanged,
+// even when other documents of its file change. Not thread-safe.
 class ManifestParseCache {
  public:
-  SourceLoad Parse(const ManifestFolder& folder, const ManifestFolderOptions& options);
+  // The load, valid until the next Parse (which takes its objects over).
+  const SourceLoad& Parse(const ManifestFolder& folder, const ManifestFolderOptions& options);
 
  private:
   struct Entry {
     std::string content;
-    std::vector<SourceObject> objects;  // empty when `issue` is set
+    size_t first = 0;  // the file's objects: load_.objects[first, first + count)
+    size_t count = 0;  // 0 when `issue` is set
     std::string issue;
   };
   std::map<std::string, Entry> entries_;  // by file path
+  SourceLoad load_;
 };
 
 }  // namespace portico::controlplane

@@ -12,6 +12,10 @@ namespace portico::controlplane {
 struct SourceObject {
   std::string origin;  // "<relative path>#<document index>" for files
   rapidjson::Document json;
+  // Equal non-empty fingerprints of two objects of one source at the same
+  // origin promise equal `json` (the file source: which parse of the file;
+  // the Kubernetes source: metadata.resourceVersion). "": unknown.
+  std::string fingerprint;
 };
 
 // A problem found while reading or decoding objects, reported against the

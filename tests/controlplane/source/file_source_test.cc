@@ -38,6 +38,18 @@ struct Observed {
   std::vector<std::string> errors;
 };
 
+// The source's load lives only during the callback.
+SourceLoad Copy(const SourceLoad& load) {
+  SourceLoad copy{.issues = load.issues};
+  for (const SourceObject& o : load.objects) {
+    SourceObject& c = copy.objects.emplace_back();
+    c.origin = o.origin;
+    c.fingerprint = o.fingerprint;
+    c.json.CopyFrom(o.json, c.json.GetAllocator());
+  }
+  return copy;
+}
+
 std::vector<std::string> Origins(const SourceLoad& load) {
   std::vector<std::string> out;
   for (const SourceObject& o : load.objects) out.push_back(o.origin);
@@ -66,7 +78,7 @@ TEST_CASE("the file source reads at start and picks up changes within 100 ms", "
   {
     FileSource source(
         &loop, {.root = dir.path()},
-        [&](SourceLoad load) { seen.loads.push_back(std::move(load)); },
+        [&](const SourceLoad& load) { seen.loads.push_back(Copy(load)); },
         [&](const std::string& e) { seen.errors.push_back(e); });
     REQUIRE(source.Start().empty());
     CHECK(seen.loads.empty());  // never from inside Start
@@ -170,7 +182,7 @@ TEST_CASE("the file source follows a ConfigMap volume update (atomic ..data swap
   {
     FileSource source(
         &loop, {.root = dir.path()},
-        [&](SourceLoad load) {
+        [&](const SourceLoad& load) {
           for (const SourceObject& o : load.objects) kinds.push_back(o.json["kind"].GetString());
         },
         [](const std::string&) {});
@@ -195,7 +207,7 @@ TEST_CASE("the file source refuses a root that is not a directory", "[file_sourc
   uv_loop_init(&loop);
   {
     FileSource source(
-        &loop, {.root = "/nonexistent/portico"}, [](SourceLoad) {}, [](const std::string&) {});
+        &loop, {.root = "/nonexistent/portico"}, [](const SourceLoad&) {}, [](const std::string&) {});
     CHECK(source.Start() == "source directory /nonexistent/portico: No such file or directory");
   }
   uv_run(&loop, UV_RUN_DEFAULT);

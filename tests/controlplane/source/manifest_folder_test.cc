@@ -137,7 +137,7 @@ TEST_CASE("the parse cache gives what ParseManifests gives, parsing only changed
   CHECK(same(cache.Parse(folder, {}), ParseManifests(folder, {})));  // all from the cache
   folder.files[1].content = "kind: D\n";
   folder.files.erase(folder.files.begin() + 2);
-  SourceLoad changed = cache.Parse(folder, {});
+  const SourceLoad& changed = cache.Parse(folder, {});
   CHECK(same(changed, ParseManifests(folder, {})));
   REQUIRE(changed.objects.size() == 3);
   CHECK(std::string(changed.objects[2].json["kind"].GetString()) == "D");

@@ -1,0 +1,214 @@
+// The pipeline's endpoint-only path must publish exactly what a full compile
+// of the same objects publishes, and must not be taken for other changes.
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "controlplane/compiler/compiler.h"
+#include "controlplane/snapshot_pipeline.h"
+#include "controlplane/source/manifest_folder.h"
+#include "dataplane/tls/self_signed.h"
+#include "tests/controlplane/support/generated_pem.h"
+#include "tests/controlplane/support/manifests.h"
+
+namespace portico::controlplane {
+namespace {
+
+constexpr char kService[] = R"(apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {ports: [{name: http, port: 80}, {name: admin, port: 9000}]}
+)";
+
+std::string Slice(const std::string& name, const std::string& endpoints) {
+  return "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+         "metadata: {name: " +
+         name +
+         ", namespace: shop, "
+         "labels: {kubernetes.io/service-name: web}}\n"
+         "addressType: IPv4\nports: [{name: http, port: 8080}, {name: admin, port: 9090}]\n"
+         "endpoints: " +
+         endpoints + "\n";
+}
+
+constexpr char kIngress[] = R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: site, namespace: shop}
+spec:
+  rules:
+  - host: a.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+)";
+
+constexpr char kMissing[] = R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: missing, namespace: shop}
+spec: {defaultBackend: {service: {name: gone, port: {number: 80}}}}
+)";
+
+// One SourceObject per document; its fingerprint is its text, as a source
+// promises (equal fingerprints, equal objects).
+SourceLoad Load(const std::vector<std::string>& documents) {
+  std::string yaml;
+  for (const std::string& d : documents) yaml += (yaml.empty() ? "" : "---\n") + d;
+  SourceLoad load{.objects = testing::ObjectsFromYaml(yaml)};
+  REQUIRE(load.objects.size() == documents.size());
+  for (size_t i = 0; i < documents.size(); ++i) load.objects[i].fingerprint = "t:" + documents[i];
+  return load;
+}
+
+std::vector<std::string> IssueLines(const SnapshotPipeline& pipeline) {
+  std::vector<std::string> lines;
+  for (const SourceIssue& issue : pipeline.issues())
+    lines.push_back(issue.origin + ": " + issue.message);
+  return lines;
+}
+
+// Applies `documents` to `pipeline` and checks that it took the
+// endpoint-only path exactly when `fast`, and that what it publishes and
+// reports equals a fresh pipeline's full compile.
+void ApplyAndCompare(SnapshotPipeline* pipeline, const std::vector<std::string>& documents,
+                     bool fast) {
+  uint64_t before = pipeline->stats().endpoint_only_total;
+  pipeline->Apply(Load(documents));
+  CHECK(pipeline->stats().endpoint_only_total == before + (fast ? 1 : 0));
+  SnapshotPipeline full([](auto) {});
+  full.Apply(Load(documents));
+  CHECK(full.stats().endpoint_only_total == 0);
+  REQUIRE(pipeline->current() != nullptr);
+  REQUIRE(full.current() != nullptr);
+  CHECK(pipeline->current()->version() == full.current()->version());
+  CHECK(pipeline->current()->DebugString() == full.current()->DebugString());
+  CHECK(pipeline->diagnostics() == full.diagnostics());
+  CHECK(IssueLines(*pipeline) == IssueLines(full));
+  CHECK(pipeline->routed() == full.routed());
+}
+
+TEST_CASE("endpoint-only changes publish what a full compile publishes", "[snapshot_pipeline]") {
+  int published = 0;
+  SnapshotPipeline pipeline([&](auto) { published++; });
+  std::string empty_slice = Slice("web-2", "[]");
+  std::vector<std::string> docs = {kService, Slice("web-1", "[{addresses: [10.0.0.1]}]"),
+                                   empty_slice, kIngress, kMissing};
+  ApplyAndCompare(&pipeline, docs, false);
+  CHECK(published == 1);
+  CHECK(pipeline.current()->clusters_size() == 1);
+
+  SECTION("endpoints added, removed, not ready, terminating, in a second slice") {
+    docs[1] = Slice("web-1", "[{addresses: [10.0.0.1]}, {addresses: [10.0.0.10]}]");
+    ApplyAndCompare(&pipeline, docs, true);
+    CHECK(published == 2);
+    docs[1] = Slice("web-1", "[{addresses: [10.0.0.10]}]");
+    ApplyAndCompare(&pipeline, docs, true);
+    docs[1] = Slice("web-1", "[{addresses: [10.0.0.10], conditions: {ready: false}}]");
+    ApplyAndCompare(&pipeline, docs, true);
+    CHECK(pipeline.current()->clusters(0).endpoints_size() == 0);
+    docs[1] = Slice("web-1",
+                    "[{addresses: [10.0.0.10], conditions: {ready: false, serving: true, "
+                    "terminating: true}}]");
+    ApplyAndCompare(&pipeline, docs, true);
+    docs[2] = Slice("web-2", "[{addresses: [10.0.0.3]}, {addresses: [10.0.0.2]}]");
+    ApplyAndCompare(&pipeline, docs, true);
+    CHECK(pipeline.current()->clusters(0).endpoints_size() == 2);
+    CHECK(published == 6);
+    // The same objects again: nothing new to publish.
+    ApplyAndCompare(&pipeline, docs, true);
+    CHECK(published == 6);
+  }
+  SECTION("a slice refused or duplicated is reported as a full decode reports it") {
+    docs[2] = Slice("web-1", "[{addresses: [10.0.0.7]}]");  // same name as the first
+    ApplyAndCompare(&pipeline, docs, true);
+    CHECK(pipeline.issues().size() == 1);
+    docs[2] = "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: 7}\n";
+    ApplyAndCompare(&pipeline, docs, true);
+    docs[2] = empty_slice;
+    ApplyAndCompare(&pipeline, docs, true);
+    CHECK(pipeline.issues().empty());
+  }
+  SECTION("a Service port change takes the full path") {
+    std::string service = kService;
+    service.replace(service.find("port: 80}"), 9, "port: 81}");
+    docs[0] = service;
+    ApplyAndCompare(&pipeline, docs, false);
+    CHECK(pipeline.current()->clusters_size() == 0);  // the Ingress names port 80
+    docs[0] = kService;
+    ApplyAndCompare(&pipeline, docs, false);
+    CHECK(pipeline.current()->clusters_size() == 1);
+  }
+  SECTION("any other change, or a slice added or removed, takes the full path") {
+    std::string other = kMissing;
+    other.replace(other.find("gone"), 4, "web");  // now resolves
+    docs[4] = other;
+    ApplyAndCompare(&pipeline, docs, false);
+    docs.push_back(Slice("web-3", "[{addresses: [10.0.0.9]}]"));
+    ApplyAndCompare(&pipeline, docs, false);
+    docs.pop_back();
+    ApplyAndCompare(&pipeline, docs, false);
+    docs[2] = kMissing;  // a slice's place taken by another kind
+    ApplyAndCompare(&pipeline, docs, false);
+  }
+  SECTION("objects without a fingerprint count as changed") {
+    SourceLoad load = Load(docs);
+    for (SourceObject& object : load.objects) object.fingerprint.clear();
+    pipeline.Apply(load);
+    CHECK(pipeline.stats().endpoint_only_total == 0);
+    CHECK(published == 1);
+  }
+}
+
+TEST_CASE("a compile says until when a certificate check keeps its answer", "[compiler]") {
+  std::string backend = testing::kShopWebBackend;
+  CHECK(Compile(testing::StateFromYaml(backend)).valid_until == INT64_MAX);
+  std::string yaml = backend + R"(---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: site, namespace: shop}
+spec:
+  tls: [{hosts: [a.test], secretName: cert}]
+  rules:
+  - host: a.test
+    http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: cert, namespace: shop}
+type: kubernetes.io/tls
+stringData:
+  tls.crt: |
+)" + testing::GeneratedCertificateBlock() +
+                     "  tls.key: |\n" + testing::GeneratedKeyBlock();
+  CompileResult result = Compile(testing::StateFromYaml(yaml));
+  REQUIRE(result.certificates.size() == 1);
+  // Served now; refused from the second after notAfter.
+  CHECK(result.valid_until == dataplane::GeneratedDefaultCertificate()->not_after + 1);
+}
+
+TEST_CASE("the parse cache gives a file's objects one fingerprint per parse", "[manifest_folder]") {
+  ManifestFolder folder;
+  folder.files = {{"a.yaml", "kind: A\n---\nkind: B\n"}, {"b.yaml", "kind: C\n"}};
+  ManifestParseCache cache;
+  auto fingerprints = [](const SourceLoad& load) {
+    std::vector<std::string> out;
+    for (const SourceObject& object : load.objects) out.push_back(object.fingerprint);
+    return out;
+  };
+  std::vector<std::string> first = fingerprints(cache.Parse(folder, {}));
+  REQUIRE(first.size() == 3);
+  CHECK(!first[0].empty());
+  CHECK(first[0] == first[1]);
+  CHECK(first[0] != first[2]);
+  CHECK(fingerprints(cache.Parse(folder, {})) == first);  // all from the cache
+  folder.files[1].content = "kind: D\n";
+  folder.files[0].content = "kind: A\n---\nkind: E\n";  // the first document unchanged
+  std::vector<std::string> second = fingerprints(cache.Parse(folder, {}));
+  REQUIRE(second.size() == 3);
+  CHECK(second[0] == first[0]);
+  CHECK(second[1] != first[1]);
+  CHECK(second[2] != first[2]);
+  ManifestParseCache other;  // another cache never repeats one
+  CHECK(other.Parse(folder, {}).objects[2].fingerprint != second[2]);
+}
+
+}  // namespace
+}  // namespace portico::controlplane
