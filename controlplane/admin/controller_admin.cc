@@ -133,6 +133,9 @@ std::string ControllerAdmin::Metrics() const {
          snapshot ? static_cast<uint64_t>(snapshot->clusters_size()) : 0);
   Metric(&out, "portico_controller_compiles_total", "counter", "Compilations run.",
          stats.compiles_total);
+  Metric(&out, "portico_controller_endpoint_only_compiles_total", "counter",
+         "Compilations that only changed endpoints and skipped the decode and compile.",
+         stats.endpoint_only_total);
   Metric(&out, "portico_controller_source_errors", "gauge",
          "Manifests or objects refused in the last load.", stats.source_errors);
   Metric(&out, "portico_controller_source_errors_total", "counter",

@@ -60,6 +60,7 @@ TEST_CASE("metrics are Prometheus text with the documented names", "[admin]") {
            std::string("portico_controller_routes 1"),
            std::string("portico_controller_clusters 1"),
            std::string("portico_controller_compiles_total 2"),
+           std::string("portico_controller_endpoint_only_compiles_total 0"),
            std::string("portico_controller_source_errors 1"),
            std::string("portico_controller_source_errors_total 2"),
            std::string("portico_controller_compile_diagnostics 0"),
