@@ -122,8 +122,8 @@ void SnapshotPipeline::Apply(const SourceLoad& load) {
   }
   next->result = Compile(build.state, options_.compile);
   NoteOwnership(build.state, next->result);
-  next->build_issues = build.issues;
-  Publish(load, std::move(build.issues), next->result);
+  next->build_issues = std::move(build.issues);
+  Publish(load, next->build_issues, next->result);
   next->state = std::move(build.state);
   last_ = std::move(next);
 }
@@ -175,13 +175,14 @@ bool SnapshotPipeline::ApplyEndpointChange(const std::vector<SourceObject>& obje
   last.result.clusters = std::move(clusters);
   for (size_t i = 0; i < objects.size(); ++i) last.fingerprints[i] = objects[i].fingerprint;
   last.issue_ends = std::move(issue_ends);
-  last.build_issues = issues;
+  last.build_issues = std::move(issues);
   stats_.endpoint_only_total++;
-  Publish(load, std::move(issues), last.result);
+  Publish(load, last.build_issues, last.result);
   return true;
 }
 
-void SnapshotPipeline::Publish(const SourceLoad& load, std::vector<SourceIssue> build_issues,
+void SnapshotPipeline::Publish(const SourceLoad& load,
+                               const std::vector<SourceIssue>& build_issues,
                                const CompileResult& result) {
   LogIssues(load.issues);
   LogIssues(build_issues);

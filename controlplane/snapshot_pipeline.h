@@ -72,7 +72,7 @@ class SnapshotPipeline {
   // The endpoint-only path; false when `objects` differ in more than
   // EndpointSlices (then nothing was changed).
   bool ApplyEndpointChange(const std::vector<SourceObject>& objects, const SourceLoad& load);
-  void Publish(const SourceLoad& load, std::vector<SourceIssue> build_issues,
+  void Publish(const SourceLoad& load, const std::vector<SourceIssue>& build_issues,
                const CompileResult& result);
 
   Publisher publish_;

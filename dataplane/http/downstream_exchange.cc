@@ -174,8 +174,9 @@ void DownstreamConnection::SendMirrors() {
     std::string copy;
     SerializeUpstreamRequest(request, forwarding, &copy);
     copy.append(ex_->replay);
-    std::string host(forwarding.host_override.empty() ? std::string_view(request.host)
-                                                      : forwarding.host_override);
+    // Both outlive Start: the endpoint is the config's, the host this request's.
+    std::string_view host =
+        forwarding.host_override.empty() ? std::string_view(request.host) : forwarding.host_override;
     MirrorRequest::Start(worker_, std::move(picked), std::move(copy), host,
                          request.method == "HEAD");
   }

@@ -39,18 +39,24 @@ v1::Snapshot AppSnapshot(const std::vector<Backend>& backends) {
   return s;
 }
 
+dataplane::EntrypointListener LoopbackListener(dataplane::EntrypointSpec spec,
+                                               dataplane::RequestCounters* counters,
+                                               dataplane::ConnectionGauge* connections,
+                                               int* port) {
+  std::vector<int> fds;
+  REQUIRE(dataplane::OpenReusePortListeners("127.0.0.1", 0, 1, &fds, port).empty());
+  spec.port = *port;
+  return {.spec = std::move(spec),
+          .fd = fds[0],
+          .port_text = std::to_string(*port),
+          .counters = counters,
+          .connections = connections};
+}
+
 ProxyUnderTest::ProxyUnderTest(const v1::Snapshot& snapshot, dataplane::ProxyLimits limits,
                                dataplane::EntrypointSpec spec) {
-  std::vector<int> fds;
-  REQUIRE(dataplane::OpenReusePortListeners("127.0.0.1", 0, 1, &fds, &port_).empty());
-  spec.port = port_;
   std::vector<EntrypointListener> listeners;
-  listeners.push_back(
-      {.spec = spec,
-       .fd = fds[0],
-       .port_text = std::to_string(port_),
-       .counters = &counters_,
-       .connections = &connections_});
+  listeners.push_back(LoopbackListener(std::move(spec), &counters_, &connections_, &port_));
   worker_ = std::make_unique<Worker>(0, limits, std::move(listeners));
   Apply(snapshot);
   worker_->Start();

@@ -23,6 +23,13 @@ struct Backend {
 // a route without a cluster; empty.test/ → a cluster without endpoints.
 v1::Snapshot AppSnapshot(const std::vector<Backend>& backends);
 
+// One entrypoint socket on a free loopback port (bound, listening once its
+// worker has a config), for a Worker's listener list; *port receives it.
+dataplane::EntrypointListener LoopbackListener(dataplane::EntrypointSpec spec,
+                                               dataplane::RequestCounters* counters,
+                                               dataplane::ConnectionGauge* connections,
+                                               int* port);
+
 class ProxyUnderTest {
  public:
   explicit ProxyUnderTest(const v1::Snapshot& snapshot, dataplane::ProxyLimits limits = {},

@@ -11,7 +11,6 @@
 #include <memory>
 #include <thread>
 
-#include "dataplane/net/reuseport_socket.h"
 #include "dataplane/worker/worker.h"
 #include "tests/dataplane/support/fake_backend.h"
 #include "tests/dataplane/support/proxy_under_test.h"
@@ -23,6 +22,7 @@ using testing::AppSnapshot;
 using testing::Answer;
 using testing::FakeBackend;
 using testing::Get;
+using testing::LoopbackListener;
 using testing::TestClient;
 
 // Whether a TCP connection to 127.0.0.1:port is accepted (a blocking
@@ -43,15 +43,9 @@ TEST_CASE("entrypoints listen from the first config on", "[proxy][worker]") {
   FakeBackend backend("127.0.0.2", Answer("app"));
   RequestCounters counters;
   ConnectionGauge gauge;
-  std::vector<int> fds;
   int port = 0;
-  REQUIRE(OpenReusePortListeners("127.0.0.1", 0, 1, &fds, &port).empty());
   std::vector<EntrypointListener> listeners;
-  listeners.push_back({.spec = {"web", "127.0.0.1", port},
-                       .fd = fds[0],
-                       .port_text = std::to_string(port),
-                       .counters = &counters,
-                       .connections = &gauge});
+  listeners.push_back(LoopbackListener({"web", "127.0.0.1", 0}, &counters, &gauge, &port));
   Worker worker(0, ProxyLimits{}, std::move(listeners));
   worker.Start();
   CHECK_FALSE(Connects(port));

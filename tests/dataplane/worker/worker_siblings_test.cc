@@ -6,7 +6,6 @@
 #include <memory>
 #include <thread>
 
-#include "dataplane/net/reuseport_socket.h"
 #include "dataplane/worker/worker.h"
 #include "tests/dataplane/support/fake_backend.h"
 #include "tests/dataplane/support/proxy_under_test.h"
@@ -31,14 +30,9 @@ struct TwoWorkers {
     auto config = RuntimeConfig::Build(snapshot, &error);
     REQUIRE(error.empty());
     for (int i = 0; i < 2; ++i) {
-      std::vector<int> fds;
-      REQUIRE(OpenReusePortListeners("127.0.0.1", 0, 1, &fds, &ports[i]).empty());
       std::vector<EntrypointListener> listeners;
-      listeners.push_back({.spec = {"web", "127.0.0.1", ports[i]},
-                           .fd = fds[0],
-                           .port_text = std::to_string(ports[i]),
-                           .counters = &counters[i],
-                           .connections = &gauges[i]});
+      listeners.push_back(
+          testing::LoopbackListener({"web", "127.0.0.1", 0}, &counters[i], &gauges[i], &ports[i]));
       workers[i] = std::make_unique<Worker>(i, ProxyLimits{}, std::move(listeners));
       workers[i]->PostConfig(config);
     }
