@@ -1,8 +1,9 @@
 // Deltas between snapshots: what a proxy that serves `base` needs to get to
 // `target`. Clusters travel one by one (an endpoint change costs the size of
-// its cluster); every other top-level field travels whole when it changed
-// (routes are ordered, so a changed route list is resent as a list). Field
-// handling uses reflection, so fields added to Snapshot later are covered.
+// its cluster); routes as removals and insertions at target indexes (a new
+// route costs its own size), or whole when most of them changed; every
+// other top-level field travels whole when it changed. Field handling uses
+// reflection, so fields added to Snapshot later are covered.
 #pragma once
 
 #include <string>

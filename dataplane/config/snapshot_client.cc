@@ -54,7 +54,7 @@ Verdict ApplyTransfer(const v1::SnapshotBegin& begin, const std::string& payload
     if (std::string e = ApplySnapshotDelta(*base, delta, begin.version(), &snapshot); !e.empty()) {
       return {v1::SnapshotAck::BASE_MISMATCH, e};
     }
-    if (delta.replaced_fields().empty()) {
+    if (OnlyClustersChanged(delta)) {
       changed_clusters.emplace();
       for (const v1::Cluster& c : delta.upserted_clusters()) changed_clusters->insert(c.name());
       for (const std::string& name : delta.removed_clusters()) changed_clusters->insert(name);

@@ -69,22 +69,153 @@ TEST_CASE("clusters added and removed keep the result sorted", "[delta]") {
   CHECK(delta.removed_clusters_size() == 2);
 }
 
-TEST_CASE("a route change replaces the route list whole, including to empty", "[delta]") {
-  v1::Snapshot base = Base();
-  v1::Snapshot target = base;
-  target.mutable_routes(2)->set_cluster("c/z:80");
-  target = Stamp(target);
-  v1::SnapshotDelta delta = RoundTrip(base, target);
-  CHECK_FALSE(OnlyClustersChanged(delta));
-  CHECK(delta.replaced().routes_size() == 3);
-  CHECK(delta.upserted_clusters_size() == 0);
+v1::Route MakeRoute(const std::string& name, const std::string& cluster = "b/y:80") {
+  v1::Route r;
+  r.set_name(name);
+  r.mutable_path()->set_path("/");
+  r.set_cluster(cluster);
+  return r;
+}
 
-  v1::Snapshot no_routes = base;
-  no_routes.clear_routes();
-  no_routes = Stamp(no_routes);
-  delta = RoundTrip(base, no_routes);
-  REQUIRE(delta.replaced_fields_size() == 1);
-  CHECK(delta.replaced_fields(0) == v1::Snapshot::kRoutesFieldNumber);
+v1::Snapshot WithRoutes(int n) {
+  v1::Snapshot s = Base();
+  s.clear_routes();
+  for (int i = 0; i < n; ++i) *s.add_routes() = MakeRoute("r" + std::to_string(i));
+  return Stamp(s);
+}
+
+std::vector<std::string> InsertedNames(const v1::SnapshotDelta& delta) {
+  std::vector<std::string> out;
+  for (const v1::IndexedRoute& r : delta.inserted_routes()) {
+    out.push_back(std::to_string(r.index()) + ":" + r.route().name());
+  }
+  return out;
+}
+
+TEST_CASE("route changes travel as removals and insertions at target indexes", "[delta]") {
+  v1::Snapshot base = WithRoutes(10);
+  v1::Snapshot target = base;
+  SECTION("a new route costs that route") {
+    v1::Route added = MakeRoute("new");
+    target.mutable_routes()->Add(std::move(added));
+    // Move it to index 4.
+    for (int i = target.routes_size() - 1; i > 4; --i) target.mutable_routes()->SwapElements(i, i - 1);
+    target = Stamp(target);
+    v1::SnapshotDelta delta = RoundTrip(base, target);
+    CHECK_FALSE(OnlyClustersChanged(delta));
+    CHECK(delta.replaced_fields_size() == 0);
+    CHECK(delta.routes_edited());
+    CHECK(delta.removed_routes_size() == 0);
+    CHECK(InsertedNames(delta) == std::vector<std::string>{"4:new"});
+  }
+  SECTION("a changed route is removed and inserted in place, a gone one removed") {
+    target.mutable_routes(2)->set_cluster("c/z:80");
+    target.mutable_routes()->DeleteSubrange(7, 1);
+    target = Stamp(target);
+    v1::SnapshotDelta delta = RoundTrip(base, target);
+    CHECK(std::vector<std::string>(delta.removed_routes().begin(), delta.removed_routes().end()) ==
+          std::vector<std::string>{"r2", "r7"});
+    CHECK(InsertedNames(delta) == std::vector<std::string>{"2:r2"});
+  }
+  SECTION("a route moved ahead of others, and routes at both ends") {
+    target.mutable_routes()->SwapElements(1, 8);  // r8 before r2..r7, r1 after them
+    *target.add_routes() = MakeRoute("last");
+    target.mutable_routes()->Add(MakeRoute("first"));
+    for (int i = target.routes_size() - 1; i > 0; --i) target.mutable_routes()->SwapElements(i, i - 1);
+    target = Stamp(target);
+    v1::SnapshotDelta delta = RoundTrip(base, target);
+    CHECK(delta.routes_edited());
+  }
+  SECTION("most routes changed, or all gone: the list travels whole") {
+    for (v1::Route& r : *target.mutable_routes()) r.set_cluster("c/z:80");
+    target = Stamp(target);
+    v1::SnapshotDelta delta = RoundTrip(base, target);
+    CHECK_FALSE(delta.routes_edited());
+    REQUIRE(delta.replaced_fields_size() == 1);
+    CHECK(delta.replaced_fields(0) == v1::Snapshot::kRoutesFieldNumber);
+    CHECK(delta.replaced().routes_size() == 10);
+
+    v1::Snapshot no_routes = WithRoutes(0);
+    delta = RoundTrip(base, no_routes);
+    CHECK_FALSE(delta.routes_edited());
+    CHECK(delta.replaced_fields_size() == 1);
+  }
+}
+
+TEST_CASE("route edits round-trip for random changes of a route list", "[delta]") {
+  // Deterministic pseudo-random edits: removals, insertions, changes, moves.
+  uint64_t seed = 12345;
+  auto next = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (seed >> 33) % n;
+  };
+  v1::Snapshot base = WithRoutes(40);
+  int edited = 0;
+  for (int round = 0; round < 200; ++round) {
+    v1::Snapshot target = base;
+    int changes = 1 + static_cast<int>(next(6));
+    for (int c = 0; c < changes; ++c) {
+      int size = target.routes_size();
+      switch (next(4)) {
+        case 0:
+          if (size > 0) target.mutable_routes()->DeleteSubrange(static_cast<int>(next(size)), 1);
+          break;
+        case 1: {
+          *target.add_routes() = MakeRoute("n" + std::to_string(round) + "-" + std::to_string(c));
+          for (int i = target.routes_size() - 1, at = static_cast<int>(next(size + 1)); i > at; --i)
+            target.mutable_routes()->SwapElements(i, i - 1);
+          break;
+        }
+        case 2:
+          if (size > 0) target.mutable_routes(static_cast<int>(next(size)))->set_priority(round);
+          break;
+        default:
+          if (size > 1)
+            target.mutable_routes()->SwapElements(static_cast<int>(next(size)),
+                                                  static_cast<int>(next(size)));
+      }
+    }
+    target = Stamp(target);
+    v1::SnapshotDelta delta = RoundTrip(base, target);
+    edited += delta.routes_edited() ? 1 : 0;
+    base = target;
+  }
+  CHECK(edited > 150);  // the edit form is the usual one
+}
+
+TEST_CASE("route edits that do not fit the base are refused", "[delta]") {
+  v1::Snapshot base = WithRoutes(3);
+  v1::Snapshot out;
+  v1::SnapshotDelta removes_absent;
+  removes_absent.set_routes_edited(true);
+  removes_absent.add_removed_routes("nope");
+  CHECK(ApplySnapshotDelta(base, removes_absent, base.version(), &out) ==
+        "the delta removes route nope, absent from the base");
+  v1::SnapshotDelta past_end;
+  past_end.set_routes_edited(true);
+  v1::IndexedRoute* far = past_end.add_inserted_routes();
+  far->set_index(9);
+  *far->mutable_route() = MakeRoute("x");
+  CHECK(ApplySnapshotDelta(base, past_end, base.version(), &out) ==
+        "the delta inserts route x at index 9, past the end");
+  v1::SnapshotDelta backwards = past_end;
+  backwards.mutable_inserted_routes(0)->set_index(1);
+  *backwards.add_inserted_routes() = backwards.inserted_routes(0);
+  backwards.mutable_inserted_routes(1)->set_index(0);
+  CHECK(ApplySnapshotDelta(base, backwards, base.version(), &out) ==
+        "the delta inserts route x at index 0, out of order");
+  v1::SnapshotDelta both;
+  both.set_routes_edited(true);
+  both.add_replaced_fields(v1::Snapshot::kRoutesFieldNumber);
+  CHECK(ApplySnapshotDelta(base, both, base.version(), &out) ==
+        "the delta both replaces and edits the routes");
+  v1::SnapshotDelta twice;
+  twice.set_routes_edited(true);
+  twice.add_removed_routes("r1");
+  twice.add_removed_routes("r1");
+  CHECK(ApplySnapshotDelta(base, twice, base.version(), &out) ==
+        "the delta removes route r1 twice");
+  CHECK(out.version().empty());
 }
 
 TEST_CASE("a delta applied to another base is refused", "[delta]") {
