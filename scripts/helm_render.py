@@ -136,7 +136,9 @@ def main(argv=None):
     out = []
     if args.include_crds:
         for path in load_chart(args.chart)[3]:
-            out.append(f"---\n# Source: {chart_name}/crds/{os.path.basename(path)}\n{_read(path)}")
+            text = _read(path)
+            out.append(f"---\n# Source: {chart_name}/crds/{os.path.basename(path)}\n{text}"
+                       + ("" if text.endswith("\n") else "\n"))
     for manifest in manifests:
         if args.show_only and manifest.source.split("/", 1)[1] not in args.show_only:
             continue
