@@ -2,7 +2,8 @@
 
 - JSON merge patch (RFC 7386): maps merge, null deletes, lists are replaced.
 - Strategic merge patch: a merge patch where some lists of built-in kinds merge
-  by a key (Service `spec.ports` by `port`, `metadata.ownerReferences` by `uid`)
+  by a key (Service `spec.ports` by `port`, `metadata.ownerReferences` by `uid`,
+  a Deployment's containers and volumes by `name`)
   and the directives kubectl sends (`$patch`, `$setElementOrder/`,
   `$deleteFromPrimitiveList/`, `$retainKeys`) are honoured.
 - JSON patch (RFC 6902): add, remove, replace, move, copy, test.
@@ -23,6 +24,10 @@ MERGE_KEYS = {
     "Namespace": {("status", "conditions"): "type"},
     "CustomResourceDefinition": {("status", "conditions"): "type"},
     "Ingress": {},
+    # The pod template's containers and volumes merge by name (lists inside a
+    # container, such as env, are replaced whole: merge keys reach one level).
+    "Deployment": {("spec", "template", "spec", "containers"): "name",
+                   ("spec", "template", "spec", "volumes"): "name"},
 }
 
 

@@ -68,6 +68,19 @@ BUILTIN_TYPES = (
     _builtin("networking.k8s.io", "v1", "ingressclasses", "IngressClass", False),
     _builtin("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True),
     _builtin("coordination.k8s.io", "v1", "leases", "Lease", True),
+    # What the Helm chart (helm/portico) installs besides the kinds above: stored and
+    # served, not acted on (no pods are started, no RBAC is enforced).
+    _builtin("", "v1", "serviceaccounts", "ServiceAccount", True, ["sa"]),
+    _builtin("apps", "v1", "deployments", "Deployment", True, ["deploy"], status=True),
+    _builtin("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True, ["pdb"],
+             status=True),
+    _builtin("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True,
+             ["hpa"], status=True),
+    _builtin("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False),
+    _builtin("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding",
+             False),
+    _builtin("rbac.authorization.k8s.io", "v1", "roles", "Role", True),
+    _builtin("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", True),
     _builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions",
              "CustomResourceDefinition", False, ["crd", "crds"], status=True),
 )
