@@ -4,7 +4,9 @@
 round adds one new Ingress file and times from the file's rename until the
 proxy answers 200 for its host (polled every millisecond). Also times an
 endpoint-only change (the backend's EndpointSlice gains an address) until the
-proxy's applied version changes. Prints p50/p90/p99/max.
+proxy's applied version changes. Prints p50/p90/p99/max, and the CPU time
+the controller and the proxy spent per change (from /proc: steadier than
+wall time on a shared machine).
 
     bench/propagation.py --bin-dir build/bin --routes 10000 --rounds 30
 """
@@ -30,6 +32,26 @@ from lib.stack import Launcher  # noqa: E402
 
 def ingress_doc(name, host):
     return k8s.ingress(name, k8s.rule(host, k8s.path("/", "app")))
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process so far, from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU milliseconds per change of each named process over a series."""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.start = {name: cpu_seconds(pid) for name, pid in pids.items()}
+
+    def report(self, label, changes):
+        parts = [f"{name} {1000 * (cpu_seconds(pid) - self.start[name]) / changes:.1f} ms"
+                 for name, pid in self.pids.items()]
+        return f"{label}: CPU per change: " + ", ".join(parts)
 
 
 def percentile(values, p):
@@ -80,7 +102,9 @@ def main():
             print(f"{args.routes} routes served {time.monotonic() - loaded:.2f} s after start",
                   flush=True)
 
+            pids = {"controller": controller.process.pid, "proxy": proxy.process.pid}
             adds = []
+            meter = CpuMeter(pids)
             for n in range(args.rounds):
                 host = f"p{n}.bench.test"
                 changed_at = manifests.write(f"probe-{n:03d}.yaml", ingress_doc(f"p{n}", host))
@@ -90,8 +114,10 @@ def main():
                     time.sleep(0.001)
                 adds.append(time.monotonic() - changed_at)
 
+            add_cpu = meter.report(f"new route, {args.routes} loaded", args.rounds)
             endpoint_changes = []
             addresses = ["127.0.0.2"]
+            meter = CpuMeter(pids)
             for n in range(args.rounds):
                 before = proxy.snapshot_version()
                 addresses.append(f"127.0.1.{n + 1}")
@@ -103,9 +129,12 @@ def main():
                         raise SystemExit("endpoint change not applied within 30 s")
                     time.sleep(0.001)
                 endpoint_changes.append(time.monotonic() - changed_at)
+            endpoint_cpu = meter.report(f"endpoint change, {args.routes} loaded", args.rounds)
             client.close()
             print(summary(f"new route, {args.routes} loaded", adds))
+            print(add_cpu)
             print(summary(f"endpoint change, {args.routes} loaded", endpoint_changes))
+            print(endpoint_cpu)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
