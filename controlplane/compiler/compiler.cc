@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <numeric>
 #include <set>
 #include <tuple>
 #include <variant>
@@ -44,40 +45,48 @@ std::string Describe(PathKind kind, const std::string& path) {
   return std::string(kind == PathKind::kExact ? "Exact " : "Prefix ") + path;
 }
 
-// Keeps the first candidate of every (host, kind, path, rule) in precedence
-// order.
-std::vector<RouteCandidate> SettleConflicts(std::vector<RouteCandidate>& candidates,
-                                   std::vector<Diagnostic>* diagnostics) {
+// The indexes of the candidates that win: the first of every (host, kind,
+// path, rule) in precedence order; the others are reported as conflicts.
+// Candidates are sorted by index, with each one's rule serialized once:
+// the routes themselves (large) are never moved here.
+std::vector<size_t> SettleConflicts(const std::vector<RouteCandidate>& candidates,
+                                    std::vector<Diagnostic>* diagnostics) {
+  std::vector<std::string> rules(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) rules[i] = RuleBytes(candidates[i].route);
   // Routes with equal rules, or equal host, kind and path, claim the same
   // requests (a TLS route and a plaintext one never do).
-  auto match_key = [](const Route& r) {
-    return std::make_tuple(std::cref(r.host), r.kind, std::cref(r.path), r.tls, RuleBytes(r),
-                           std::cref(r.entrypoints));
+  auto match_key = [&](size_t i) {
+    const Route& r = candidates[i].route;
+    return std::make_tuple(std::cref(r.host), r.kind, std::cref(r.path), r.tls,
+                           std::cref(rules[i]), std::cref(r.entrypoints));
   };
-  std::sort(candidates.begin(), candidates.end(),
-            [&](const RouteCandidate& a, const RouteCandidate& b) {
-              if (match_key(a.route) != match_key(b.route)) {
-                return match_key(a.route) < match_key(b.route);
-              }
-              return a.precedence < b.precedence;
-            });
-  std::vector<RouteCandidate> routes;
-  for (RouteCandidate& c : candidates) {
-    if (!routes.empty() && match_key(routes.back().route) == match_key(c.route)) {
-      const Route& winner = routes.back().route;
-      std::string what = c.route.match.tree != nullptr ? std::string("the same rule")
-                         : c.route.host.empty()
-                             ? "any host, " + Describe(c.route.kind, c.route.path)
-                             : "host " + c.route.host + ", " + Describe(c.route.kind, c.route.path);
-      diagnostics->push_back({c.route.source, "Conflict",
-                              "route " + c.route.name + " (" + what +
+  std::vector<size_t> order(candidates.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    auto key_a = match_key(a);
+    auto key_b = match_key(b);
+    if (key_a != key_b) return key_a < key_b;
+    return candidates[a].precedence < candidates[b].precedence;
+  });
+  std::vector<size_t> winners;
+  winners.reserve(order.size());
+  for (size_t i : order) {
+    if (!winners.empty() && match_key(winners.back()) == match_key(i)) {
+      const Route& loser = candidates[i].route;
+      const Route& winner = candidates[winners.back()].route;
+      std::string what = loser.match.tree != nullptr ? std::string("the same rule")
+                         : loser.host.empty()
+                             ? "any host, " + Describe(loser.kind, loser.path)
+                             : "host " + loser.host + ", " + Describe(loser.kind, loser.path);
+      diagnostics->push_back({loser.source, "Conflict",
+                              "route " + loser.name + " (" + what +
                                   ") is already claimed by route " + winner.name + " of " +
                                   winner.source + "; dropped"});
       continue;
     }
-    routes.push_back(std::move(c));
+    winners.push_back(i);
   }
-  return routes;
+  return winners;
 }
 
 // The services the routes use, children included, sorted by name.
@@ -155,10 +164,12 @@ CompileResult Compile(const ClusterState& state, const CompileOptions& options) 
   for (Processor processor : kProcessors) processor(state, &context);
   CompileResult result;
   result.diagnostics = std::move(context.diagnostics());
-  std::vector<RouteCandidate> winners = SettleConflicts(context.candidates(), &result.diagnostics);
-  std::sort(winners.begin(), winners.end(), MatchOrder);
+  std::vector<RouteCandidate>& candidates = context.candidates();
+  std::vector<size_t> winners = SettleConflicts(candidates, &result.diagnostics);
+  std::sort(winners.begin(), winners.end(),
+            [&](size_t a, size_t b) { return MatchOrder(candidates[a], candidates[b]); });
   result.routes.reserve(winners.size());
-  for (RouteCandidate& winner : winners) result.routes.push_back(std::move(winner.route));
+  for (size_t winner : winners) result.routes.push_back(std::move(candidates[winner].route));
   result.services = UsedServices(result.routes, context.services());
   result.clusters = UsedClusters(result.routes, result.services, context.resolver().TakeClusters());
   result.middlewares = UsedMiddlewares(result.routes, context.middlewares());
