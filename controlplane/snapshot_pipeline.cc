@@ -52,6 +52,8 @@ void AddOtherClass(const Map& objects, const std::string& kind, const std::strin
 void SnapshotPipeline::NoteOwnership(const ClusterState& state, const CompileResult& result) {
   routed_.clear();
   for (const Route& route : result.routes) routed_.insert(route.source);
+  for (const TcpRoute& route : result.tcp_routes) routed_.insert(route.source);
+  for (const UdpRoute& route : result.udp_routes) routed_.insert(route.source);
   other_class_.clear();
   const std::string& ours = options_.compile.ingress_class;
   AddOtherClass(state.crds.ingress_routes, "IngressRoute", ours, &other_class_);
@@ -181,8 +183,7 @@ bool SnapshotPipeline::ApplyEndpointChange(const std::vector<SourceObject>& obje
   return true;
 }
 
-void SnapshotPipeline::Publish(const SourceLoad& load,
-                               const std::vector<SourceIssue>& build_issues,
+void SnapshotPipeline::Publish(const SourceLoad& load, const std::vector<SourceIssue>& build_issues,
                                const CompileResult& result) {
   LogIssues(load.issues);
   LogIssues(build_issues);
