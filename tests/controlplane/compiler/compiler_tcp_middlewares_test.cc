@@ -86,6 +86,18 @@ TEST_CASE("MiddlewareTCP: a reference that does not resolve closes the route's c
           "diagnostic IngressRouteTCP/shop/t " +
               c.diagnostic + "; the route closes its connections\n");
   }
+  // A range the decoder let through but the canonical form refuses.
+  ClusterState state =
+      StateFromYaml(RouteThrough("[{name: allow}]") +
+                    MiddlewareTcp("allow", "{ipAllowList: {sourceRange: [10.0.0.1]}}"));
+  state.crds.middlewares_tcp.begin()->second.spec.source_range = {"10.0.0.1", "10.0.0.0/99"};
+  std::string out = Describe(Compile(state));
+  CHECK_THAT(out, Catch::StartsWith("tcp-route shop/t/r0 priority -1 hosts * -> closed "
+                                    "(IngressRouteTCP/shop/t)\ndiagnostic IngressRouteTCP/shop/t "
+                                    "InvalidMiddleware: spec.routes[0].middlewares[0]: "
+                                    "MiddlewareTCP shop/allow: spec.ipAllowList.sourceRange[1]: "));
+  CHECK_THAT(out, Catch::EndsWith("; the route closes its connections\n"));
+
   std::string allowed = RouteThrough("[{name: limit, namespace: other}]") +
                         MiddlewareTcp("limit", "{inFlightConn: {amount: 2}}", "other");
   CHECK(Describe(Compile(StateFromYaml(allowed), {.allow_cross_namespace = true})) ==

@@ -150,6 +150,18 @@ TEST_CASE("TCP: a route that cannot be compiled is left out, naming the field", 
   }
 }
 
+TEST_CASE("TCP: a priority the decoder would refuse is refused again", "[compiler][tcp]") {
+  // The decoder caps priorities; the compiler checks again (objects built
+  // in code, or a decoder change, must not reach the proxy).
+  ClusterState state = StateFromYaml(WithBackends(ShopTcpRoute("t", R"(  routes:
+  - {match: HostSNI(`*`), services: [{name: db, port: pg}]}
+)")));
+  state.crds.ingress_routes_tcp.begin()->second.spec.routes[0].priority = INT64_MAX;
+  CHECK(Describe(Compile(state)) ==
+        "diagnostic IngressRouteTCP/shop/t InvalidPriority: spec.routes[0].priority: priority "
+        "9223372036854775807 is above the maximum 9223372036854774807; the route is left out\n");
+}
+
 TEST_CASE("TCP: unresolved services keep the route, closing its connections", "[compiler][tcp]") {
   struct Case {
     std::string services;

@@ -57,5 +57,18 @@ TEST_CASE("TCP TLS: certificates, options, passthrough", "[compiler][tcp][tls]")
   CHECK(testing::ProtoLine(snapshot.tcp_routes(1).tls()) == "options: \"shop/strict\"");
 }
 
+TEST_CASE("TCP TLS: what is not applied is reported as for IngressRoutes", "[compiler][tcp][tls]") {
+  std::string yaml = std::string(testing::kShopL4Backends) +
+                     Routed("t", "db.test", "{certResolver: le, store: {name: other}}");
+  CHECK(Describe(Compile(StateFromYaml(yaml))) ==
+        "cluster shop/db:pg 10.0.1.1:5432\n"
+        "tcp-route shop/t/r0 priority 18 hosts db.test tls -> shop/db:pg*1 "
+        "(IngressRouteTCP/shop/t)\n"
+        "diagnostic IngressRouteTCP/shop/t Unsupported: spec.tls.store: only the TLSStore named "
+        "default is used; the routes serve TLS with its certificates\n"
+        "diagnostic IngressRouteTCP/shop/t Unsupported: spec.tls: certResolver and domains are "
+        "not applied yet; the routes serve TLS with the certificates of the store\n");
+}
+
 }  // namespace
 }  // namespace portico::controlplane
