@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <ctime>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 
 #include "common/log.h"
 #include "controlplane/compiler/cluster_resolver.h"
@@ -69,14 +71,16 @@ void SnapshotPipeline::NoteOwnership(const ClusterState& state, const CompileRes
   AddOtherClass(state.crds.ingress_routes_udp, "IngressRouteUDP", ours, &other_class_);
 }
 
-// The last full decode and compile, kept for the endpoint-only path: per
-// object of the (filtered) load its origin, fingerprint, whether it is an
-// EndpointSlice, and how many decode issues the objects up to it raised.
+// The last decode and compile, kept for the endpoint-only path and for the
+// next decode: per object of the (filtered) load its origin, fingerprint,
+// whether it is an EndpointSlice, how many decode issues the objects up to
+// it raised, and what its decode put into `state`.
 struct SnapshotPipeline::LastCompile {
   std::vector<std::string> origins;
   std::vector<std::string> fingerprints;
   std::vector<bool> endpoint_slice;
   std::vector<size_t> issue_ends;
+  std::vector<std::vector<DecodedItem>> decoded;
   std::vector<SourceIssue> build_issues;
   ClusterState state;
   CompileResult result;
@@ -120,22 +124,53 @@ void SnapshotPipeline::Apply(const SourceLoad& load) {
     objects = &kept;
   }
   if (last_ && ApplyEndpointChange(*objects, load)) return;
-  last_.reset();  // one state in memory at a time
   auto next = std::make_unique<LastCompile>();
-  ClusterStateBuild build;
-  for (const SourceObject& object : *objects) {
-    AddSourceObject(object, &build);
-    next->origins.push_back(object.origin);
-    next->fingerprints.push_back(object.fingerprint);
-    next->endpoint_slice.push_back(IsEndpointSlice(object));
-    next->issue_ends.push_back(build.issues.size());
-  }
+  ClusterStateBuild build = DecodeReusing(*objects, next.get());
+  last_.reset();  // one compile result in memory at a time
   next->result = Compile(build.state, options_.compile);
   NoteOwnership(build.state, next->result);
   next->build_issues = std::move(build.issues);
   Publish(load, next->build_issues, next->result);
   next->state = std::move(build.state);
   last_ = std::move(next);
+}
+
+ClusterStateBuild SnapshotPipeline::DecodeReusing(const std::vector<SourceObject>& objects,
+                                                 LastCompile* next) {
+  // Objects of the last decode that may be moved over: decoded without an
+  // issue, with a fingerprint, by origin.
+  std::unordered_map<std::string_view, size_t> reusable;
+  if (last_) {
+    const LastCompile& last = *last_;
+    for (size_t i = 0; i < last.origins.size(); ++i) {
+      size_t issues_before = i == 0 ? 0 : last.issue_ends[i - 1];
+      if (!last.fingerprints[i].empty() && last.issue_ends[i] == issues_before) {
+        reusable.emplace(last.origins[i], i);
+      }
+    }
+  }
+  ClusterStateBuild build;
+  size_t reused = 0;
+  for (const SourceObject& object : objects) {
+    std::vector<DecodedItem> items;
+    auto found = object.fingerprint.empty() ? reusable.end() : reusable.find(object.origin);
+    if (found != reusable.end() && last_->fingerprints[found->second] == object.fingerprint &&
+        MoveDecoded(last_->decoded[found->second], &last_->state, &build.state)) {
+      items = std::move(last_->decoded[found->second]);
+      reusable.erase(found);  // moved: a second object of that origin decodes
+      ++reused;
+    } else {
+      AddSourceObject(object, &build, &items);
+    }
+    next->origins.push_back(object.origin);
+    next->fingerprints.push_back(object.fingerprint);
+    next->endpoint_slice.push_back(IsEndpointSlice(object));
+    next->issue_ends.push_back(build.issues.size());
+    next->decoded.push_back(std::move(items));
+  }
+  stats_.objects_reused = reused;
+  stats_.objects_decoded = objects.size() - reused;
+  return build;
 }
 
 bool SnapshotPipeline::ApplyEndpointChange(const std::vector<SourceObject>& objects,
@@ -158,10 +193,12 @@ bool SnapshotPipeline::ApplyEndpointChange(const std::vector<SourceObject>& obje
   std::vector<SourceIssue> issues;
   std::vector<size_t> issue_ends;
   issue_ends.reserve(objects.size());
+  std::vector<std::pair<size_t, std::vector<DecodedItem>>> slices_decoded;
   for (size_t i = 0; i < objects.size(); ++i) {
     if (last.endpoint_slice[i]) {
       size_t before = slices.issues.size();
-      AddSourceObject(objects[i], &slices);
+      slices_decoded.emplace_back(i, std::vector<DecodedItem>());
+      AddSourceObject(objects[i], &slices, &slices_decoded.back().second);
       issues.insert(issues.end(), slices.issues.begin() + static_cast<ptrdiff_t>(before),
                     slices.issues.end());
     } else {
@@ -186,7 +223,10 @@ bool SnapshotPipeline::ApplyEndpointChange(const std::vector<SourceObject>& obje
   for (size_t i = 0; i < objects.size(); ++i) last.fingerprints[i] = objects[i].fingerprint;
   last.issue_ends = std::move(issue_ends);
   last.build_issues = std::move(issues);
+  for (auto& [i, items] : slices_decoded) last.decoded[i] = std::move(items);
   stats_.endpoint_only_total++;
+  stats_.objects_reused = objects.size() - slices_decoded.size();
+  stats_.objects_decoded = slices_decoded.size();
   Publish(load, last.build_issues, last.result);
   return true;
 }

@@ -18,6 +18,7 @@
 namespace portico::controlplane {
 
 struct ClusterState;
+struct ClusterStateBuild;
 
 struct PipelineStats {
   uint64_t compiles_total = 0;
@@ -25,6 +26,10 @@ struct PipelineStats {
   uint64_t source_errors_total = 0;  // every issue reported (logged) so far
   uint64_t diagnostics = 0;          // compiler diagnostics of the last compile
   uint64_t endpoint_only_total = 0;  // compiles that took the endpoint-only path
+  // Of the last Apply's objects: decoded, or moved over from the previous
+  // decode (unchanged fingerprint, no issue then).
+  uint64_t objects_decoded = 0;
+  uint64_t objects_reused = 0;
 };
 
 struct PipelineOptions {
@@ -69,6 +74,10 @@ class SnapshotPipeline {
   struct LastCompile;
 
   void NoteOwnership(const ClusterState& state, const CompileResult& result);
+  // Decodes `objects`, moving over from last_->state what an object with
+  // the same origin and fingerprint decoded to without an issue; fills
+  // `next`'s per-object records. Leaves last_'s state partly emptied.
+  ClusterStateBuild DecodeReusing(const std::vector<SourceObject>& objects, LastCompile* next);
   // The endpoint-only path; false when `objects` differ in more than
   // EndpointSlices (then nothing was changed).
   bool ApplyEndpointChange(const std::vector<SourceObject>& objects, const SourceLoad& load);

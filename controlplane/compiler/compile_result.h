@@ -118,6 +118,12 @@ struct HealthCheck {
   bool operator==(const HealthCheck&) const = default;
 };
 
+struct PassiveHealth {
+  uint64_t failure_window_ms = 10'000;
+  uint32_t max_failed_attempts = 1;
+  bool operator==(const PassiveHealth&) const = default;
+};
+
 struct LoadBalancedService {
   std::string cluster;  // Cluster::name
   LbStrategy strategy = LbStrategy::kWrr;
@@ -127,6 +133,8 @@ struct LoadBalancedService {
   bool rewrite_host = false;
   std::string scheme;
   std::string servers_transport;  // "<namespace>/<name>"; "": default
+  int64_t flush_interval_ms = 0;  // responseForwarding.flushInterval; 0: unset, < 0: every write
+  std::optional<PassiveHealth> passive_health;
   bool operator==(const LoadBalancedService&) const = default;
 };
 

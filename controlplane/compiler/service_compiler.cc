@@ -136,6 +136,12 @@ std::string ServiceCompiler::LoadBalanced(const crd::ServiceRef& ref,
                                           const std::string& service_namespace,
                                           const std::string& name, ServiceProblem* problem) {
   LoadBalancedService lb;
+  if (ref.native_lb.value_or(false) || ref.node_port_lb) {
+    // The proxy balances over the EndpointSlices' pod addresses only.
+    *problem = {"Unsupported", ref.node_port_lb ? ".nodePortLB" : ".nativeLB",
+                "balancing over the Service's cluster IP or node ports is not supported"};
+    return "";
+  }
   if (!ToStrategy(ref, &lb.strategy, problem)) return "";
   if (lb.strategy == LbStrategy::kMaglev) lb.hash_key = ToHashKey(ref.hash_key);
   if (ref.health_check && !ToHealthCheck(*ref.health_check, &lb.health_check.emplace(), problem)) {
@@ -173,6 +179,18 @@ std::string ServiceCompiler::LoadBalanced(const crd::ServiceRef& ref,
   if (ref.sticky_cookie) lb.sticky = ToSticky(*ref.sticky_cookie);
   lb.rewrite_host = !ref.pass_host_header.value_or(true);
   lb.scheme = DefaultScheme(ref);
+  if (ref.flush_interval) lb.flush_interval_ms = ref.flush_interval->count() < 0
+                              ? -1
+                              : static_cast<int64_t>(Milliseconds(*ref.flush_interval));
+  if (ref.passive_health_check) {
+    const crd::PassiveHealthCheck& passive = *ref.passive_health_check;
+    PassiveHealth& out = lb.passive_health.emplace();
+    if (passive.failure_window) out.failure_window_ms = Milliseconds(*passive.failure_window);
+    if (passive.max_failed_attempts) {
+      out.max_failed_attempts =
+          static_cast<uint32_t>(std::min<int64_t>(*passive.max_failed_attempts, 1'000'000));
+    }
+  }
   Add(name, {.name = name, .kind = std::move(lb)});
   return name;
 }

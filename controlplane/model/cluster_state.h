@@ -38,7 +38,27 @@ struct ClusterStateBuild {
 // v1 List (what `kubectl get -o yaml` writes) are decoded as objects.
 ClusterStateBuild BuildClusterState(const std::vector<SourceObject>& objects);
 
-// Decodes one object into *build, as BuildClusterState does for each.
-void AddSourceObject(const SourceObject& object, ClusterStateBuild* build);
+struct KindEntry;
+
+// One object that decoding a source object put into a state (a v1 List
+// gives several): its kind's registry entry and its key.
+struct DecodedItem {
+  const KindEntry* kind;
+  ObjectKey key;
+};
+
+// Decodes one object into *build, as BuildClusterState does for each. With
+// `added`, appends what it inserted (nothing for an object refused, ignored
+// or a duplicate).
+void AddSourceObject(const SourceObject& object, ClusterStateBuild* build,
+                     std::vector<DecodedItem>* added = nullptr);
+
+// Moves the decoded objects `items` names from *from into *to: what
+// decoding their source object again would insert, when that object's JSON
+// is unchanged and its earlier decode raised no issue (the decoders read
+// nothing but the object). False, and nothing moved, when *to already
+// holds one of the keys (the object would now be a duplicate) or *from
+// lacks one: decode the object instead.
+bool MoveDecoded(const std::vector<DecodedItem>& items, ClusterState* from, ClusterState* to);
 
 }  // namespace portico::controlplane

@@ -34,62 +34,81 @@ std::string DecodeIngressAndClass(const JsonField& object, Ingress* out) {
   return DecodeIngressClassRef(object, &out->class_ref);
 }
 
-// IngressClass is cluster-scoped: a namespace in its manifest is ignored,
-// as the API server does.
-std::string DecodeIngressClassInto(const JsonField& object, ObjectMeta meta, ClusterState* state,
-                                   std::string* first_origin) {
-  meta.namespace_name.clear();
-  return DecodeInto<IngressClass, &DecodeIngressClass, &ClusterState::ingress_classes>(
-      object, std::move(meta), state, first_origin);
+template <typename Map>
+bool MoveNode(const ObjectKey& key, Map* from, Map* to) {
+  if (to->contains(key)) return false;
+  auto node = from->extract(key);
+  if (node.empty()) return false;
+  to->insert(std::move(node));
+  return true;
 }
 
+// The KindStore of ClusterState::*Member, or of ClusterState::crds.*Member.
+template <auto Member>
+constexpr KindStore StateStore() {
+  return {[](const ClusterState& state, const ObjectKey& key) {
+            return (state.*Member).contains(key);
+          },
+          [](const ObjectKey& key, ClusterState* from, ClusterState* to) {
+            return MoveNode(key, &(from->*Member), &(to->*Member));
+          }};
+}
+
+template <auto Member>
+constexpr KindStore CrdStore() {
+  return {[](const ClusterState& state, const ObjectKey& key) {
+            return (state.crds.*Member).contains(key);
+          },
+          [](const ObjectKey& key, ClusterState* from, ClusterState* to) {
+            return MoveNode(key, &(from->crds.*Member), &(to->crds.*Member));
+          }};
+}
+
+template <typename T, std::string (*Decode)(const JsonField&, T*),
+          std::map<ObjectKey, T> ClusterState::*Objects>
+constexpr KindEntry Builtin(std::string_view api_version, std::string_view kind,
+                            bool cluster_scoped = false) {
+  return {api_version, kind, &DecodeInto<T, Decode, Objects>, StateStore<Objects>(),
+          cluster_scoped};
+}
+
+template <auto Objects>
+constexpr KindEntry Crd(std::string_view api_version, std::string_view kind) {
+  return {api_version, kind, &crd::DecodeCrdKind<Objects>, CrdStore<Objects>()};
+}
+
+constexpr std::string_view kPortico = "portico.dev/v1alpha1";
+constexpr std::string_view kTraefik = "traefik.io/v1alpha1";
+
 constexpr std::array kKinds = {
-    KindEntry{"v1", "Service", &DecodeInto<Service, &DecodeService, &ClusterState::services>},
-    KindEntry{"discovery.k8s.io/v1", "EndpointSlice",
-              &DecodeInto<EndpointSlice, &DecodeEndpointSlice, &ClusterState::endpoint_slices>},
-    KindEntry{"networking.k8s.io/v1", "Ingress",
-              &DecodeInto<Ingress, &DecodeIngressAndClass, &ClusterState::ingresses>},
-    KindEntry{"networking.k8s.io/v1", "IngressClass", &DecodeIngressClassInto},
-    KindEntry{"v1", "Secret", &DecodeInto<Secret, &DecodeSecret, &ClusterState::secrets>},
-    KindEntry{"portico.dev/v1alpha1", "IngressRoute",
-              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes>},
-    KindEntry{"portico.dev/v1alpha1", "IngressRouteTCP",
-              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes_tcp>},
-    KindEntry{"portico.dev/v1alpha1", "IngressRouteUDP",
-              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes_udp>},
-    KindEntry{"portico.dev/v1alpha1", "Middleware",
-              &crd::DecodeCrdKind<&crd::CrdObjects::middlewares>},
-    KindEntry{"portico.dev/v1alpha1", "MiddlewareTCP",
-              &crd::DecodeCrdKind<&crd::CrdObjects::middlewares_tcp>},
-    KindEntry{"portico.dev/v1alpha1", "TLSOption",
-              &crd::DecodeCrdKind<&crd::CrdObjects::tls_options>},
-    KindEntry{"portico.dev/v1alpha1", "TLSStore",
-              &crd::DecodeCrdKind<&crd::CrdObjects::tls_stores>},
-    KindEntry{"portico.dev/v1alpha1", "ServersTransport",
-              &crd::DecodeCrdKind<&crd::CrdObjects::servers_transports>},
-    KindEntry{"portico.dev/v1alpha1", "ServersTransportTCP",
-              &crd::DecodeCrdKind<&crd::CrdObjects::servers_transports_tcp>},
-    KindEntry{"portico.dev/v1alpha1", "WeightedService",
-              &crd::DecodeCrdKind<&crd::CrdObjects::weighted_services>},
-    KindEntry{"traefik.io/v1alpha1", "IngressRoute",
-              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes>},
-    KindEntry{"traefik.io/v1alpha1", "IngressRouteTCP",
-              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes_tcp>},
-    KindEntry{"traefik.io/v1alpha1", "IngressRouteUDP",
-              &crd::DecodeCrdKind<&crd::CrdObjects::ingress_routes_udp>},
-    KindEntry{"traefik.io/v1alpha1", "Middleware",
-              &crd::DecodeCrdKind<&crd::CrdObjects::middlewares>},
-    KindEntry{"traefik.io/v1alpha1", "MiddlewareTCP",
-              &crd::DecodeCrdKind<&crd::CrdObjects::middlewares_tcp>},
-    KindEntry{"traefik.io/v1alpha1", "TLSOption",
-              &crd::DecodeCrdKind<&crd::CrdObjects::tls_options>},
-    KindEntry{"traefik.io/v1alpha1", "TLSStore", &crd::DecodeCrdKind<&crd::CrdObjects::tls_stores>},
-    KindEntry{"traefik.io/v1alpha1", "ServersTransport",
-              &crd::DecodeCrdKind<&crd::CrdObjects::servers_transports>},
-    KindEntry{"traefik.io/v1alpha1", "ServersTransportTCP",
-              &crd::DecodeCrdKind<&crd::CrdObjects::servers_transports_tcp>},
-    KindEntry{"traefik.io/v1alpha1", "TraefikService",
-              &crd::DecodeCrdKind<&crd::CrdObjects::weighted_services>},
+    Builtin<Service, &DecodeService, &ClusterState::services>("v1", "Service"),
+    Builtin<EndpointSlice, &DecodeEndpointSlice, &ClusterState::endpoint_slices>(
+        "discovery.k8s.io/v1", "EndpointSlice"),
+    Builtin<Ingress, &DecodeIngressAndClass, &ClusterState::ingresses>("networking.k8s.io/v1",
+                                                                       "Ingress"),
+    Builtin<IngressClass, &DecodeIngressClass, &ClusterState::ingress_classes>(
+        "networking.k8s.io/v1", "IngressClass", /*cluster_scoped=*/true),
+    Builtin<Secret, &DecodeSecret, &ClusterState::secrets>("v1", "Secret"),
+    Crd<&crd::CrdObjects::ingress_routes>(kPortico, "IngressRoute"),
+    Crd<&crd::CrdObjects::ingress_routes_tcp>(kPortico, "IngressRouteTCP"),
+    Crd<&crd::CrdObjects::ingress_routes_udp>(kPortico, "IngressRouteUDP"),
+    Crd<&crd::CrdObjects::middlewares>(kPortico, "Middleware"),
+    Crd<&crd::CrdObjects::middlewares_tcp>(kPortico, "MiddlewareTCP"),
+    Crd<&crd::CrdObjects::tls_options>(kPortico, "TLSOption"),
+    Crd<&crd::CrdObjects::tls_stores>(kPortico, "TLSStore"),
+    Crd<&crd::CrdObjects::servers_transports>(kPortico, "ServersTransport"),
+    Crd<&crd::CrdObjects::servers_transports_tcp>(kPortico, "ServersTransportTCP"),
+    Crd<&crd::CrdObjects::weighted_services>(kPortico, "WeightedService"),
+    Crd<&crd::CrdObjects::ingress_routes>(kTraefik, "IngressRoute"),
+    Crd<&crd::CrdObjects::ingress_routes_tcp>(kTraefik, "IngressRouteTCP"),
+    Crd<&crd::CrdObjects::ingress_routes_udp>(kTraefik, "IngressRouteUDP"),
+    Crd<&crd::CrdObjects::middlewares>(kTraefik, "Middleware"),
+    Crd<&crd::CrdObjects::middlewares_tcp>(kTraefik, "MiddlewareTCP"),
+    Crd<&crd::CrdObjects::tls_options>(kTraefik, "TLSOption"),
+    Crd<&crd::CrdObjects::tls_stores>(kTraefik, "TLSStore"),
+    Crd<&crd::CrdObjects::servers_transports>(kTraefik, "ServersTransport"),
+    Crd<&crd::CrdObjects::servers_transports_tcp>(kTraefik, "ServersTransportTCP"),
+    Crd<&crd::CrdObjects::weighted_services>(kTraefik, "TraefikService"),
 };
 
 }  // namespace

@@ -19,10 +19,23 @@ struct ClusterState;
 using KindDecoder = std::string (*)(const JsonField& object, ObjectMeta meta, ClusterState* state,
                                     std::string* first_origin);
 
+// Where decoded objects of a kind live in a ClusterState, for moving a
+// decoded object from one state to another instead of decoding it again.
+struct KindStore {
+  bool (*contains)(const ClusterState& state, const ObjectKey& key);
+  // Moves the object with `key` from *from to *to (the node, not a copy);
+  // false when *from lacks it or *to has one already (then nothing moved).
+  bool (*move)(const ObjectKey& key, ClusterState* from, ClusterState* to);
+};
+
 struct KindEntry {
   std::string_view api_version;
   std::string_view kind;
   KindDecoder decode;
+  KindStore store;
+  // Cluster-scoped kinds (IngressClass) ignore a manifest's namespace, as
+  // the API server does: their keys have an empty namespace.
+  bool cluster_scoped = false;
 };
 
 // The entry for apiVersion+kind, or nullptr when the kind is not handled.

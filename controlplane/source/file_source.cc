@@ -161,9 +161,20 @@ void FileSource::HandleEvent(int wd, uint32_t mask, const char* name) {
 }
 
 void FileSource::ScheduleRead() {
+  uv_update_time(loop_);
   uint64_t now = uv_now(loop_);
+  bool quiet = !any_event_ || now - last_event_ms_ >= options_.debounce_ms;
+  any_event_ = true;
+  last_event_ms_ = now;
   if (uv_is_active(reinterpret_cast<uv_handle_t*>(timer_)) == 0) {
     pending_since_ = now;
+    // The first event after a quiet spell is read at once (on the next
+    // loop turn, with the rest of its batch): an isolated change costs no
+    // debounce. Events that follow it closely are coalesced as below.
+    if (quiet) {
+      uv_timer_start(timer_, &OnTimer, 0, 0);
+      return;
+    }
   } else if (now - pending_since_ + options_.debounce_ms > options_.max_delay_ms) {
     return;  // keep the armed deadline rather than postpone it further
   }

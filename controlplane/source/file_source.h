@@ -25,7 +25,8 @@ struct FileSourceOptions {
   std::string root;
   ManifestFolderOptions folder;
   // Quiet time after the last file event before the folder is read again, so
-  // an editor's or kubelet's burst of writes is read once.
+  // an editor's or kubelet's burst of writes is read once. The first event
+  // after such a quiet time is read at once.
   uint64_t debounce_ms = 20;
   // A steady stream of events cannot postpone a read longer than this.
   uint64_t max_delay_ms = 80;
@@ -76,6 +77,8 @@ class FileSource {
   int inotify_fd_ = -1;
   uv_poll_t* poll_ = nullptr;                // owned; freed in its close callback
   uint64_t pending_since_ = 0;               // uv_now of the first event not yet read
+  uint64_t last_event_ms_ = 0;               // uv_now of the last event
+  bool any_event_ = false;
   std::map<std::string, Watch> watches_;     // by directory path
   std::map<int, std::string> watched_dirs_;  // watch descriptor → directory path
   Watch parent_watch_;                       // sees the root itself vanish and come back

@@ -77,6 +77,11 @@ void TranslateLoadBalanced(const LoadBalancedService& in, v1::LoadBalancedServic
   out->set_rewrite_host(in.rewrite_host);
   out->set_scheme(in.scheme);
   out->set_servers_transport(in.servers_transport);
+  out->set_flush_interval_ms(in.flush_interval_ms);
+  if (in.passive_health) {
+    out->mutable_passive_health()->set_failure_window_ms(in.passive_health->failure_window_ms);
+    out->mutable_passive_health()->set_max_failed_attempts(in.passive_health->max_failed_attempts);
+  }
 }
 
 void TranslateService(const BackendService& service, v1::Service* out) {

@@ -198,6 +198,17 @@ const ServiceCatalog::Entry* ServiceCatalog::BuildLoadBalanced(const v1::Service
                     .hash_key = HashKeyOf(lb.hash_key()),
                     .service_name = service.name(),
                     .rewrite_host = lb.rewrite_host()};
+  if (lb.has_passive_health()) {
+    // Traefik's rules: the window bounds the failure run and is also how
+    // long the endpoint stays out (the pickers keep the proxy's share cap).
+    const v1::PassiveHealthCheck& passive = lb.passive_health();
+    spec.passive_health = PassiveHealthPolicy{
+        .consecutive_failures = static_cast<int>(std::min<uint32_t>(passive.max_failed_attempts(),
+                                                                     1'000'000)),
+        .base_ejection_ms = passive.failure_window_ms(),
+        .max_ejection_ms = passive.failure_window_ms(),
+        .failure_window_ms = passive.failure_window_ms()};
+  }
   if (lb.has_sticky()) {
     StickyCookieSpec sticky;
     if (!StickyOf(lb.sticky(), &sticky, error)) {

@@ -77,6 +77,10 @@ std::string ValidateStickyCookie(const StickyCookieSpec& cookie) {
 }
 
 std::string ValidateBalancerSpec(const BalancerSpec& spec) {
+  if (spec.passive_health && (spec.passive_health->consecutive_failures < 1 ||
+                              spec.passive_health->base_ejection_ms == 0)) {
+    return "passiveHealthCheck: maxFailedAttempts must be at least 1 and failureWindow positive";
+  }
   if (spec.algorithm == BalanceAlgorithm::kMaglev &&
       (spec.hash_key.source == HashKeySource::kHeader ||
        spec.hash_key.source == HashKeySource::kCookie) &&

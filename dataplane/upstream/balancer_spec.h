@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
+#include "dataplane/worker/proxy_options.h"
 
 namespace portico::dataplane {
 
@@ -57,6 +58,10 @@ struct BalancerSpec {
   bool rewrite_host = false;  // Traefik's passHostHeader: false
   // Set: the endpoints are reached over TLS (scheme https) with this context.
   std::shared_ptr<const UpstreamTlsContext> tls;
+  // Set: the service's own passive health rules (passiveHealthCheck) instead
+  // of the proxy's; its endpoints' health is then kept apart from other
+  // services' of the same cluster (see PickerFactory::state_key).
+  std::optional<PassiveHealthPolicy> passive_health;
 };
 
 // "wrr" (or empty), "p2c", "leastrequests", "maglev".

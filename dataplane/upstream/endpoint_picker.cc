@@ -57,6 +57,9 @@ struct ServicePickState {
   uint32_t seq = 0;
   uint64_t rotation = 0;  // for the last resort
   int ejected = 0;        // endpoints with health.ejected_until != 0
+  // The service's own passive health rules (PickerFactory::passive_health);
+  // unset: the picker's.
+  std::optional<PassiveHealthPolicy> passive;
   uint64_t last_used_ms = 0;
   std::vector<uint64_t> mirror_counts;  // requests seen per mirror
   absl::node_hash_map<std::string, EndpointState> endpoints;
@@ -90,12 +93,21 @@ uint64_t BenchedUntil(const EndpointState* e) {
 
 }  // namespace
 
+void EndpointPicker::AdoptPassive(ServicePickState& s, const PassiveHealthPolicy& passive) const {
+  s.passive = passive;
+  s.passive->max_ejected_percent = policy_.max_ejected_percent;  // the proxy's cap still holds
+}
+
+const PassiveHealthPolicy& EndpointPicker::PolicyOf(const ServicePickState& s) const {
+  return s.passive ? *s.passive : policy_;
+}
+
 EndpointState& EndpointPicker::Track(ServicePickState& s, std::string_view identity) {
   auto [it, inserted] = s.endpoints.try_emplace(Key(identity));
   if (inserted) {
     it->second.identity = std::string(identity);
     it->second.service = &s;
-    it->second.down = health_ != nullptr && health_->Down(s.key, identity);
+    it->second.down = health_ != nullptr && health_->Down(ClusterOfStateKey(s.key), identity);
   }
   return it->second;
 }
@@ -109,7 +121,7 @@ void EndpointPicker::SetActiveHealth(std::shared_ptr<const ActiveHealthView> vie
 void EndpointPicker::RefreshHealth(ServicePickState& s, uint64_t now_ms) {
   s.health_epoch = health_epoch_;
   for (auto& [identity, e] : s.endpoints) {
-    bool down = health_ != nullptr && health_->Down(s.key, identity);
+    bool down = health_ != nullptr && health_->Down(ClusterOfStateKey(s.key), identity);
     if (down == e.down) continue;
     e.down = down;
     if (down && s.least_requests && e.slot != kNoSlot) Bench(s, &e);
@@ -168,6 +180,11 @@ void EndpointPicker::Adopt(ServicePickState& s, const PickerFactory& factory, ui
   }
   s.generation = factory.generation();
   s.algorithm = factory.algorithm();
+  if (const PassiveHealthPolicy* passive = factory.passive_health()) {
+    AdoptPassive(s, *passive);
+  } else {
+    s.passive.reset();
+  }
   s.ready_count = factory.ready_count();
   s.active_size = factory.active_size();
   s.least_requests = factory.kind() == PickerFactory::Kind::kEndpoints &&
@@ -479,9 +496,11 @@ EndResult EndpointPicker::End(const Picked& picked, PickOutcome outcome, uint64_
   out.cluster = s.key;
   out.endpoint = e->identity;
   out.cluster_size = s.active_size;
+  out.passive = s.passive ? &*s.passive : nullptr;
   if (outcome == PickOutcome::kFailure) {
     ++e->failures;
-    out.ejected_until = RecordFailure(policy_, e->health, s.ejected, s.active_size, now_ms);
+    out.ejected_until =
+        RecordFailure(PolicyOf(s), e->health, s.ejected, s.active_size, now_ms);
     if (out.ejected_until != 0) {
       ++ejections_total_;
       if (s.least_requests && e->slot != kNoSlot) Bench(s, e);
@@ -493,18 +512,21 @@ EndResult EndpointPicker::End(const Picked& picked, PickOutcome outcome, uint64_
 }
 
 void EndpointPicker::ApplyEjection(std::string_view cluster, std::string_view endpoint,
-                                   size_t cluster_size, uint64_t until_ms, uint64_t now_ms) {
-  if (policy_.consecutive_failures == 0 || until_ms <= now_ms) return;
+                                   size_t cluster_size, uint64_t until_ms, uint64_t now_ms,
+                                   const PassiveHealthPolicy* passive) {
+  const PassiveHealthPolicy& policy = passive != nullptr ? *passive : policy_;
+  if (policy.consecutive_failures == 0 || until_ms <= now_ms) return;
   auto it = services_.find(Key(cluster));
   if (it == services_.end()) {
     auto s = std::make_unique<ServicePickState>();
     s->key = std::string(cluster);
     s->last_used_ms = now_ms;
+    if (passive != nullptr) AdoptPassive(*s, *passive);
     it = services_.emplace(std::string(cluster), std::move(s)).first;
   }
   ServicePickState& s = *it->second;
   EndpointState& e = Track(s, endpoint);
-  if (RecordEjection(policy_, e.health, s.ejected, cluster_size, until_ms, now_ms) &&
+  if (RecordEjection(PolicyOf(s), e.health, s.ejected, cluster_size, until_ms, now_ms) &&
       s.least_requests && e.slot != kNoSlot) {
     Bench(s, &e);
   }

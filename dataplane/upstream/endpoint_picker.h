@@ -71,9 +71,10 @@ enum class PickOutcome : uint8_t {
 // stay valid until the next Pick or SweepIdle.
 struct EndResult {
   uint64_t ejected_until = 0;  // loop time; 0: this request ejected nothing
-  std::string_view cluster;
+  std::string_view cluster;  // the state key (PickerFactory::state_key)
   std::string_view endpoint;
   size_t cluster_size = 0;
+  const PassiveHealthPolicy* passive = nullptr;  // the service's own rules, if any
 };
 
 struct EndpointStats {
@@ -96,8 +97,10 @@ class EndpointPicker {
   EndResult End(const Picked& picked, PickOutcome outcome, uint64_t now_ms);
 
   // An ejection another worker decided (see RoundRobinPicker::ApplyEjection).
+  // `cluster` is EndResult::cluster, `passive` EndResult::passive.
   void ApplyEjection(std::string_view cluster, std::string_view endpoint, size_t cluster_size,
-                     uint64_t until_ms, uint64_t now_ms);
+                     uint64_t until_ms, uint64_t now_ms,
+                     const PassiveHealthPolicy* passive = nullptr);
   // The active checks' verdicts from now on (null: every endpoint up).
   // Down endpoints are passed over until a newer view says otherwise;
   // when every endpoint is out, one is still tried (as with ejections).
@@ -123,6 +126,8 @@ class EndpointPicker {
   void UpdateLoad(ServicePickState& s, EndpointState* e);
   void RefreshHealth(ServicePickState& s, uint64_t now_ms);
   EndpointState& Track(ServicePickState& s, std::string_view identity);
+  const PassiveHealthPolicy& PolicyOf(const ServicePickState& s) const;
+  void AdoptPassive(ServicePickState& s, const PassiveHealthPolicy& passive) const;
 
   uint32_t PickSlot(ServicePickState& s, const PickerFactory& factory, const PickRequest& request,
                     bool* last_resort);

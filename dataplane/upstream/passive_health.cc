@@ -26,6 +26,11 @@ uint64_t RecordFailure(const PassiveHealthPolicy& policy, EndpointHealth& health
                        size_t cluster_size, uint64_t now_ms) {
   if (policy.consecutive_failures == 0) return 0;
   if (StillEjected(health, ejected, now_ms)) return 0;
+  if (policy.failure_window_ms != 0 && health.consecutive_failures != 0 &&
+      now_ms - health.first_failure_ms >= policy.failure_window_ms) {
+    health.consecutive_failures = 0;  // the run left its window: this failure starts a new one
+  }
+  if (health.consecutive_failures == 0) health.first_failure_ms = now_ms;
   if (++health.consecutive_failures < policy.consecutive_failures) return 0;
   if (ShareCapReached(policy, ejected, cluster_size)) return 0;  // keep it in rotation
   ++health.ejections;

@@ -17,6 +17,7 @@ struct EndpointHealth {
   int consecutive_failures = 0;
   int ejections = 0;           // how often it was ejected (grows the ejection time)
   uint64_t ejected_until = 0;  // loop time; 0: not ejected
+  uint64_t first_failure_ms = 0;  // loop time of the current run's first failure
 };
 
 // `ejected` counts a cluster's endpoints whose ejected_until != 0; the

@@ -29,6 +29,11 @@ bool SameTier(const PickerFactory& a, const PickerFactory& b, int tier) {
 
 }  // namespace
 
+std::string_view ClusterOfStateKey(std::string_view state_key) {
+  // Cluster names ("ns/svc:port") never hold '|'.
+  return state_key.substr(0, state_key.find('|'));
+}
+
 PickerFactory::PickerFactory(Kind kind, std::string name)
     : kind_(kind),
       name_(std::move(name)),
@@ -105,6 +110,11 @@ std::shared_ptr<const PickerFactory> PickerFactory::ForCluster(const Cluster& cl
   std::shared_ptr<PickerFactory> f(new PickerFactory(
       Kind::kEndpoints, spec.service_name.empty() ? cluster.name : spec.service_name));
   f->state_key_ = cluster.name;
+  if (spec.passive_health) {
+    f->passive_health_ = spec.passive_health;
+    absl::StrAppend(&f->state_key_, "|passive|", spec.passive_health->failure_window_ms, "|",
+                    spec.passive_health->consecutive_failures);
+  }
   f->algorithm_ = spec.algorithm;
   f->rewrite_host_ = spec.rewrite_host;
   f->tls_ = spec.tls;

@@ -41,6 +41,10 @@ struct MirrorBodySpec {
   int64_t max_body_size = -1;  // bytes; -1: no limit
 };
 
+// The cluster of an endpoints factory's state_key() (without the passive
+// health suffix): what active health checks are filed under.
+std::string_view ClusterOfStateKey(std::string_view state_key);
+
 class PickerFactory {
  public:
   enum class Kind : uint8_t { kEndpoints, kWeighted, kMirroring };
@@ -76,9 +80,15 @@ class PickerFactory {
   Kind kind() const { return kind_; }
   const std::string& name() const { return name_; }
   // Key of the per-worker state: the cluster name for endpoints (so health
-  // is the cluster's, whatever route or service uses it); prefixed for the
+  // is the cluster's, whatever route or service uses it), followed by
+  // "|passive|<window ms>|<attempts>" for a service with its own passive
+  // health rules (services with the same rules share it); prefixed for the
   // others. name() is the service's (spec.service_name, else the cluster's).
   const std::string& state_key() const { return state_key_; }
+  // The service's own passive health rules; null: the picker's.
+  const PassiveHealthPolicy* passive_health() const {
+    return passive_health_ ? &*passive_health_ : nullptr;
+  }
   // Increases with every factory built: a worker adopts a newer one.
   uint64_t generation() const { return generation_; }
   BalanceAlgorithm algorithm() const { return algorithm_; }
@@ -132,6 +142,7 @@ class PickerFactory {
   uint64_t generation_;
   BalanceAlgorithm algorithm_ = BalanceAlgorithm::kWeightedRoundRobin;
   bool rewrite_host_ = false;
+  std::optional<PassiveHealthPolicy> passive_health_;
   std::shared_ptr<const UpstreamTlsContext> tls_;
   std::vector<Slot> slots_;
   uint32_t ready_count_ = 0;

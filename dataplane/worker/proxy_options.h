@@ -29,6 +29,9 @@ struct PassiveHealthPolicy {
   uint64_t base_ejection_ms = 10'000;  // first ejection; the n-th lasts n times this
   uint64_t max_ejection_ms = 300'000;
   int max_ejected_percent = 50;
+  // > 0: a run of failures counts only while within this long of its first
+  // failure (Traefik's passiveHealthCheck.failureWindow); 0: no limit.
+  uint64_t failure_window_ms = 0;
 };
 
 struct ProxyLimits {

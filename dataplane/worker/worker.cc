@@ -124,7 +124,8 @@ void Worker::OnAsync(uv_async_t* handle) {
   }
   uint64_t now = uv_now(&self->loop_);
   for (const EjectionNotice& e : ejections) {
-    self->picker_.ApplyEjection(e.cluster, e.endpoint, e.cluster_size, e.until_ms, now);
+    self->picker_.ApplyEjection(e.cluster, e.endpoint, e.cluster_size, e.until_ms, now,
+                                e.passive ? &*e.passive : nullptr);
   }
   if (health_posted) self->picker_.SetActiveHealth(std::move(health));
   // The old config lives on in the requests that snapped it.
@@ -159,7 +160,8 @@ void Worker::EndPick(Picked& picked, PickOutcome outcome) {
     sibling->PostEjection({.cluster = std::string(end.cluster),
                            .endpoint = std::string(end.endpoint),
                            .cluster_size = end.cluster_size,
-                           .until_ms = end.ejected_until});
+                           .until_ms = end.ejected_until,
+                           .passive = end.passive ? std::optional(*end.passive) : std::nullopt});
   }
 }
 

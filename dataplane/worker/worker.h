@@ -108,6 +108,7 @@ class Worker {
     std::string endpoint;
     size_t cluster_size = 0;
     uint64_t until_ms = 0;  // loop time (one monotonic clock for every worker)
+    std::optional<PassiveHealthPolicy> passive;  // the service's own rules, if any
   };
   // Thread-safe: queues an ejection decided by another worker.
   void PostEjection(EjectionNotice notice);

@@ -97,6 +97,47 @@ TEST_CASE("health check defaults: 30 s, 5 s, redirects followed, thresholds 1", 
         "unhealthy_threshold: 1 healthy_threshold: 1 } }\n");
 }
 
+TEST_CASE("responseForwarding and passiveHealthCheck are carried with Traefik's defaults",
+          "[compiler]") {
+  std::string yaml = std::string(testing::kShopWebBackend) + testing::ShopSiteRoutes(R"(
+  - {match: Path(`/0`), services: [{name: web, port: 80, responseForwarding: {flushInterval: 250ms}}]}
+  - {match: Path(`/1`), services: [{name: web, port: 80, responseForwarding: {flushInterval: -1s}}]}
+  - {match: Path(`/2`), services: [{name: web, port: 80, responseForwarding: {flushInterval: 10us}}]}
+  - {match: Path(`/3`), services: [{name: web, port: 80, passiveHealthCheck: {}}]}
+  - {match: Path(`/4`), services: [{name: web, port: 80,
+                                    passiveHealthCheck: {failureWindow: 1m, maxFailedAttempts: 3}}]}
+)");
+  CHECK(ServicesText(yaml) ==
+        "name: \"shop/site/r0/s0\" load_balancer { cluster: \"shop/web:http\" "
+        "flush_interval_ms: 250 }\n"
+        "name: \"shop/site/r1/s0\" load_balancer { cluster: \"shop/web:http\" "
+        "flush_interval_ms: -1 }\n"
+        "name: \"shop/site/r2/s0\" load_balancer { cluster: \"shop/web:http\" "
+        "flush_interval_ms: 1 }\n"
+        "name: \"shop/site/r3/s0\" load_balancer { cluster: \"shop/web:http\" "
+        "passive_health { failure_window_ms: 10000 max_failed_attempts: 1 } }\n"
+        "name: \"shop/site/r4/s0\" load_balancer { cluster: \"shop/web:http\" "
+        "passive_health { failure_window_ms: 60000 max_failed_attempts: 3 } }\n");
+  // What admission cannot take is refused naming the field.
+  std::string bad = std::string(testing::kShopWebBackend) + testing::ShopSiteRoutes(R"(
+  - {match: Path(`/0`), services: [{name: web, port: 80, passiveHealthCheck: {failureWindow: 0s}}]}
+)");
+  // nativeLB / nodePortLB would need cluster IPs or nodes: refused, not ignored.
+  std::string native = std::string(testing::kShopWebBackend) + testing::ShopSiteRoutes(R"(
+  - {match: Path(`/0`), services: [{name: web, port: 80, nativeLB: true}]}
+  - {match: Path(`/1`), services: [{name: web, port: 80, nodePortLB: true}]}
+  - {match: Path(`/2`), services: [{name: web, port: 80, nativeLB: false}]}
+)");
+  std::string compiled = Compiled(native);
+  CHECK_THAT(compiled, Catch::Contains("spec.routes[0].services[0].nativeLB: balancing over the "
+                                       "Service's cluster IP or node ports is not supported"));
+  CHECK_THAT(compiled, Catch::Contains("spec.routes[1].services[0].nodePortLB"));
+  CHECK_THAT(compiled, Catch::Contains("service shop/site/r2/s0 -> shop/web:http"));
+  std::vector<std::string> issues = testing::DecodeIssues(bad);
+  REQUIRE(issues.size() == 1);
+  CHECK_THAT(issues[0], Catch::Contains("passiveHealthCheck.failureWindow: must be positive"));
+}
+
 TEST_CASE("strategies: wrr, RoundRobin, p2c, leastrequests, maglev by each key", "[compiler]") {
   std::string yaml = std::string(testing::kShopWebBackend) + testing::ShopSiteRoutes(R"(
   - {match: Path(`/0`), services: [{name: web, port: 80, strategy: wrr}]}

@@ -166,6 +166,35 @@ TEST_CASE("the file source reads at start and picks up changes within 100 ms", "
   CHECK(uv_loop_close(&loop) == 0);
 }
 
+TEST_CASE("the file source reads an isolated change at once, a burst after its quiet time",
+          "[file_source]") {
+  TempDir dir;
+  dir.Write("a.yaml", "kind: A\n");
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Observed seen;
+  {
+    // A debounce far longer than the deadlines below: only the leading
+    // edge can meet them.
+    FileSource source(
+        &loop, {.root = dir.path(), .debounce_ms = 30'000, .max_delay_ms = 60'000},
+        [&](const SourceLoad& load) { seen.loads.push_back(Copy(load)); },
+        [&](const std::string& e) { seen.errors.push_back(e); });
+    REQUIRE(source.Start().empty());
+    REQUIRE(RunUntil(&loop, [&] { return seen.loads.size() == 1; }, 2000));
+    dir.Write("a.yaml", "kind: B\n");
+    REQUIRE(RunUntil(&loop, [&] { return seen.loads.size() == 2; }, 5000));
+    CHECK(Kinds(seen.loads[1]) == Lines{"B"});
+    // Right behind it (within the debounce): held back, coalesced.
+    dir.Write("a.yaml", "kind: C\n");
+    dir.Write("a.yaml", "kind: D\n");
+    CHECK_FALSE(RunUntil(&loop, [&] { return seen.loads.size() > 2; }, 300));
+    source.Close();
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK(uv_loop_close(&loop) == 0);
+}
+
 TEST_CASE("the file source follows a ConfigMap volume update (atomic ..data swap)",
           "[file_source]") {
   namespace fs = std::filesystem;

@@ -181,5 +181,75 @@ TEST_CASE("health: the share cap keeps most of a cluster in rotation", "[health]
   CHECK(Sequence(picker, *f, 4, {.now_ms = 1}) == "cdcd");
 }
 
+// A service's passiveHealthCheck as the service catalog maps it.
+BalancerSpec OwnPassiveRules(uint64_t window_ms, int attempts) {
+  BalancerSpec spec;
+  spec.passive_health = PassiveHealthPolicy{.consecutive_failures = attempts,
+                                            .base_ejection_ms = window_ms,
+                                            .max_ejection_ms = window_ms,
+                                            .failure_window_ms = window_ms};
+  return spec;
+}
+
+TEST_CASE("health: a service's own passive rules: attempts within the window, out that long",
+          "[health]") {
+  Cluster c = MakeCluster("ns/app:80", 3);
+  auto f = MustBuild(c, OwnPassiveRules(1000, 2));
+  auto shared = MustBuild(c, {});  // another service over the cluster: the proxy's rules
+  CHECK(f->state_key() == "ns/app:80|passive|1000|2");
+  CHECK(ClusterOfStateKey(f->state_key()) == "ns/app:80");
+  EndpointPicker picker({.consecutive_failures = 0, .max_ejected_percent = 100});  // flags: off
+  auto ejected = [&](const PickerFactory& factory, uint64_t now) {
+    std::optional<EndpointStats> stats = picker.Stats(factory.state_key(), EndpointKey(1), now);
+    REQUIRE(stats.has_value());
+    return stats->ejected;
+  };
+  // Two failures more than the window apart do not eject.
+  FailOn(picker, *f, EndpointKey(1), 0);
+  FailOn(picker, *f, EndpointKey(1), 1500);
+  CHECK_FALSE(ejected(*f, 1600));
+  // The second within the window does, for the window's length, and again
+  // the same length the next time (no growth).
+  FailOn(picker, *f, EndpointKey(1), 1700);
+  CHECK(ejected(*f, 1800));
+  CHECK(Letters(picker, *f, 4, 1800).find('a') == std::string::npos);
+  CHECK(picker.ejections_total() == 1);
+  // The other service's state is apart, under the flags (passive health off).
+  FailOn(picker, *shared, EndpointKey(1), 1800);
+  FailOn(picker, *shared, EndpointKey(1), 1800);
+  CHECK_FALSE(ejected(*shared, 1900));
+  CHECK_FALSE(ejected(*f, 2700));
+  FailOn(picker, *f, EndpointKey(1), 2700);
+  FailOn(picker, *f, EndpointKey(1), 2800);
+  CHECK(ejected(*f, 3700));
+  CHECK_FALSE(ejected(*f, 3800));
+  CHECK(picker.ejections_total() == 2);
+}
+
+TEST_CASE("health: a sibling applies an ejection under the service's own rules", "[health]") {
+  Cluster c = MakeCluster("ns/app:80", 2);
+  auto f = MustBuild(c, OwnPassiveRules(500, 1));
+  // The proxy's flags turn passive health off on both workers.
+  EndpointPicker decider({.consecutive_failures = 0}), sibling({.consecutive_failures = 0});
+  Picked p = decider.Pick(*f, {.now_ms = 10});
+  EndResult end = decider.End(p, PickOutcome::kFailure, 10);
+  REQUIRE(end.ejected_until == 510);
+  REQUIRE(end.passive != nullptr);
+  // The notice arrives before the sibling ever picked from the service.
+  sibling.ApplyEjection(end.cluster, end.endpoint, end.cluster_size, end.ejected_until, 20,
+                        end.passive);
+  CHECK(Sequence(sibling, *f, 2, {.now_ms = 30}) == "bb");
+}
+
+TEST_CASE("spec: a service's passive rules need attempts and a window", "[spec]") {
+  BalancerSpec spec;
+  spec.passive_health = PassiveHealthPolicy{.consecutive_failures = 0, .base_ejection_ms = 10};
+  CHECK(ValidateBalancerSpec(spec).find("passiveHealthCheck") != std::string::npos);
+  spec.passive_health = PassiveHealthPolicy{.consecutive_failures = 1, .base_ejection_ms = 0};
+  CHECK(ValidateBalancerSpec(spec).find("passiveHealthCheck") != std::string::npos);
+  spec.passive_health = PassiveHealthPolicy{.consecutive_failures = 1, .base_ejection_ms = 1};
+  CHECK(ValidateBalancerSpec(spec).empty());
+}
+
 }  // namespace
 }  // namespace portico::dataplane::testing

@@ -192,6 +192,36 @@ TEST_CASE("services that do not resolve refuse the snapshot, naming them", "[con
   s.mutable_services(0)->mutable_load_balancer()->mutable_hash_key()->set_name("bad header");
   CHECK(RuntimeConfig::Build(s, &error) == nullptr);
   CHECK(error.starts_with("service ns/ir/r0/s0: cluster ns/svc:http: hashKey.header"));
+
+  s = WithServices();
+  s.mutable_services(0)->mutable_load_balancer()->mutable_passive_health()->set_failure_window_ms(
+      1000);  // max_failed_attempts 0
+  CHECK(RuntimeConfig::Build(s, &error) == nullptr);
+  CHECK(error.starts_with("service ns/ir/r0/s0: cluster ns/svc:http: passiveHealthCheck"));
+}
+
+TEST_CASE("a service's passiveHealthCheck gives its balancer its own rules and state",
+          "[config]") {
+  v1::Snapshot s = WithServices();
+  v1::PassiveHealthCheck* passive =
+      s.mutable_services(0)->mutable_load_balancer()->mutable_passive_health();
+  passive->set_failure_window_ms(2500);
+  passive->set_max_failed_attempts(3);
+  std::string error;
+  auto config = RuntimeConfig::Build(s, &error);
+  REQUIRE(config != nullptr);
+  const Route* route = config->routes().Match({.host = "b.test", .path = "/x"});
+  REQUIRE(route != nullptr);
+  const PickerFactory& own = *config->action(route->action)->backend->slots()[0].service;
+  CHECK(own.state_key() == "ns/svc:http|passive|2500|3");
+  REQUIRE(own.passive_health() != nullptr);
+  CHECK(own.passive_health()->consecutive_failures == 3);
+  CHECK(own.passive_health()->base_ejection_ms == 2500);
+  CHECK(own.passive_health()->max_ejection_ms == 2500);
+  CHECK(own.passive_health()->failure_window_ms == 2500);
+  const PickerFactory& other = *config->action(route->action)->backend->slots()[1].service;
+  CHECK(other.passive_health() == nullptr);
+  CHECK(other.state_key() == "ns/svc:http");
 }
 
 TEST_CASE("https services carry their ServersTransport, one the proxy cannot apply answers 503",

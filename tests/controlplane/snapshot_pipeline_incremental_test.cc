@@ -1,5 +1,6 @@
-// The pipeline's endpoint-only path must publish exactly what a full compile
-// of the same objects publishes, and must not be taken for other changes.
+// The pipeline's incremental paths (endpoint-only changes, decoded objects
+// moved over from the previous load) must publish and report exactly what a
+// fresh pipeline's full decode and compile of the same objects does.
 #include <set>
 #include <string>
 #include <vector>
@@ -209,6 +210,103 @@ spec:
   ApplyAndCompare(&pipeline, docs, true);
   CHECK(pipeline.current()->clusters(0).endpoints(0).terminating());
   CHECK(published == 4);
+}
+
+// Applies `documents` and checks how many objects were decoded again.
+void ApplyCounting(SnapshotPipeline* pipeline, const std::vector<std::string>& documents,
+                   uint64_t decoded, bool fast = false) {
+  ApplyAndCompare(pipeline, documents, fast);
+  CHECK(pipeline->stats().objects_decoded == decoded);
+  CHECK(pipeline->stats().objects_reused == documents.size() - decoded);
+}
+
+constexpr char kIngressClass[] = R"(apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: portico, namespace: ignored}
+spec: {controller: portico.dev/ingress-controller}
+)";
+
+constexpr char kBroken[] = R"(apiVersion: v1
+kind: Service
+metadata: {name: broken, namespace: shop}
+spec: {ports: [{port: -1}]}
+)";
+
+constexpr char kList[] = R"(apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: listed-a, namespace: shop}
+  spec: {ports: [{port: 80}]}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: listed-b, namespace: shop}
+  spec: {ports: [{port: 80}]}
+)";
+
+TEST_CASE("unchanged objects are moved over from the last decode, not decoded again",
+          "[snapshot_pipeline]") {
+  SnapshotPipeline pipeline([](auto) {});
+  std::vector<std::string> docs = {kService,      Slice("web-1", "[{addresses: [10.0.0.1]}]"),
+                                   kIngress,      kMissing,
+                                   kIngressClass, kBroken,
+                                   kList};
+  ApplyCounting(&pipeline, docs, docs.size());
+  REQUIRE(pipeline.issues().size() == 1);  // kBroken
+
+  SECTION("a changed route decodes alone; an object with an issue decodes again") {
+    std::string other = kMissing;
+    other.replace(other.find("gone"), 4, "web");
+    docs[3] = other;
+    ApplyCounting(&pipeline, docs, 2);
+    // Nothing changed: the endpoint-only path, which decodes the slice.
+    ApplyCounting(&pipeline, docs, 1, /*fast=*/true);
+    CHECK(pipeline.issues().size() == 1);
+  }
+  SECTION("an object that becomes a duplicate is decoded and reported as one") {
+    // Origins are document indexes: a new object before the List.
+    docs[5] = R"(apiVersion: v1
+kind: Service
+metadata: {name: listed-a, namespace: shop}
+spec: {ports: [{port: 81}]}
+)";
+    ApplyCounting(&pipeline, docs, 2);  // it, and the List (listed-a a duplicate now)
+    REQUIRE(pipeline.issues().size() == 1);
+    CHECK(pipeline.issues()[0].message.find("listed-a: duplicate") != std::string::npos);
+    docs[5] = kBroken;
+    ApplyCounting(&pipeline, docs, 2);  // the List had an issue last time
+    docs[3] = kIngress;  // a duplicate Ingress now
+    ApplyCounting(&pipeline, docs, 2);  // it and kBroken
+  }
+  SECTION("a List's items are moved together; objects that moved order still match") {
+    std::swap(docs[2], docs[3]);  // origins follow documents: both decode again
+    ApplyCounting(&pipeline, docs, 3);
+    docs.push_back(R"(apiVersion: v1
+kind: Service
+metadata: {name: listed-b, namespace: shop}
+spec: {ports: [{port: 81}]}
+)");  // a duplicate of a List item, after the List
+    ApplyCounting(&pipeline, docs, 2);
+    CHECK(pipeline.issues().size() == 2);
+  }
+  SECTION("after an endpoint-only change, slices move over as decoded then") {
+    docs[1] = Slice("web-1", "[{addresses: [10.0.0.2]}]");
+    ApplyAndCompare(&pipeline, docs, true);
+    CHECK(pipeline.stats().objects_decoded == 1);
+    std::string other = kMissing;
+    other.replace(other.find("gone"), 4, "web");
+    docs[3] = other;
+    ApplyCounting(&pipeline, docs, 2);
+    REQUIRE(pipeline.current()->clusters_size() == 1);
+    CHECK(pipeline.current()->clusters(0).endpoints(0).address() == "10.0.0.2");
+  }
+  SECTION("objects without a fingerprint are always decoded") {
+    SourceLoad load = Load(docs);
+    for (SourceObject& object : load.objects) object.fingerprint.clear();
+    pipeline.Apply(load);
+    CHECK(pipeline.stats().objects_decoded == docs.size());
+  }
 }
 
 TEST_CASE("a compile says until when a certificate check keeps its answer", "[compiler]") {
