@@ -87,6 +87,7 @@ bool ResolveBackend(const Ref& ref, const std::string& owner_namespace, const st
                 CrossNamespaceRefusal("Service " + ns + "/" + ref.name)};
     return false;
   }
+  if (RefusesServiceAddress(ref, problem)) return false;
   IngressBackend backend{
       .service_name = ref.name, .port_number = ref.port.number, .port_name = ref.port.name};
   ClusterResolution resolved = context->resolver().Resolve(ns, backend, protocol);

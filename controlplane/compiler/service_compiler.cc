@@ -136,12 +136,7 @@ std::string ServiceCompiler::LoadBalanced(const crd::ServiceRef& ref,
                                           const std::string& service_namespace,
                                           const std::string& name, ServiceProblem* problem) {
   LoadBalancedService lb;
-  if (ref.native_lb.value_or(false) || ref.node_port_lb) {
-    // The proxy balances over the EndpointSlices' pod addresses only.
-    *problem = {"Unsupported", ref.node_port_lb ? ".nodePortLB" : ".nativeLB",
-                "balancing over the Service's cluster IP or node ports is not supported"};
-    return "";
-  }
+  if (RefusesServiceAddress(ref, problem)) return "";
   if (!ToStrategy(ref, &lb.strategy, problem)) return "";
   if (lb.strategy == LbStrategy::kMaglev) lb.hash_key = ToHashKey(ref.hash_key);
   if (ref.health_check && !ToHealthCheck(*ref.health_check, &lb.health_check.emplace(), problem)) {

@@ -184,6 +184,10 @@ TEST_CASE("TCP: unresolved services keep the route, closing its connections", "[
       {"[]",
        "IngressRouteTCP/shop/t NoService: spec.routes[0].services: no service; the route closes "
        "its connections"},
+      {"[{name: db, port: pg, nativeLB: true}]",
+       "IngressRouteTCP/shop/t Unsupported: spec.routes[0].services[0].nativeLB: balancing over "
+       "the Service's cluster IP or node ports is not supported; the route closes its "
+       "connections"},
   };
   for (const Case& c : cases) {
     std::string yaml = WithBackends(

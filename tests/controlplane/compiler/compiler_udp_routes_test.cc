@@ -84,6 +84,11 @@ TEST_CASE("UDP: problems with services and extra routes", "[compiler][udp]") {
        "diagnostic IngressRouteUDP/shop/u CrossNamespace: spec.routes[0].services[0].namespace: "
        "Service other/dns is in another namespace, refused (cross-namespace references are off, "
        "--allow-cross-namespace); the route drops its datagrams\n"},
+      {"[{services: [{name: dns, port: 53, nodePortLB: true}]}]",
+       "udp-route shop/u -> closed (IngressRouteUDP/shop/u)\n"
+       "diagnostic IngressRouteUDP/shop/u Unsupported: spec.routes[0].services[0].nodePortLB: "
+       "balancing over the Service's cluster IP or node ports is not supported; the route drops "
+       "its datagrams\n"},
       {"[{services: []}]",
        "udp-route shop/u -> closed (IngressRouteUDP/shop/u)\n"
        "diagnostic IngressRouteUDP/shop/u NoService: spec.routes[0].services: no service; the "
