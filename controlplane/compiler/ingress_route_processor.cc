@@ -23,27 +23,23 @@ std::string RouteField(size_t index) { return "spec.routes[" + std::to_string(in
 std::string CompileMiddleware(const ClusterState& state, const std::string& route_namespace,
                               const crd::ObjectRef& ref, CompileContext* context,
                               std::string* reason, std::string* error) {
-  ObjectKey key;
-  if (!ResolveMiddlewareReference(state.crds.middlewares, "middleware", route_namespace,
-                                  context->options().allow_cross_namespace, ref, &key, reason,
-                                  error)) {
-    return "";
-  }
-  std::string name = key.str();
-  if (context->middlewares().contains(name)) return name;
-  const crd::MiddlewareSpec& spec = state.crds.middlewares.at(key).spec;
-  Middleware middleware{.name = name, .type = spec.type, .retry = std::nullopt};
-  if (const auto* retry = std::get_if<crd::Retry>(&spec.config)) {
-    RetryPolicy& policy = middleware.retry.emplace();
-    policy.attempts = static_cast<uint32_t>(retry->attempts);
-    if (retry->initial_interval) {
-      policy.initial_interval_ms = Milliseconds(*retry->initial_interval);
+  auto build = [](const std::string& name, const crd::MiddlewareSpec& spec, std::string*,
+                  std::string*) {
+    Middleware middleware{.name = name, .type = spec.type, .retry = std::nullopt};
+    if (const auto* retry = std::get_if<crd::Retry>(&spec.config)) {
+      RetryPolicy& policy = middleware.retry.emplace();
+      policy.attempts = static_cast<uint32_t>(retry->attempts);
+      if (retry->initial_interval) {
+        policy.initial_interval_ms = Milliseconds(*retry->initial_interval);
+      }
+      policy.retry_non_idempotent = retry->retry_non_idempotent_method;
+      policy.disable_on_network_error = retry->disable_retry_on_network_error;
     }
-    policy.retry_non_idempotent = retry->retry_non_idempotent_method;
-    policy.disable_on_network_error = retry->disable_retry_on_network_error;
-  }
-  context->middlewares().emplace(name, std::move(middleware));
-  return name;
+    return std::optional<Middleware>(std::move(middleware));
+  };
+  return CompileMiddlewareOnce(state.crds.middlewares, "middleware", route_namespace,
+                               context->options().allow_cross_namespace, ref,
+                               &context->middlewares(), build, reason, error);
 }
 
 // Appends the route's middlewares to route->middlewares; false, after

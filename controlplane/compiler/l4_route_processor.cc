@@ -48,19 +48,13 @@ uint32_t Clamp32(int64_t value) {
 std::string CompileTcpMiddleware(const ClusterState& state, const std::string& route_namespace,
                                  const crd::ObjectRef& ref, CompileContext* context,
                                  std::string* reason, std::string* error) {
-  ObjectKey key;
-  if (!ResolveMiddlewareReference(state.crds.middlewares_tcp, "MiddlewareTCP", route_namespace,
-                                  context->options().allow_cross_namespace, ref, &key, reason,
-                                  error)) {
-    return "";
-  }
-  std::string name = key.str();
-  if (context->tcp_middlewares().contains(name)) return name;
-  const crd::MiddlewareTcpSpec& spec = state.crds.middlewares_tcp.at(key).spec;
-  TcpMiddleware middleware{.name = name, .in_flight_conn = std::nullopt, .ip_allow_list = {}};
-  if (spec.type == "inFlightConn") {
-    middleware.in_flight_conn = Clamp32(spec.in_flight_conn_amount);
-  } else {
+  auto build = [](const std::string& name, const crd::MiddlewareTcpSpec& spec, std::string* reason,
+                  std::string* error) -> std::optional<TcpMiddleware> {
+    TcpMiddleware middleware{.name = name, .in_flight_conn = std::nullopt, .ip_allow_list = {}};
+    if (spec.type == "inFlightConn") {
+      middleware.in_flight_conn = Clamp32(spec.in_flight_conn_amount);
+      return middleware;
+    }
     // The same normal form as ClientIP in rules ("10.1.2.3/8" → "10.0.0.0/8").
     for (size_t i = 0; i < spec.source_range.size(); ++i) {
       std::string canonical;
@@ -68,13 +62,15 @@ std::string CompileTcpMiddleware(const ClusterState& state, const std::string& r
         *reason = "InvalidMiddleware";
         *error =
             "MiddlewareTCP " + name + ": spec.ipAllowList." + Item("sourceRange", i) + ": " + e;
-        return "";
+        return std::nullopt;
       }
       middleware.ip_allow_list.push_back(std::move(canonical));
     }
-  }
-  context->tcp_middlewares().emplace(name, std::move(middleware));
-  return name;
+    return middleware;
+  };
+  return CompileMiddlewareOnce(state.crds.middlewares_tcp, "MiddlewareTCP", route_namespace,
+                               context->options().allow_cross_namespace, ref,
+                               &context->tcp_middlewares(), build, reason, error);
 }
 
 // A TCP or UDP service reference's Service port as a backend of `protocol`.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -93,6 +94,29 @@ bool ResolveMiddlewareReference(const std::map<ObjectKey, T>& objects, const std
     return false;
   }
   return true;
+}
+
+// A route's middleware reference resolved as ResolveMiddlewareReference
+// does and compiled into *compiled once (by name) with
+// `build(name, spec, reason, error)`, which returns the compiled value or
+// nullopt. Returns the name, or "" after *reason and *error say why not.
+template <typename T, typename Compiled, typename Build>
+std::string CompileMiddlewareOnce(const std::map<ObjectKey, T>& objects, const std::string& what,
+                                  const std::string& route_namespace, bool allow_cross_namespace,
+                                  const crd::ObjectRef& ref,
+                                  std::map<std::string, Compiled>* compiled, const Build& build,
+                                  std::string* reason, std::string* error) {
+  ObjectKey key;
+  if (!ResolveMiddlewareReference(objects, what, route_namespace, allow_cross_namespace, ref, &key,
+                                  reason, error)) {
+    return "";
+  }
+  std::string name = key.str();
+  if (compiled->contains(name)) return name;
+  std::optional<Compiled> built = build(name, objects.at(key).spec, reason, error);
+  if (!built) return "";
+  compiled->emplace(name, std::move(*built));
+  return name;
 }
 
 }  // namespace portico::controlplane
