@@ -10,6 +10,7 @@
 #include "controlplane/compiler/compile_context.h"
 #include "controlplane/compiler/ingress_processor.h"
 #include "controlplane/compiler/ingress_route_processor.h"
+#include "controlplane/compiler/l4_route_processor.h"
 #include "controlplane/compiler/tls_processor.h"
 
 namespace portico::controlplane {
@@ -17,21 +18,26 @@ namespace {
 
 using Processor = void (*)(const ClusterState&, CompileContext*);
 
-// The documented processor order; later processors (IngressRoute, ...) are
-// appended here.
-constexpr std::array<Processor, 3> kProcessors = {&RunIngressProcessor, &RunIngressRouteProcessor,
-                                                  &RunTlsProcessor};
+// The documented processor order (compiler.h).
+constexpr std::array<Processor, 5> kProcessors = {&RunIngressProcessor, &RunIngressRouteProcessor,
+                                                  &RunIngressRouteTcpProcessor,
+                                                  &RunIngressRouteUdpProcessor, &RunTlsProcessor};
 
-int HostClass(const std::string& host) {
-  if (host.empty()) return 2;
-  return host.starts_with("*.") ? 1 : 0;
+// Steps 2 of the match order: rule routes (IngressRoute, IngressRouteTCP)
+// have no host or path of their own and tie there.
+int HostClass(const Route& route) {
+  if (route.host.empty()) return 2;
+  return route.host.starts_with("*.") ? 1 : 0;
 }
+int HostClass(const TcpRoute&) { return 2; }
+int PathClass(const Route& route) { return route.kind == PathKind::kExact ? 0 : 1; }
+int PathClass(const TcpRoute&) { return 1; }
 
-// The one match order of every route (compiler.h).
-bool MatchOrder(const RouteCandidate& a, const RouteCandidate& b) {
-  auto key = [](const RouteCandidate& c) {
-    const Route& r = c.route;
-    return std::make_tuple(-r.priority, HostClass(r.host), r.kind == PathKind::kExact ? 0 : 1,
+// The one match order of every route, HTTP and TCP (compiler.h).
+template <typename Candidate>
+bool MatchOrder(const Candidate& a, const Candidate& b) {
+  auto key = [](const Candidate& c) {
+    return std::make_tuple(-c.route.priority, HostClass(c.route), PathClass(c.route),
                            std::cref(c.precedence));
   };
   return key(a) < key(b);
@@ -57,8 +63,8 @@ std::vector<size_t> SettleConflicts(const std::vector<RouteCandidate>& candidate
   // requests (a TLS route and a plaintext one never do).
   auto match_key = [&](size_t i) {
     const Route& r = candidates[i].route;
-    return std::make_tuple(std::cref(r.host), r.kind, std::cref(r.path), r.tls,
-                           std::cref(rules[i]), std::cref(r.entrypoints));
+    return std::make_tuple(std::cref(r.host), r.kind, std::cref(r.path), r.tls, std::cref(rules[i]),
+                           std::cref(r.entrypoints));
   };
   std::vector<size_t> order(candidates.size());
   std::iota(order.begin(), order.end(), size_t{0});
@@ -116,13 +122,19 @@ std::vector<BackendService> UsedServices(const std::vector<Route>& routes,
   return services;
 }
 
-std::vector<Cluster> UsedClusters(const std::vector<Route>& routes,
-                                  const std::vector<BackendService>& services,
+std::vector<Cluster> UsedClusters(const CompileResult& result,
                                   std::map<std::string, Cluster> resolved) {
   std::set<std::string> used;
-  for (const Route& route : routes) {
+  for (const Route& route : result.routes) {
     if (!route.cluster.empty()) used.insert(route.cluster);
   }
+  for (const TcpRoute& route : result.tcp_routes) {
+    for (const L4Backend& backend : route.backends) used.insert(backend.cluster);
+  }
+  for (const UdpRoute& route : result.udp_routes) {
+    for (const L4Backend& backend : route.backends) used.insert(backend.cluster);
+  }
+  const std::vector<BackendService>& services = result.services;
   for (const BackendService& service : services) {
     if (const auto* lb = std::get_if<LoadBalancedService>(&service.kind)) used.insert(lb->cluster);
   }
@@ -141,6 +153,31 @@ std::vector<Middleware> UsedMiddlewares(const std::vector<Route>& routes,
   std::vector<Middleware> middlewares;
   for (const std::string& name : used) middlewares.push_back(std::move(compiled.at(name)));
   return middlewares;
+}
+
+// The MiddlewareTCPs and ServersTransportTCPs the TCP routes name, sorted
+// by name.
+std::vector<TcpMiddleware> UsedTcpMiddlewares(const std::vector<TcpRoute>& routes,
+                                              std::map<std::string, TcpMiddleware>& compiled) {
+  std::set<std::string> used;
+  for (const TcpRoute& route : routes)
+    used.insert(route.middlewares.begin(), route.middlewares.end());
+  std::vector<TcpMiddleware> middlewares;
+  for (const std::string& name : used) middlewares.push_back(std::move(compiled.at(name)));
+  return middlewares;
+}
+
+std::vector<ServersTransportTcp> UsedTcpServersTransports(
+    const std::vector<TcpRoute>& routes, std::map<std::string, ServersTransportTcp>& compiled) {
+  std::set<std::string> used;
+  for (const TcpRoute& route : routes) {
+    for (const L4Backend& backend : route.backends) {
+      if (!backend.servers_transport.empty()) used.insert(backend.servers_transport);
+    }
+  }
+  std::vector<ServersTransportTcp> transports;
+  for (const std::string& name : used) transports.push_back(std::move(compiled.at(name)));
+  return transports;
 }
 
 // The ServersTransports the services name, sorted by name.
@@ -171,9 +208,16 @@ CompileResult Compile(const ClusterState& state, const CompileOptions& options) 
   result.routes.reserve(winners.size());
   for (size_t winner : winners) result.routes.push_back(std::move(candidates[winner].route));
   result.services = UsedServices(result.routes, context.services());
-  result.clusters = UsedClusters(result.routes, result.services, context.resolver().TakeClusters());
+  std::vector<TcpRouteCandidate>& tcp = context.tcp_candidates();
+  std::sort(tcp.begin(), tcp.end(), MatchOrder<TcpRouteCandidate>);
+  for (TcpRouteCandidate& candidate : tcp) result.tcp_routes.push_back(std::move(candidate.route));
+  result.udp_routes = std::move(context.udp_routes());
+  result.clusters = UsedClusters(result, context.resolver().TakeClusters());
   result.middlewares = UsedMiddlewares(result.routes, context.middlewares());
   result.servers_transports = UsedServersTransports(result.services, context.servers_transports());
+  result.tcp_middlewares = UsedTcpMiddlewares(result.tcp_routes, context.tcp_middlewares());
+  result.tcp_servers_transports =
+      UsedTcpServersTransports(result.tcp_routes, context.tcp_servers_transports());
   result.certificates = std::move(context.certificates());
   result.tls_options = std::move(context.tls_options());
   result.default_certificate = std::move(context.default_certificate());

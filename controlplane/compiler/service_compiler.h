@@ -25,6 +25,17 @@ struct ServiceProblem {
   std::string message;
 };
 
+// nativeLB / nodePortLB on a service reference (HTTP, TCP, UDP): the proxy
+// balances over the EndpointSlices' pod addresses only, so either is
+// refused (*problem set, true) rather than silently ignored.
+template <typename Ref>
+bool RefusesServiceAddress(const Ref& ref, ServiceProblem* problem) {
+  if (!ref.native_lb.value_or(false) && !ref.node_port_lb) return false;
+  *problem = {"Unsupported", ref.node_port_lb ? ".nodePortLB" : ".nativeLB",
+              "balancing over the Service's cluster IP or node ports is not supported"};
+  return true;
+}
+
 class ServiceCompiler {
  public:
   // WeightedServices nest at most this deep (a WeightedService of plain
