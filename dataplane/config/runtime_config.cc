@@ -73,6 +73,9 @@ std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& sn
       !config->AddRoutes(snapshot, error) || !config->AddTls(snapshot, error)) {
     return nullptr;
   }
+  auto tcp = std::make_shared<TcpRouting>();
+  if (!tcp->Build(snapshot, config->clusters_, *config->tls_, error)) return nullptr;
+  config->tcp_ = std::move(tcp);
   return config;
 }
 
@@ -120,6 +123,14 @@ std::shared_ptr<const RuntimeConfig> RuntimeConfig::WithEndpoints(
   }
   config->routing_ = previous.routing_;
   config->tls_ = previous.tls_;
+  config->tcp_ = previous.tcp_;
+  for (const std::string& cluster : config->tcp_->clusters()) {
+    if (!config->clusters_.contains(cluster)) {
+      error->Blame("cluster", cluster,
+                   absl::StrCat("unknown cluster ", cluster, " (a TCP route uses it)"));
+      return nullptr;
+    }
+  }
   return config;
 }
 

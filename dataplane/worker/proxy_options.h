@@ -43,6 +43,9 @@ struct ProxyLimits {
   uint64_t connect_timeout_ms = 5'000;    // → 502
   uint64_t response_timeout_ms = 60'000;  // upstream response head → 504
   uint64_t tunnel_idle_timeout_ms = 3'600'000;  // upgraded (WebSocket) connection with no traffic
+  // On an entrypoint with TLS TCP routes: how long a new connection may take
+  // to send its first bytes (a whole ClientHello) before it is routed.
+  uint64_t tcp_peek_timeout_ms = 10'000;
   PassiveHealthPolicy passive_health;
 };
 

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "dataplane/http/downstream_connection.h"
 #include "dataplane/http/mirror_request.h"
+#include "dataplane/l4/tcp_connection.h"
 
 namespace portico::dataplane {
 namespace {
@@ -140,7 +141,17 @@ void Worker::OnAsync(uv_async_t* handle) {
 void Worker::OnConnection(uv_stream_t* server, int status) {
   auto* listener = static_cast<EntrypointListener*>(server->data);
   if (status != 0) return;
-  DownstreamConnection::Accept(listener->worker, listener, server);
+  Worker* worker = listener->worker;
+  // TCP routes come before HTTP ones on an entrypoint they serve.
+  const std::shared_ptr<const RuntimeConfig>& config = worker->config();
+  if (config != nullptr && !config->tcp().empty()) {
+    TcpRouting::EntrypointUse use = config->tcp().For(listener->spec.name);
+    if (use.tls || use.plain) {
+      TcpConnection::Accept(worker, listener, server);
+      return;
+    }
+  }
+  DownstreamConnection::Accept(worker, listener, server);
 }
 
 void Worker::EndPick(Picked& picked, PickOutcome outcome) {
@@ -184,7 +195,12 @@ void Worker::Register(DownstreamConnection* conn) { connections_.insert(conn); }
 
 void Worker::Unregister(DownstreamConnection* conn) {
   connections_.erase(conn);
-  if (draining_ && connections_.empty()) CloseEverything();
+  if (draining_ && connections_.empty() && tcp_connections_.empty()) CloseEverything();
+}
+
+void Worker::UnregisterTcp(TcpConnection* conn) {
+  tcp_connections_.erase(conn);
+  if (draining_ && connections_.empty() && tcp_connections_.empty()) CloseEverything();
 }
 
 void Worker::BeginDrain() {
@@ -201,7 +217,7 @@ void Worker::BeginDrain() {
   // Drain() may close connections, which unregisters them: iterate a copy.
   std::vector<DownstreamConnection*> open(connections_.begin(), connections_.end());
   for (DownstreamConnection* conn : open) conn->Drain();
-  if (connections_.empty()) {
+  if (connections_.empty() && tcp_connections_.empty()) {
     CloseEverything();
     return;
   }
@@ -213,6 +229,8 @@ void Worker::BeginDrain() {
 void Worker::CloseEverything() {
   std::vector<DownstreamConnection*> open(connections_.begin(), connections_.end());
   for (DownstreamConnection* conn : open) conn->Close();
+  std::vector<TcpConnection*> tcp(tcp_connections_.begin(), tcp_connections_.end());
+  for (TcpConnection* conn : tcp) conn->Close();
   std::vector<MirrorRequest*> mirrors(mirrors_.begin(), mirrors_.end());
   for (MirrorRequest* mirror : mirrors) mirror->Abandon();
   pool_.CloseAll();
