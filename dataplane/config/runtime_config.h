@@ -18,6 +18,7 @@
 #include "dataplane/config/config_error.h"
 #include "dataplane/config/service_catalog.h"
 #include "dataplane/l4/tcp_routing.h"
+#include "dataplane/l4/udp_routing.h"
 #include "dataplane/route/route_table.h"
 #include "dataplane/tls/tls_context_table.h"
 #include "dataplane/tls/tls_server_context.h"
@@ -99,6 +100,7 @@ class RuntimeConfig {
   }
   // TCP routes, their middlewares and transports (empty without any).
   const TcpRouting& tcp() const { return *tcp_; }
+  const UdpRouting& udp() const { return *udp_; }
   const ServiceCatalog& services() const { return services_; }
 
  private:
@@ -131,7 +133,8 @@ class RuntimeConfig {
   std::vector<RouteAction> actions_;  // routes with the same backend and policies share one
   std::shared_ptr<const Routing> routing_;
   std::shared_ptr<const TlsContextTable> tls_;
-  std::shared_ptr<const TcpRouting> tcp_;  // an endpoint-only change keeps it
+  std::shared_ptr<const TcpRouting> tcp_;  // an endpoint-only change keeps these two
+  std::shared_ptr<const UdpRouting> udp_;
 };
 
 // The TLS context of a proxy that has no snapshot yet: the generated

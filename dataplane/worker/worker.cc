@@ -9,6 +9,7 @@
 #include "dataplane/http/downstream_connection.h"
 #include "dataplane/http/mirror_request.h"
 #include "dataplane/l4/tcp_connection.h"
+#include "dataplane/l4/udp_proxy.h"
 
 namespace portico::dataplane {
 namespace {
@@ -38,7 +39,7 @@ Worker::Worker(int index, ProxyLimits limits, std::vector<EntrypointListener> li
 Worker::~Worker() {
   Join();
   for (EntrypointListener& l : listeners_) {
-    if (l.handle == nullptr && l.fd >= 0) ::close(l.fd);
+    if (l.handle == nullptr && l.udp == nullptr && l.fd >= 0) ::close(l.fd);
   }
   // Close whatever the loop never started (a worker constructed, not run).
   uv_walk(
@@ -53,6 +54,10 @@ Worker::~Worker() {
 
 void Worker::Start() {
   for (EntrypointListener& l : listeners_) {
+    if (l.spec.udp) {
+      l.udp = new UdpListener(this, &l);
+      continue;
+    }
     l.handle = new uv_tcp_t;
     uv_tcp_init(&loop_, l.handle);
     l.handle->data = &l;
@@ -76,6 +81,7 @@ void Worker::Start() {
 void Worker::Listen() {
   listening_ = true;
   for (EntrypointListener& l : listeners_) {
+    if (l.udp != nullptr) l.udp->Start();
     if (l.handle == nullptr) continue;
     int rc = uv_listen(reinterpret_cast<uv_stream_t*>(l.handle), 1024, &OnConnection);
     if (rc != 0) {
@@ -206,6 +212,11 @@ void Worker::UnregisterTcp(TcpConnection* conn) {
 void Worker::BeginDrain() {
   draining_ = true;
   for (EntrypointListener& l : listeners_) {
+    if (l.udp != nullptr) {
+      l.udp->Close();  // UDP sessions end with the listener: no grace for datagrams
+      l.udp = nullptr;
+      l.fd = -1;
+    }
     if (l.handle != nullptr) {
       uv_close(reinterpret_cast<uv_handle_t*>(l.handle),
                [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });

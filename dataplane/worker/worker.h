@@ -35,6 +35,7 @@ struct EntrypointListener {
   RequestCounters* counters = nullptr;
   ConnectionGauge* connections = nullptr;  // shared by the entrypoint's listeners
   uv_tcp_t* handle = nullptr;  // owned by the loop once started
+  class UdpListener* udp = nullptr;  // UDP entrypoints instead of `handle`
   class Worker* worker = nullptr;
 };
 
