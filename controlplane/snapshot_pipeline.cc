@@ -26,6 +26,14 @@ bool IsTraefikObject(const SourceObject& object) {
          std::string_view(it->value.GetString()).starts_with("traefik.io/");
 }
 
+// " tcp_routes=N udp_routes=M" when there are some (the line stays as it
+// was for HTTP-only snapshots).
+std::string L4Counts(const v1::Snapshot& snapshot) {
+  if (snapshot.tcp_routes_size() == 0 && snapshot.udp_routes_size() == 0) return "";
+  return " tcp_routes=" + std::to_string(snapshot.tcp_routes_size()) +
+         " udp_routes=" + std::to_string(snapshot.udp_routes_size());
+}
+
 }  // namespace
 
 size_t FilterCompatObjects(const PipelineOptions& options, std::vector<SourceObject>* objects) {
@@ -52,6 +60,8 @@ void AddOtherClass(const Map& objects, const std::string& kind, const std::strin
 void SnapshotPipeline::NoteOwnership(const ClusterState& state, const CompileResult& result) {
   routed_.clear();
   for (const Route& route : result.routes) routed_.insert(route.source);
+  for (const TcpRoute& route : result.tcp_routes) routed_.insert(route.source);
+  for (const UdpRoute& route : result.udp_routes) routed_.insert(route.source);
   other_class_.clear();
   const std::string& ours = options_.compile.ingress_class;
   AddOtherClass(state.crds.ingress_routes, "IngressRoute", ours, &other_class_);
@@ -181,8 +191,7 @@ bool SnapshotPipeline::ApplyEndpointChange(const std::vector<SourceObject>& obje
   return true;
 }
 
-void SnapshotPipeline::Publish(const SourceLoad& load,
-                               const std::vector<SourceIssue>& build_issues,
+void SnapshotPipeline::Publish(const SourceLoad& load, const std::vector<SourceIssue>& build_issues,
                                const CompileResult& result) {
   LogIssues(load.issues);
   LogIssues(build_issues);
@@ -203,8 +212,8 @@ void SnapshotPipeline::Publish(const SourceLoad& load,
   }
   current_ = snapshot;
   LogInfo("controller", "snapshot " + snapshot->version().substr(0, 12) +
-                            " routes=" + std::to_string(snapshot->routes_size()) +
-                            " clusters=" + std::to_string(snapshot->clusters_size()));
+                            " routes=" + std::to_string(snapshot->routes_size()) + " clusters=" +
+                            std::to_string(snapshot->clusters_size()) + L4Counts(*snapshot));
   publish_(std::move(snapshot));
 }
 

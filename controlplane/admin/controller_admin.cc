@@ -99,6 +99,12 @@ v1::Snapshot RedactSecrets(const v1::Snapshot& snapshot) {
   for (v1::ServersTransport& transport : *copy.mutable_servers_transports()) {
     for (v1::Certificate& certificate : *transport.mutable_certificates()) redact(certificate);
   }
+  for (v1::ServersTransportTcp& transport : *copy.mutable_tcp_servers_transports()) {
+    if (!transport.has_tls()) continue;  // mutable_tls() would add one
+    for (v1::Certificate& certificate : *transport.mutable_tls()->mutable_certificates()) {
+      redact(certificate);
+    }
+  }
   return copy;
 }
 

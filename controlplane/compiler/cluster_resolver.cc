@@ -23,14 +23,19 @@ bool EndpointLess(const Endpoint& a, const Endpoint& b) {
   return a.port < b.port;
 }
 
-const ServicePort* FindPort(const Service& service, const IngressBackend& backend) {
+// The port `backend` names, of `protocol` if one is; else the first of any
+// protocol (for the message), else null.
+const ServicePort* FindPort(const Service& service, const IngressBackend& backend,
+                            const std::string& protocol) {
+  const ServicePort* any = nullptr;
   for (const ServicePort& port : service.ports) {
     if (backend.port_name.empty() ? port.port == backend.port_number
                                   : port.name == backend.port_name) {
-      return &port;
+      if (port.protocol == protocol) return &port;
+      if (any == nullptr) any = &port;
     }
   }
-  return nullptr;
+  return any;
 }
 
 std::string DescribePort(const IngressBackend& backend) {
@@ -47,7 +52,8 @@ ClusterResolver::ClusterResolver(const ClusterState& state) : state_(state) {
 }
 
 ClusterResolution ClusterResolver::Resolve(const std::string& namespace_name,
-                                           const IngressBackend& backend) {
+                                           const IngressBackend& backend,
+                                           const std::string& protocol) {
   if (!backend.resource.empty()) {
     return {"", "Unsupported", "resource backend " + backend.resource + " is not supported"};
   }
@@ -58,13 +64,14 @@ ClusterResolution ClusterResolver::Resolve(const std::string& namespace_name,
   if (service.type == ServiceType::kExternalName) {
     return {"", "Unsupported", service_ref + " is of type ExternalName, which is not supported"};
   }
-  const ServicePort* port = FindPort(service, backend);
+  const ServicePort* port = FindPort(service, backend, protocol);
   if (port == nullptr) {
     return {"", "PortNotFound", service_ref + " has no " + DescribePort(backend)};
   }
-  if (port->protocol != "TCP") {
-    return {"", "PortNotFound",
-            service_ref + " " + DescribePort(backend) + " is " + port->protocol + ", not TCP"};
+  if (port->protocol != protocol) {
+    return {
+        "", "PortNotFound",
+        service_ref + " " + DescribePort(backend) + " is " + port->protocol + ", not " + protocol};
   }
   std::string name = namespace_name + "/" + backend.service_name + ":" +
                      (port->name.empty() ? std::to_string(port->port) : port->name);
@@ -99,7 +106,8 @@ Cluster ClusterResolver::BuildCluster(const std::string& name, const Service& se
   if (slices != slices_.end()) {
     for (const EndpointSlice* slice : slices->second) {
       for (const EndpointSlicePort& slice_port : slice->ports) {
-        if (slice_port.name != port.name || slice_port.protocol != "TCP" || !slice_port.port) {
+        if (slice_port.name != port.name || slice_port.protocol != port.protocol ||
+            !slice_port.port) {
           continue;
         }
         for (const SliceEndpoint& endpoint : slice->endpoints) {

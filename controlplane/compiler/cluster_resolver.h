@@ -1,5 +1,7 @@
 // ClusterResolver: turns an Ingress backend (Service + port) into a Cluster
-// of endpoint addresses, resolving through the Service's EndpointSlices.
+// of endpoint addresses, resolving through the Service's EndpointSlices:
+// the ready endpoints, or when none is ready the serving-but-terminating
+// ones, flagged (TCP and UDP proxies skip those, l4.proto).
 // Pure; one resolver per compile, used from one thread.
 #pragma once
 
@@ -26,9 +28,12 @@ class ClusterResolver {
  public:
   explicit ClusterResolver(const ClusterState& state);
 
-  // Resolves `backend` of an object in `namespace_name`; each cluster is
-  // built once however many routes use it.
-  ClusterResolution Resolve(const std::string& namespace_name, const IngressBackend& backend);
+  // Resolves `backend` of an object in `namespace_name` to a Service port
+  // of `protocol` ("TCP"; "UDP" for IngressRouteUDP); each cluster is built
+  // once however many routes use it. A port number names the port of that
+  // protocol (a Service may have 53/TCP and 53/UDP).
+  ClusterResolution Resolve(const std::string& namespace_name, const IngressBackend& backend,
+                            const std::string& protocol = "TCP");
 
   // Every cluster resolved so far, by name.
   const std::map<std::string, Cluster>& clusters() const { return clusters_; }

@@ -3,6 +3,7 @@
 // Compile call on one thread.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -16,14 +17,29 @@
 
 namespace portico::controlplane {
 
+// (is a default backend, source object, rule index, path index): explicit
+// rules beat default backends, then the lexically first object wins.
+using RoutePrecedence = std::tuple<bool, std::string, size_t, size_t>;
+
 // A route before conflicts are settled. Of several candidates with the same
 // host, path kind and path, the one with the smallest `precedence` wins.
 struct RouteCandidate {
   Route route;
-  // (is a default backend, source object, rule index, path index): explicit
-  // rules beat default backends, then the lexically first object wins.
-  std::tuple<bool, std::string, size_t, size_t> precedence;
+  RoutePrecedence precedence;
 };
+
+// A TCP route before sorting; sorted by the same match order as routes.
+struct TcpRouteCandidate {
+  TcpRoute route;
+  RoutePrecedence precedence;
+};
+
+// A route object's spec.entryPoints as routes carry them: sorted, unique.
+inline std::vector<std::string> EntrypointSet(std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
 
 class CompileContext {
  public:
@@ -45,6 +61,15 @@ class CompileContext {
   // Every ServersTransport compiled without a problem, by name.
   std::map<std::string, ServersTransport>& servers_transports() { return servers_transports_; }
 
+  // TCP and UDP: route candidates, and the MiddlewareTCPs and
+  // ServersTransportTCPs compiled without a problem, by name.
+  std::vector<TcpRouteCandidate>& tcp_candidates() { return tcp_candidates_; }
+  std::vector<UdpRoute>& udp_routes() { return udp_routes_; }
+  std::map<std::string, TcpMiddleware>& tcp_middlewares() { return tcp_middlewares_; }
+  std::map<std::string, ServersTransportTcp>& tcp_servers_transports() {
+    return tcp_servers_transports_;
+  }
+
   std::vector<RouteCandidate>& candidates() { return candidates_; }
   std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
   // CompileResult::valid_until, lowered by every certificate checked.
@@ -61,6 +86,10 @@ class CompileContext {
   std::vector<TlsOption> tls_options_;
   std::string default_certificate_;
   std::map<std::string, ServersTransport> servers_transports_;
+  std::vector<TcpRouteCandidate> tcp_candidates_;
+  std::vector<UdpRoute> udp_routes_;
+  std::map<std::string, TcpMiddleware> tcp_middlewares_;
+  std::map<std::string, ServersTransportTcp> tcp_servers_transports_;
   int64_t valid_until_ = INT64_MAX;
 };
 

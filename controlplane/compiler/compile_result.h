@@ -62,8 +62,8 @@ struct Route {
   std::string service;
   std::vector<std::string> middlewares;  // Middleware::name, in the order they apply
   RouteTimeouts timeouts;
-  std::string source;   // "Ingress/<namespace>/<name>" or "IngressRoute/<namespace>/<name>"
-  RouteMatch match;     // IngressRoute: the rule; `host` and `path` are then unused
+  std::string source;  // "Ingress/<namespace>/<name>" or "IngressRoute/<namespace>/<name>"
+  RouteMatch match;    // IngressRoute: the rule; `host` and `path` are then unused
   std::vector<std::string> hosts;        // hosts every match requires; empty: any
   int64_t priority = 0;                  // routes sort by it, descending
   std::vector<std::string> entrypoints;  // serves only there; empty: everywhere
@@ -228,6 +228,65 @@ struct ServersTransport {
   bool operator==(const ServersTransport&) const = default;
 };
 
+// TCP and UDP (IngressRouteTCP, IngressRouteUDP, MiddlewareTCP,
+// ServersTransportTCP): proto/portico/v1/l4.proto's messages, whose
+// comments are the contract.
+struct L4Backend {
+  std::string cluster;            // Cluster::name
+  uint32_t weight = 1;            // 0: no new connections
+  bool tls = false;               // TCP: dial the endpoint with TLS
+  std::string servers_transport;  // TCP: ServersTransportTcp::name; "": the defaults
+  bool operator==(const L4Backend&) const = default;
+};
+
+struct TcpRoute {
+  std::string name;                      // "<namespace>/<ingressroutetcp>/r<index>"
+  std::string source;                    // "IngressRouteTCP/<namespace>/<name>"
+  std::vector<std::string> entrypoints;  // sorted, unique; empty: every TCP entrypoint
+  RouteMatch match;
+  std::vector<std::string> hosts;  // server names every match requires; empty: any
+  int64_t priority = 0;
+  std::vector<L4Backend> backends;       // empty: connections are closed
+  std::vector<std::string> middlewares;  // TcpMiddleware::name, in order
+  bool tls = false;                      // the object has `tls`
+  bool passthrough = false;              // tls.passthrough
+  std::string tls_options;               // TlsOption::name; "": the default option
+  bool operator==(const TcpRoute&) const = default;
+  // Keeps the route, closing its connections: it cannot be served as
+  // written, and a lower-priority route must not take them.
+  void MakeUnservable() {
+    backends.clear();
+    middlewares.clear();
+  }
+};
+
+struct UdpRoute {
+  std::string name;                      // "<namespace>/<ingressrouteudp>"
+  std::string source;                    // "IngressRouteUDP/<namespace>/<name>"
+  std::vector<std::string> entrypoints;  // sorted, unique; empty: every UDP entrypoint
+  std::vector<L4Backend> backends;
+  bool operator==(const UdpRoute&) const = default;
+};
+
+struct TcpMiddleware {
+  std::string name;                        // "<namespace>/<name>"
+  std::optional<uint32_t> in_flight_conn;  // inFlightConn.amount
+  std::vector<std::string> ip_allow_list;  // set when in_flight_conn is not: canonical ranges
+  bool operator==(const TcpMiddleware&) const = default;
+};
+
+// Durations in milliseconds; 0 means the proxy's default (l4.proto).
+struct ServersTransportTcp {
+  std::string name;  // "<namespace>/<name>", or a route service's derived one (docs)
+  uint64_t dial_timeout_ms = 0;
+  uint64_t dial_keep_alive_ms = 0;
+  bool disable_keep_alive = false;
+  uint64_t termination_delay_ms = 0;
+  uint32_t proxy_protocol_version = 0;
+  std::optional<ServersTransport> tls;  // private keys inside: never log them
+  bool operator==(const ServersTransportTcp&) const = default;
+};
+
 // A problem with one object, shaped like a status condition so a later
 // status writer can publish it unchanged.
 struct Diagnostic {
@@ -248,6 +307,12 @@ struct CompileResult {
   std::string default_certificate;        // Certificate::name (TLSStore default); "" = generated
   // Sorted by name; only those the services use.
   std::vector<ServersTransport> servers_transports;
+  // TCP and UDP: routes in match order (as `routes`), the rest sorted by
+  // name and only those some route uses.
+  std::vector<TcpRoute> tcp_routes;
+  std::vector<UdpRoute> udp_routes;
+  std::vector<TcpMiddleware> tcp_middlewares;
+  std::vector<ServersTransportTcp> tcp_servers_transports;
   std::vector<Diagnostic> diagnostics;
   // Unix seconds: up to this time the same state compiles to the same
   // result; at it a certificate's validity period starts or ends. INT64_MAX

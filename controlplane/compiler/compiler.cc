@@ -9,6 +9,7 @@
 #include "controlplane/compiler/compile_context.h"
 #include "controlplane/compiler/ingress_processor.h"
 #include "controlplane/compiler/ingress_route_processor.h"
+#include "controlplane/compiler/l4_route_processor.h"
 #include "controlplane/compiler/tls_processor.h"
 
 namespace portico::controlplane {
@@ -16,21 +17,26 @@ namespace {
 
 using Processor = void (*)(const ClusterState&, CompileContext*);
 
-// The documented processor order; later processors (IngressRoute, ...) are
-// appended here.
-constexpr std::array<Processor, 3> kProcessors = {&RunIngressProcessor, &RunIngressRouteProcessor,
-                                                  &RunTlsProcessor};
+// The documented processor order (compiler.h).
+constexpr std::array<Processor, 5> kProcessors = {&RunIngressProcessor, &RunIngressRouteProcessor,
+                                                  &RunIngressRouteTcpProcessor,
+                                                  &RunIngressRouteUdpProcessor, &RunTlsProcessor};
 
-int HostClass(const std::string& host) {
-  if (host.empty()) return 2;
-  return host.starts_with("*.") ? 1 : 0;
+// Steps 2 of the match order: rule routes (IngressRoute, IngressRouteTCP)
+// have no host or path of their own and tie there.
+int HostClass(const Route& route) {
+  if (route.host.empty()) return 2;
+  return route.host.starts_with("*.") ? 1 : 0;
 }
+int HostClass(const TcpRoute&) { return 2; }
+int PathClass(const Route& route) { return route.kind == PathKind::kExact ? 0 : 1; }
+int PathClass(const TcpRoute&) { return 1; }
 
-// The one match order of every route (compiler.h).
-bool MatchOrder(const RouteCandidate& a, const RouteCandidate& b) {
-  auto key = [](const RouteCandidate& c) {
-    const Route& r = c.route;
-    return std::make_tuple(-r.priority, HostClass(r.host), r.kind == PathKind::kExact ? 0 : 1,
+// The one match order of every route, HTTP and TCP (compiler.h).
+template <typename Candidate>
+bool MatchOrder(const Candidate& a, const Candidate& b) {
+  auto key = [](const Candidate& c) {
+    return std::make_tuple(-c.route.priority, HostClass(c.route), PathClass(c.route),
                            std::cref(c.precedence));
   };
   return key(a) < key(b);
@@ -47,7 +53,7 @@ std::string Describe(PathKind kind, const std::string& path) {
 // Keeps the first candidate of every (host, kind, path, rule) in precedence
 // order.
 std::vector<RouteCandidate> SettleConflicts(std::vector<RouteCandidate>& candidates,
-                                   std::vector<Diagnostic>* diagnostics) {
+                                            std::vector<Diagnostic>* diagnostics) {
   // Routes with equal rules, or equal host, kind and path, claim the same
   // requests (a TLS route and a plaintext one never do).
   auto match_key = [](const Route& r) {
@@ -107,13 +113,19 @@ std::vector<BackendService> UsedServices(const std::vector<Route>& routes,
   return services;
 }
 
-std::vector<Cluster> UsedClusters(const std::vector<Route>& routes,
-                                  const std::vector<BackendService>& services,
+std::vector<Cluster> UsedClusters(const CompileResult& result,
                                   std::map<std::string, Cluster> resolved) {
   std::set<std::string> used;
-  for (const Route& route : routes) {
+  for (const Route& route : result.routes) {
     if (!route.cluster.empty()) used.insert(route.cluster);
   }
+  for (const TcpRoute& route : result.tcp_routes) {
+    for (const L4Backend& backend : route.backends) used.insert(backend.cluster);
+  }
+  for (const UdpRoute& route : result.udp_routes) {
+    for (const L4Backend& backend : route.backends) used.insert(backend.cluster);
+  }
+  const std::vector<BackendService>& services = result.services;
   for (const BackendService& service : services) {
     if (const auto* lb = std::get_if<LoadBalancedService>(&service.kind)) used.insert(lb->cluster);
   }
@@ -132,6 +144,31 @@ std::vector<Middleware> UsedMiddlewares(const std::vector<Route>& routes,
   std::vector<Middleware> middlewares;
   for (const std::string& name : used) middlewares.push_back(std::move(compiled.at(name)));
   return middlewares;
+}
+
+// The MiddlewareTCPs and ServersTransportTCPs the TCP routes name, sorted
+// by name.
+std::vector<TcpMiddleware> UsedTcpMiddlewares(const std::vector<TcpRoute>& routes,
+                                              std::map<std::string, TcpMiddleware>& compiled) {
+  std::set<std::string> used;
+  for (const TcpRoute& route : routes)
+    used.insert(route.middlewares.begin(), route.middlewares.end());
+  std::vector<TcpMiddleware> middlewares;
+  for (const std::string& name : used) middlewares.push_back(std::move(compiled.at(name)));
+  return middlewares;
+}
+
+std::vector<ServersTransportTcp> UsedTcpServersTransports(
+    const std::vector<TcpRoute>& routes, std::map<std::string, ServersTransportTcp>& compiled) {
+  std::set<std::string> used;
+  for (const TcpRoute& route : routes) {
+    for (const L4Backend& backend : route.backends) {
+      if (!backend.servers_transport.empty()) used.insert(backend.servers_transport);
+    }
+  }
+  std::vector<ServersTransportTcp> transports;
+  for (const std::string& name : used) transports.push_back(std::move(compiled.at(name)));
+  return transports;
 }
 
 // The ServersTransports the services name, sorted by name.
@@ -156,13 +193,20 @@ CompileResult Compile(const ClusterState& state, const CompileOptions& options) 
   CompileResult result;
   result.diagnostics = std::move(context.diagnostics());
   std::vector<RouteCandidate> winners = SettleConflicts(context.candidates(), &result.diagnostics);
-  std::sort(winners.begin(), winners.end(), MatchOrder);
+  std::sort(winners.begin(), winners.end(), MatchOrder<RouteCandidate>);
   result.routes.reserve(winners.size());
   for (RouteCandidate& winner : winners) result.routes.push_back(std::move(winner.route));
   result.services = UsedServices(result.routes, context.services());
-  result.clusters = UsedClusters(result.routes, result.services, context.resolver().TakeClusters());
+  std::vector<TcpRouteCandidate>& tcp = context.tcp_candidates();
+  std::sort(tcp.begin(), tcp.end(), MatchOrder<TcpRouteCandidate>);
+  for (TcpRouteCandidate& candidate : tcp) result.tcp_routes.push_back(std::move(candidate.route));
+  result.udp_routes = std::move(context.udp_routes());
+  result.clusters = UsedClusters(result, context.resolver().TakeClusters());
   result.middlewares = UsedMiddlewares(result.routes, context.middlewares());
   result.servers_transports = UsedServersTransports(result.services, context.servers_transports());
+  result.tcp_middlewares = UsedTcpMiddlewares(result.tcp_routes, context.tcp_middlewares());
+  result.tcp_servers_transports =
+      UsedTcpServersTransports(result.tcp_routes, context.tcp_servers_transports());
   result.certificates = std::move(context.certificates());
   result.tls_options = std::move(context.tls_options());
   result.default_certificate = std::move(context.default_certificate());

@@ -3,9 +3,11 @@
 // read: TlsProcessor leaves out certificates outside their validity period.
 //
 // Processors run in this order over the one state: IngressProcessor,
-// IngressRouteProcessor, TlsProcessor (certificates, TLS-only routes). Then
-// conflicts are settled, unused clusters, services and middlewares pruned
-// and everything sorted.
+// IngressRouteProcessor, IngressRouteTcpProcessor, IngressRouteUdpProcessor
+// (l4_route_processor.h), TlsProcessor (certificates, TLS-only routes, TLS
+// options of HTTP and TCP routes). Then conflicts are settled, unused
+// clusters, services, middlewares and transports pruned and everything
+// sorted.
 //
 // Route order, which proxies rely on (first match wins; docs/rules.md):
 //   1. priority, highest first. IngressRoute routes: the explicit priority,
@@ -18,6 +20,10 @@
 //      Exact before Prefix;
 //   3. then the lexically first object (Ingress/... before IngressRoute/...,
 //      then namespace/name), then its rule and path index.
+// TCP routes (IngressRouteTCP) sort by the same order, ignoring the host
+// and path steps: priority (explicit, else the rule's length, -1 for a lone
+// HostSNI(`*`)), then object and route index; none is dropped. UDP routes
+// are in object name order (l4_route_processor.h).
 // Of two routes with the same host, path kind and path (Ingress), or the
 // same compiled rule (IngressRoute), an explicit rule beats a default
 // backend, then the lexically first object wins; the other is dropped with

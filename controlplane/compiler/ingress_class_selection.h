@@ -15,7 +15,9 @@ inline bool ClassSelects(const ClusterState& state, const Ingress& ingress,
       .empty();
 }
 
-inline bool ClassSelects(const crd::IngressRoute& route, const CompileOptions& options) {
+// IngressRoute, IngressRouteTCP, IngressRouteUDP: spec.ingressClassName.
+template <typename RouteObject>
+bool ClassSelects(const RouteObject& route, const CompileOptions& options) {
   return IngressRouteClassMismatch(route.spec.ingress_class_name, options.ingress_class).empty();
 }
 

@@ -1,7 +1,6 @@
 #include "controlplane/compiler/ingress_route_processor.h"
 
 #include <algorithm>
-#include <string_view>
 
 #include "controlplane/compiler/durations.h"
 #include "controlplane/compiler/ingress_class_selection.h"
@@ -18,44 +17,6 @@ std::string SourceName(const crd::IngressRoute& route) {
 
 std::string RouteField(size_t index) { return "spec.routes[" + std::to_string(index) + "]"; }
 
-// A middleware reference: "name" (with `namespace`, else the route's), or
-// Traefik's "<namespace>-<name>@kubernetescrd" form. Returns the key, or
-// sets *reason and *error.
-bool ResolveMiddleware(const ClusterState& state, const std::string& route_namespace,
-                       bool allow_cross_namespace, const crd::ObjectRef& ref, ObjectKey* key,
-                       std::string* reason, std::string* error) {
-  std::string name = ref.name;
-  std::string namespace_name = ref.namespace_name.empty() ? route_namespace : ref.namespace_name;
-  *reason = "MiddlewareNotFound";
-  if (size_t at = name.find('@'); at != std::string::npos) {
-    if (std::string_view(name).substr(at + 1) != kCrdProvider) {
-      *error = "middleware " + name + ": only @kubernetescrd references resolve here";
-      return false;
-    }
-    name.resize(at);
-    if (ref.namespace_name.empty()) {
-      if (const ObjectKey* found =
-              FindByQualifiedName(state.crds.middlewares, name, route_namespace)) {
-        namespace_name = found->namespace_name;
-        name = found->name;
-      }
-    }
-  }
-  *key = {namespace_name, name};
-  if (namespace_name != route_namespace && !allow_cross_namespace) {
-    *reason = "CrossNamespace";
-    *error = "middleware " + key->str() +
-             " is in another namespace, refused (cross-namespace references are off, "
-             "--allow-cross-namespace)";
-    return false;
-  }
-  if (!state.crds.middlewares.contains(*key)) {
-    *error = "middleware " + key->str() + " does not exist";
-    return false;
-  }
-  return true;
-}
-
 // The snapshot name of middleware `ref` ("<namespace>/<name>"), compiled
 // into context->middlewares() once; "" when it does not resolve (*error
 // says why).
@@ -63,8 +24,9 @@ std::string CompileMiddleware(const ClusterState& state, const std::string& rout
                               const crd::ObjectRef& ref, CompileContext* context,
                               std::string* reason, std::string* error) {
   ObjectKey key;
-  if (!ResolveMiddleware(state, route_namespace, context->options().allow_cross_namespace, ref,
-                         &key, reason, error)) {
+  if (!ResolveMiddlewareReference(state.crds.middlewares, "middleware", route_namespace,
+                                  context->options().allow_cross_namespace, ref, &key, reason,
+                                  error)) {
     return "";
   }
   std::string name = key.str();
@@ -150,10 +112,7 @@ void CompileRoute(const ClusterState& state, const crd::IngressRoute& object, si
   route.match.tree = std::make_shared<const v1::Matcher>(std::move(rule.rule->match));
   route.hosts = std::move(rule.rule->hosts);
   route.priority = rules::EffectivePriority(spec.priority, *rule.rule);
-  route.entrypoints = object.spec.entry_points;
-  std::sort(route.entrypoints.begin(), route.entrypoints.end());
-  route.entrypoints.erase(std::unique(route.entrypoints.begin(), route.entrypoints.end()),
-                          route.entrypoints.end());
+  route.entrypoints = EntrypointSet(object.spec.entry_points);
 
   // The route stays in the snapshot whatever happens below, answering 503
   // when it cannot be served as written: leaving it out would hand its

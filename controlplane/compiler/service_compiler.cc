@@ -1,7 +1,6 @@
 #include "controlplane/compiler/service_compiler.h"
 
 #include <algorithm>
-#include <string_view>
 
 #include "controlplane/compiler/durations.h"
 #include "controlplane/compiler/provider_name.h"
@@ -77,20 +76,6 @@ std::string DefaultScheme(const crd::ServiceRef& ref) {
   return ref.port.number == 443 || ref.port.name.starts_with("https") ? "https" : "";
 }
 
-// A ServersTransport in the Service's namespace, or Traefik's
-// "<namespace>-<name>@kubernetescrd". Null when it does not exist.
-const ObjectKey* ResolveServersTransport(const ClusterState& state, const std::string& reference,
-                                         const std::string& service_namespace) {
-  const auto& transports = state.crds.servers_transports;
-  if (size_t at = reference.find('@'); at != std::string::npos) {
-    if (std::string_view(reference).substr(at + 1) != kCrdProvider) return nullptr;
-    return FindByQualifiedName(transports, std::string_view(reference).substr(0, at),
-                               service_namespace);
-  }
-  auto it = transports.find(ObjectKey{service_namespace, reference});
-  return it == transports.end() ? nullptr : &it->first;
-}
-
 }  // namespace
 
 void ServiceCompiler::CompileWeightedServices() {
@@ -157,8 +142,8 @@ std::string ServiceCompiler::LoadBalanced(const crd::ServiceRef& ref,
     return "";
   }
   if (!ref.servers_transport.empty()) {
-    const ObjectKey* transport =
-        ResolveServersTransport(state_, ref.servers_transport, service_namespace);
+    const ObjectKey* transport = FindServiceReference(state_.crds.servers_transports,
+                                                      ref.servers_transport, service_namespace);
     if (transport == nullptr) {
       *problem = {"ServersTransportNotFound", ".serversTransport",
                   "ServersTransport " + ref.servers_transport + " does not exist in namespace " +
@@ -168,9 +153,7 @@ std::string ServiceCompiler::LoadBalanced(const crd::ServiceRef& ref,
     if (transport->namespace_name != service_namespace &&
         !context_->options().allow_cross_namespace) {
       *problem = {"CrossNamespace", ".serversTransport",
-                  "ServersTransport " + transport->str() +
-                      " is in another namespace, refused (cross-namespace references are off, "
-                      "--allow-cross-namespace)"};
+                  CrossNamespaceRefusal("ServersTransport " + transport->str())};
       return "";
     }
     if (const std::string& why = transports_.Use(*transport); !why.empty()) {

@@ -172,7 +172,8 @@ crd::ObjectRef AnnotationRef(const std::string& value) {
 
 OptionChoice ChooseOption(TlsOptionResolver& resolver, const std::string& source,
                           const std::string& namespace_name, const crd::ObjectRef& ref,
-                          const std::string& field, CompileContext* context) {
+                          const std::string& field, const std::string& consequence,
+                          CompileContext* context) {
   OptionChoice choice;
   std::string reason;
   std::string error;
@@ -184,7 +185,8 @@ OptionChoice ChooseOption(TlsOptionResolver& resolver, const std::string& source
     return choice;
   }
   choice.broken = true;
-  context->AddDiagnostic({source, reason, field + ": " + error + "; its TLS routes answer 503"});
+  context->AddDiagnostic(
+      {source, reason, field + ": " + error + "; its TLS routes " + consequence});
   return choice;
 }
 
@@ -203,7 +205,8 @@ void ReadIngressTls(const ClusterState& state, TlsOptionResolver& resolver, Secr
     if (!ingress.tls_options.empty()) {
       out->options[source] =
           ChooseOption(resolver, source, key.namespace_name, AnnotationRef(ingress.tls_options),
-                       "metadata.annotations[" + std::string(kTlsOptionsAnnotation) + "]", context);
+                       "metadata.annotations[" + std::string(kTlsOptionsAnnotation) + "]",
+                       "answer 503", context);
     }
     std::vector<std::string>& hosts = out->ingress_hosts[source];
     for (size_t i = 0; i < ingress.tls.size(); ++i) {
@@ -216,6 +219,31 @@ void ReadIngressTls(const ClusterState& state, TlsOptionResolver& resolver, Secr
   }
 }
 
+// The `tls` section of the route object `source`: its TLS option, its
+// Secret's certificate, and what is not applied. `consequence` is what its
+// TLS routes do when the option is unusable.
+void ReadRouteTls(const std::string& source, const std::string& namespace_name,
+                  const crd::RouteTls& tls, const std::string& consequence,
+                  TlsOptionResolver& resolver, SecretChecks* secrets, CompileContext* context,
+                  TlsSections* out) {
+  if (tls.options) {
+    out->options[source] = ChooseOption(resolver, source, namespace_name, *tls.options,
+                                        "spec.tls.options", consequence, context);
+  }
+  if (!tls.cert_resolver.empty() || !tls.domains.empty()) {
+    context->AddDiagnostic({source, "Unsupported",
+                            "spec.tls: certResolver and domains are not applied yet; the "
+                            "routes serve TLS with the certificates of the store"});
+  }
+  if (tls.store && tls.store->name != "default") {
+    context->AddDiagnostic({source, "Unsupported",
+                            "spec.tls.store: only the TLSStore named default is used; the "
+                            "routes serve TLS with its certificates"});
+  }
+  if (tls.secret_name.empty()) return;
+  secrets->Use(source, "spec.tls.secretName", {namespace_name, tls.secret_name}, context);
+}
+
 // IngressRoutes with a `tls` section serve every route over TLS only
 // (Traefik's routers with tls), with the Secret's certificate if named.
 void ReadIngressRouteTls(const ClusterState& state, TlsOptionResolver& resolver,
@@ -223,24 +251,23 @@ void ReadIngressRouteTls(const ClusterState& state, TlsOptionResolver& resolver,
   for (const auto& [key, object] : state.crds.ingress_routes) {
     if (!object.spec.tls || !ClassSelects(object, context->options())) continue;
     const std::string source = "IngressRoute/" + key.str();
-    const crd::RouteTls& tls = *object.spec.tls;
     out->tls_objects.insert(source);
-    if (tls.options) {
-      out->options[source] = ChooseOption(resolver, source, key.namespace_name, *tls.options,
-                                          "spec.tls.options", context);
-    }
-    if (!tls.cert_resolver.empty() || !tls.domains.empty()) {
-      context->AddDiagnostic({source, "Unsupported",
-                              "spec.tls: certResolver and domains are not applied yet; the "
-                              "routes serve TLS with the certificates of the store"});
-    }
-    if (tls.store && tls.store->name != "default") {
-      context->AddDiagnostic({source, "Unsupported",
-                              "spec.tls.store: only the TLSStore named default is used; the "
-                              "routes serve TLS with its certificates"});
-    }
-    if (tls.secret_name.empty()) continue;
-    secrets->Use(source, "spec.tls.secretName", {key.namespace_name, tls.secret_name}, context);
+    ReadRouteTls(source, key.namespace_name, *object.spec.tls, "answer 503", resolver, secrets,
+                 context, out);
+  }
+}
+
+// IngressRouteTCPs with `tls`: the same as IngressRoutes' (a passthrough
+// route terminates nothing: its options are ignored; its Secret's
+// certificate still joins the store, as in Traefik).
+void ReadIngressRouteTcpTls(const ClusterState& state, TlsOptionResolver& resolver,
+                            SecretChecks* secrets, CompileContext* context, TlsSections* out) {
+  for (const auto& [key, object] : state.crds.ingress_routes_tcp) {
+    if (!object.spec.tls || !ClassSelects(object, context->options())) continue;
+    crd::RouteTls tls = *object.spec.tls;
+    if (tls.passthrough) tls.options.reset();  // Traefik ignores it too
+    ReadRouteTls("IngressRouteTCP/" + key.str(), key.namespace_name, tls,
+                 "close their connections", resolver, secrets, context, out);
   }
 }
 
@@ -262,6 +289,14 @@ void MarkTlsRoutes(const TlsSections& sections, CompileContext* context) {
     // certificates): 503, as for other unservable routes.
     if (option->second.broken) route.MakeUnservable();
   }
+  // TCP routes terminating TLS: the option of their object's spec.tls.
+  for (TcpRouteCandidate& candidate : context->tcp_candidates()) {
+    TcpRoute& route = candidate.route;
+    auto option = sections.options.find(route.source);
+    if (!route.tls || route.passthrough || option == sections.options.end()) continue;
+    route.tls_options = option->second.option;
+    if (option->second.broken) route.MakeUnservable();
+  }
 }
 
 }  // namespace
@@ -272,6 +307,7 @@ void CompileTls(const ClusterState& state, int64_t now_unix, CompileContext* con
   TlsSections sections;
   ReadIngressTls(state, resolver, &secrets, context, &sections);
   ReadIngressRouteTls(state, resolver, &secrets, context, &sections);
+  ReadIngressRouteTcpTls(state, resolver, &secrets, context, &sections);
   CompileTlsStore(state, &secrets, context);
   MarkTlsRoutes(sections, context);
   ReportOptionConflicts(context);

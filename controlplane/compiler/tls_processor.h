@@ -8,6 +8,9 @@
 // TLS routes carry the TLSOption their object names (IngressRoute
 // spec.tls.options, the Ingress annotation portico.dev/tls-options; see
 // tls_option_resolver.h); one naming an unusable option answers 503.
+// IngressRouteTCP `tls` sections likewise: their Secret's certificate joins
+// the others, their option goes to the object's terminating TCP routes
+// (closing connections when unusable). Runs after the TCP route processor.
 // Runs inside Compile after IngressProcessor, on the caller's thread.
 #pragma once
 

@@ -29,6 +29,7 @@ void ReadTcpService(CrdReader& r, TcpServiceRef* out) {
   r.Bool("tls", &out->tls);
   r.String("serversTransport", &out->servers_transport);
   r.Object("proxyProtocol", [&](CrdReader& pp) {
+    out->proxy_protocol_version = 2;  // Traefik's default for an empty section
     pp.Int("version", &out->proxy_protocol_version, {.min = 1, .max = 2});
   });
   r.Int("terminationDelay", &out->termination_delay_ms);

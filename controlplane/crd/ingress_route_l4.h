@@ -25,7 +25,7 @@ struct TcpServiceRef {
   std::string servers_transport;
   std::optional<bool> native_lb;
   bool node_port_lb = false;
-  std::optional<int64_t> proxy_protocol_version;  // deprecated: ServersTransportTCP
+  std::optional<int64_t> proxy_protocol_version;  // deprecated: ServersTransportTCP; {} = 2
   std::optional<int64_t> termination_delay_ms;    // deprecated: ServersTransportTCP
 };
 

@@ -162,6 +162,59 @@ void TranslateServersTransport(const ServersTransport& in, v1::ServersTransport*
   for (const std::string& suite : in.cipher_suites) out->add_cipher_suites(suite);
 }
 
+void TranslateBackends(const std::vector<L4Backend>& backends,
+                       google::protobuf::RepeatedPtrField<v1::L4Backend>* out) {
+  for (const L4Backend& backend : backends) {
+    v1::L4Backend* b = out->Add();
+    b->set_cluster(backend.cluster);
+    b->set_weight(backend.weight);
+    b->set_tls(backend.tls);
+    b->set_servers_transport(backend.servers_transport);
+  }
+}
+
+void TranslateTcpRoute(const TcpRoute& route, v1::TcpRoute* out) {
+  out->set_name(route.name);
+  out->set_source(route.source);
+  for (const std::string& entrypoint : route.entrypoints) out->add_entrypoints(entrypoint);
+  if (route.match.tree != nullptr) *out->mutable_match() = *route.match.tree;
+  for (const std::string& host : route.hosts) out->add_hosts(host);
+  out->set_priority(route.priority);
+  TranslateBackends(route.backends, out->mutable_backends());
+  for (const std::string& middleware : route.middlewares) out->add_middlewares(middleware);
+  if (route.tls) {
+    out->mutable_tls()->set_passthrough(route.passthrough);
+    out->mutable_tls()->set_options(route.tls_options);
+  }
+}
+
+void TranslateUdpRoute(const UdpRoute& route, v1::UdpRoute* out) {
+  out->set_name(route.name);
+  out->set_source(route.source);
+  for (const std::string& entrypoint : route.entrypoints) out->add_entrypoints(entrypoint);
+  TranslateBackends(route.backends, out->mutable_backends());
+}
+
+void TranslateTcpMiddleware(const TcpMiddleware& in, v1::TcpMiddleware* out) {
+  out->set_name(in.name);
+  if (in.in_flight_conn) {
+    out->set_in_flight_conn(*in.in_flight_conn);
+  } else {
+    v1::IpRanges* ranges = out->mutable_ip_allow_list();
+    for (const std::string& range : in.ip_allow_list) ranges->add_ranges(range);
+  }
+}
+
+void TranslateServersTransportTcp(const ServersTransportTcp& in, v1::ServersTransportTcp* out) {
+  out->set_name(in.name);
+  out->set_dial_timeout_ms(in.dial_timeout_ms);
+  out->set_dial_keep_alive_ms(in.dial_keep_alive_ms);
+  out->set_disable_keep_alive(in.disable_keep_alive);
+  out->set_termination_delay_ms(in.termination_delay_ms);
+  out->set_proxy_protocol_version(in.proxy_protocol_version);
+  if (in.tls) TranslateServersTransport(*in.tls, out->mutable_tls());
+}
+
 }  // namespace
 
 v1::Snapshot TranslateSnapshot(const CompileResult& result) {
@@ -186,6 +239,16 @@ v1::Snapshot TranslateSnapshot(const CompileResult& result) {
   snapshot.set_default_certificate(result.default_certificate);
   for (const ServersTransport& transport : result.servers_transports) {
     TranslateServersTransport(transport, snapshot.add_servers_transports());
+  }
+  for (const TcpRoute& route : result.tcp_routes)
+    TranslateTcpRoute(route, snapshot.add_tcp_routes());
+  for (const UdpRoute& route : result.udp_routes)
+    TranslateUdpRoute(route, snapshot.add_udp_routes());
+  for (const TcpMiddleware& middleware : result.tcp_middlewares) {
+    TranslateTcpMiddleware(middleware, snapshot.add_tcp_middlewares());
+  }
+  for (const ServersTransportTcp& transport : result.tcp_servers_transports) {
+    TranslateServersTransportTcp(transport, snapshot.add_tcp_servers_transports());
   }
   snapshot.set_version(SnapshotDigest(snapshot));
   return snapshot;

@@ -188,10 +188,15 @@ void NoteOtherClasses(const ClusterState& state, const CompileOptions& options,
     note("Ingress/" + key.str(),
          IngressClassMismatch(ingress.class_ref, state.ingress_classes, options.ingress_class));
   }
-  for (const auto& [key, route] : state.crds.ingress_routes) {
-    note("IngressRoute/" + key.str(),
-         IngressRouteClassMismatch(route.spec.ingress_class_name, options.ingress_class));
-  }
+  auto note_routes = [&](const auto& objects, const std::string& kind) {
+    for (const auto& [key, route] : objects) {
+      note(kind + "/" + key.str(),
+           IngressRouteClassMismatch(route.spec.ingress_class_name, options.ingress_class));
+    }
+  };
+  note_routes(state.crds.ingress_routes, "IngressRoute");
+  note_routes(state.crds.ingress_routes_tcp, "IngressRouteTCP");
+  note_routes(state.crds.ingress_routes_udp, "IngressRouteUDP");
 }
 
 }  // namespace
@@ -211,8 +216,10 @@ int RunValidate(const std::vector<std::string>& args, std::FILE* in, std::FILE* 
   ManifestFolder files = ReadPaths(flags.paths, in, read_options);
   SourceLoad load = ParseManifests(files, read_options);
   std::vector<std::string> other_errors;
-  for (const SourceIssue& issue : files.issues) other_errors.push_back(issue.origin + ": " + issue.message);
-  for (const SourceIssue& issue : load.issues) other_errors.push_back(issue.origin + ": " + issue.message);
+  for (const SourceIssue& issue : files.issues)
+    other_errors.push_back(issue.origin + ": " + issue.message);
+  for (const SourceIssue& issue : load.issues)
+    other_errors.push_back(issue.origin + ": " + issue.message);
 
   // One report per object, in file order; then the traefik.io filter, the
   // decode and the compile attach their findings.
@@ -270,7 +277,8 @@ int RunValidate(const std::vector<std::string>& args, std::FILE* in, std::FILE* 
     std::string name = r.namespace_name.empty() ? r.name : r.namespace_name + "/" + r.name;
     std::string what = r.kind + " " + name + " (" + r.origin + ")";
     if (!r.errors.empty()) {
-      for (const std::string& e : r.errors) std::fprintf(out, "error   %s: %s\n", what.c_str(), e.c_str());
+      for (const std::string& e : r.errors)
+        std::fprintf(out, "error   %s: %s\n", what.c_str(), e.c_str());
     } else if (r.ignored) {
       std::fprintf(out, "ignored %s: a traefik.io object; pass --traefik-compat to read it\n",
                    what.c_str());
@@ -283,8 +291,14 @@ int RunValidate(const std::vector<std::string>& args, std::FILE* in, std::FILE* 
     }
   }
   for (const std::string& e : other_errors) std::fprintf(out, "error   %s\n", e.c_str());
-  std::fprintf(out, "%zu objects, %zu routes; %s\n", reports.size(), result.routes.size(),
-               ok ? "no errors" : "errors found");
+  // TCP and UDP routes are counted only when there are some.
+  std::string l4;
+  if (!result.tcp_routes.empty())
+    l4 += ", " + std::to_string(result.tcp_routes.size()) + " TCP routes";
+  if (!result.udp_routes.empty())
+    l4 += ", " + std::to_string(result.udp_routes.size()) + " UDP routes";
+  std::fprintf(out, "%zu objects, %zu routes%s; %s\n", reports.size(), result.routes.size(),
+               l4.c_str(), ok ? "no errors" : "errors found");
   return ok ? 0 : 1;
 }
 

@@ -1,5 +1,6 @@
 // The pipeline's endpoint-only path must publish exactly what a full compile
 // of the same objects publishes, and must not be taken for other changes.
+#include <set>
 #include <string>
 #include <vector>
 
@@ -155,6 +156,59 @@ TEST_CASE("endpoint-only changes publish what a full compile publishes", "[snaps
     CHECK(pipeline.stats().endpoint_only_total == 0);
     CHECK(published == 1);
   }
+}
+
+TEST_CASE("endpoint-only changes with TCP and UDP routes publish what a full compile publishes",
+          "[snapshot_pipeline][tcp][udp]") {
+  // Service web's ports for TCP routes (one shared with the Ingress), and
+  // a UDP port on another Service.
+  const std::string dns_service =
+      "apiVersion: v1\nkind: Service\nmetadata: {name: dns, namespace: shop}\n"
+      "spec: {ports: [{name: dns, port: 53, protocol: UDP}]}\n";
+  auto dns_slice = [](const std::string& endpoints) {
+    return "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+           "metadata: {name: dns-1, namespace: shop, labels: {kubernetes.io/service-name: dns}}\n"
+           "addressType: IPv4\nports: [{name: dns, port: 5353, protocol: UDP}]\nendpoints: " +
+           endpoints + "\n";
+  };
+  const std::string tcp_route = R"(apiVersion: portico.dev/v1alpha1
+kind: IngressRouteTCP
+metadata: {name: raw, namespace: shop}
+spec:
+  routes:
+  - {match: HostSNI(`*`), services: [{name: web, port: 80}, {name: web, port: admin}]}
+)";
+  const std::string udp_route = R"(apiVersion: portico.dev/v1alpha1
+kind: IngressRouteUDP
+metadata: {name: dns, namespace: shop}
+spec:
+  routes: [{services: [{name: dns, port: dns}]}]
+)";
+  int published = 0;
+  SnapshotPipeline pipeline([&](auto) { published++; });
+  std::vector<std::string> docs = {kService, Slice("web-1", "[{addresses: [10.0.0.1]}]"),
+                                   kIngress,  dns_service,
+                                   dns_slice("[{addresses: [10.0.5.1]}]"), tcp_route, udp_route};
+  ApplyAndCompare(&pipeline, docs, false);
+  REQUIRE(pipeline.current()->tcp_routes_size() == 1);
+  REQUIRE(pipeline.current()->udp_routes_size() == 1);
+  CHECK(pipeline.current()->clusters_size() == 3);  // web:http shared, web:admin, dns:dns
+  CHECK(pipeline.routed() == std::set<std::string>{"Ingress/shop/site", "IngressRouteTCP/shop/raw",
+                                                   "IngressRouteUDP/shop/dns"});
+
+  docs[1] = Slice("web-1", "[{addresses: [10.0.0.2]}, {addresses: [10.0.0.1]}]");
+  ApplyAndCompare(&pipeline, docs, true);
+  docs[4] = dns_slice("[{addresses: [10.0.5.2]}, {addresses: [10.0.5.1], conditions: {ready: "
+                      "false, serving: true, terminating: true}}]");
+  ApplyAndCompare(&pipeline, docs, true);
+  CHECK(pipeline.current()->clusters(0).name() == "shop/dns:dns");
+  CHECK(testing::ProtoLine(pipeline.current()->clusters(0)) ==
+        "name: \"shop/dns:dns\" endpoints { address: \"10.0.5.2\" port: 5353 }");
+  docs[4] = dns_slice("[{addresses: [10.0.5.1], conditions: {ready: false, serving: true, "
+                      "terminating: true}}]");
+  ApplyAndCompare(&pipeline, docs, true);
+  CHECK(pipeline.current()->clusters(0).endpoints(0).terminating());
+  CHECK(published == 4);
 }
 
 TEST_CASE("a compile says until when a certificate check keeps its answer", "[compiler]") {

@@ -113,5 +113,50 @@ TEST_CASE("the pipeline tells routed objects from another class's", "[snapshot_p
   CHECK(pipeline.other_class() == std::set<std::string>{"IngressRoute/default/theirs"});
 }
 
+constexpr char kL4Objects[] = R"(
+apiVersion: traefik.io/v1alpha1
+kind: IngressRouteTCP
+metadata: {name: tcp}
+spec:
+  routes: [{match: HostSNI(`*`), services: [{name: db, port: 5432}]}]
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRouteUDP
+metadata: {name: udp}
+spec:
+  routes: [{services: [{name: dns, port: 53}]}]
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRouteTCP
+metadata: {name: theirs}
+spec:
+  ingressClassName: nginx
+  routes: [{match: HostSNI(`*`), services: [{name: db, port: 5432}]}]
+)";
+
+TEST_CASE("TCP and UDP routes: --traefik-compat, classes and routed objects",
+          "[snapshot_pipeline][tcp][udp]") {
+  // Their Services are missing: the routes are kept, closing connections,
+  // and count as routed (the status reports the missing Service instead).
+  std::shared_ptr<const v1::Snapshot> without, with;
+  SnapshotPipeline plain([&](auto s) { without = s; });
+  plain.Apply({.objects = testing::ObjectsFromYaml(kL4Objects)});
+  REQUIRE(without != nullptr);
+  CHECK(without->tcp_routes_size() == 0);
+  CHECK(without->udp_routes_size() == 0);
+  CHECK(plain.routed().empty());
+  CHECK(plain.other_class() == std::set<std::string>{"IngressRouteTCP/default/theirs"});
+
+  SnapshotPipeline compat([&](auto s) { with = s; }, {.traefik_compat = true});
+  compat.Apply({.objects = testing::ObjectsFromYaml(kL4Objects)});
+  REQUIRE(with != nullptr);
+  REQUIRE(with->tcp_routes_size() == 1);
+  REQUIRE(with->udp_routes_size() == 1);
+  CHECK(with->tcp_routes(0).backends_size() == 0);
+  CHECK(compat.routed() ==
+        std::set<std::string>{"IngressRouteTCP/default/tcp", "IngressRouteUDP/default/udp"});
+  CHECK(compat.diagnostics().size() == 2);
+}
+
 }  // namespace
 }  // namespace portico::controlplane

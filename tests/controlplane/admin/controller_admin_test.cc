@@ -184,6 +184,22 @@ TEST_CASE("private keys never leave through /snapshot", "[admin]") {
   redacted = RedactSecrets(snapshot);
   CHECK(redacted.servers_transports(0).certificates(0).private_key_pem() == "<redacted>");
   CHECK(redacted.servers_transports(0).certificates(0).name() == "default/backend-client");
+
+  // And those of ServersTransportTCPs' TLS blocks (TLS to TCP backends).
+  v1::Certificate* tcp_client =
+      snapshot.add_tcp_servers_transports()->mutable_tls()->add_certificates();
+  tcp_client->set_name("default/db-client");
+  tcp_client->set_cert_chain_pem("-----BEGIN CERTIFICATE-----\npublic\n");
+  tcp_client->set_private_key_pem("-----BEGIN PRIVATE KEY-----\ntcp client secret\n");
+  snapshot.add_tcp_servers_transports()->set_name("default/no-tls");
+  redacted = RedactSecrets(snapshot);
+  const v1::Certificate& tcp_redacted = redacted.tcp_servers_transports(0).tls().certificates(0);
+  CHECK(tcp_redacted.private_key_pem() == "<redacted>");
+  CHECK(tcp_redacted.name() == "default/db-client");
+  CHECK(tcp_redacted.cert_chain_pem() == "-----BEGIN CERTIFICATE-----\npublic\n");
+  CHECK(redacted.SerializeAsString().find("tcp client secret") == std::string::npos);
+  // A transport without TLS stays without it.
+  CHECK_FALSE(redacted.tcp_servers_transports(1).has_tls());
 }
 
 }  // namespace

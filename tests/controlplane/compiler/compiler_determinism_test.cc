@@ -1,6 +1,7 @@
 // Equal input, in any order, gives a byte-equal snapshot and the same version:
 // routes, clusters, services (WeightedServices nested, mirrored, in a
-// cycle) and middlewares.
+// cycle) and middlewares; TCP and UDP routes, TCP middlewares and
+// transports.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <random>
@@ -127,6 +128,66 @@ kind: Middleware
 metadata: {name: hsts, namespace: shop}
 spec:
   headers: {stsSeconds: 5}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dns, namespace: shop}
+spec: {ports: [{port: 53, protocol: UDP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: dns-1, namespace: shop, labels: {kubernetes.io/service-name: dns}}
+addressType: IPv4
+ports: [{port: 5353, protocol: UDP}]
+endpoints: [{addresses: [10.0.0.9]}, {addresses: [10.0.0.8]}]
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRouteTCP
+metadata: {name: tcp-b, namespace: shop}
+spec:
+  tls: {passthrough: true}
+  routes:
+  - match: HostSNI(`a.example.com`)
+    middlewares: [{name: limit}, {name: allow}]
+    services: [{name: web, port: 80, serversTransport: st}]
+  - {match: HostSNI(`*`), services: [{name: web, port: admin, proxyProtocol: {}}]}
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRouteTCP
+metadata: {name: tcp-a, namespace: shop}
+spec:
+  routes:
+  # The same priority as tcp-b's second route: a tie broken by name.
+  - {match: HostSNI(`*`), middlewares: [{name: allow}], services: [{name: web, port: 81, weight: 2}]}
+---
+apiVersion: portico.dev/v1alpha1
+kind: MiddlewareTCP
+metadata: {name: limit, namespace: shop}
+spec: {inFlightConn: {amount: 3}}
+---
+apiVersion: portico.dev/v1alpha1
+kind: MiddlewareTCP
+metadata: {name: allow, namespace: shop}
+spec: {ipAllowList: {sourceRange: [10.9.9.9/8, 192.168.1.1]}}
+---
+apiVersion: portico.dev/v1alpha1
+kind: ServersTransportTCP
+metadata: {name: st, namespace: shop}
+spec: {dialTimeout: 2s, tls: {serverName: web.internal}}
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRouteUDP
+metadata: {name: udp-b, namespace: shop}
+spec:
+  entryPoints: [ntp, dns]
+  routes: [{services: [{name: dns, port: 53, weight: 2}, {name: dns, port: 53}]}]
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRouteUDP
+metadata: {name: udp-a, namespace: shop}
+spec:
+  entryPoints: [ntp]
+  routes: [{services: [{name: dns, port: 53}]}]
 )yaml";
 
 std::string SerializedSnapshot(const std::vector<SourceObject>& objects, std::string* version) {
@@ -136,6 +197,10 @@ std::string SerializedSnapshot(const std::vector<SourceObject>& objects, std::st
   // The input reaches every part of the snapshot whose order is at stake.
   CHECK(snapshot.services_size() == 10);
   CHECK(snapshot.middlewares_size() == 2);
+  CHECK(snapshot.tcp_routes_size() == 3);
+  CHECK(snapshot.udp_routes_size() == 2);
+  CHECK(snapshot.tcp_middlewares_size() == 2);
+  CHECK(snapshot.tcp_servers_transports_size() == 2);  // st and tcp-b's derived one
   *version = snapshot.version();
   return snapshot.SerializeAsString();
 }

@@ -1,7 +1,7 @@
 #include "tests/controlplane/support/manifests.h"
 
-#include <catch2/catch.hpp>
 #include <google/protobuf/text_format.h>
+#include <catch2/catch.hpp>
 
 #include "controlplane/source/yaml_to_json.h"
 
@@ -35,6 +35,56 @@ std::string DescribeService(const BackendService& service) {
   return "mirror " + mirror.main + " " + Join(parts);
 }
 
+std::string DescribeBackends(const std::vector<L4Backend>& backends) {
+  std::vector<std::string> parts;
+  for (const L4Backend& b : backends) {
+    parts.push_back(b.cluster + "*" + std::to_string(b.weight) + (b.tls ? " tls" : "") +
+                    (b.servers_transport.empty() ? "" : " transport " + b.servers_transport));
+  }
+  return parts.empty() ? "closed" : Join(parts);
+}
+
+std::string DescribeL4(const CompileResult& result) {
+  std::string out;
+  for (const TcpRoute& r : result.tcp_routes) {
+    std::string tls;
+    if (r.tls) {
+      tls = std::string(" tls") + (r.passthrough ? " passthrough" : "") +
+            (r.tls_options.empty() ? "" : " options " + r.tls_options);
+    }
+    out += "tcp-route " + r.name + " priority " + std::to_string(r.priority) + " hosts " +
+           (r.hosts.empty() ? "*" : Join(r.hosts)) + tls +
+           (r.entrypoints.empty() ? "" : " on " + Join(r.entrypoints)) + " -> " +
+           DescribeBackends(r.backends) +
+           (r.middlewares.empty() ? "" : " via " + Join(r.middlewares)) + " (" + r.source + ")\n";
+  }
+  for (const UdpRoute& r : result.udp_routes) {
+    out += "udp-route " + r.name + (r.entrypoints.empty() ? "" : " on " + Join(r.entrypoints)) +
+           " -> " + DescribeBackends(r.backends) + " (" + r.source + ")\n";
+  }
+  for (const TcpMiddleware& m : result.tcp_middlewares) {
+    out += "tcp-middleware " + m.name +
+           (m.in_flight_conn ? " inFlightConn " + std::to_string(*m.in_flight_conn)
+                             : " ipAllowList " + Join(m.ip_allow_list)) +
+           "\n";
+  }
+  for (const ServersTransportTcp& t : result.tcp_servers_transports) {
+    out += "tcp-transport " + t.name + " dial " + std::to_string(t.dial_timeout_ms) +
+           " keepalive " + (t.disable_keep_alive ? "off" : std::to_string(t.dial_keep_alive_ms)) +
+           " delay " + std::to_string(t.termination_delay_ms) + " proxy " +
+           std::to_string(t.proxy_protocol_version);
+    if (t.tls) {
+      std::vector<std::string> certs;
+      for (const Certificate& c : t.tls->certificates) certs.push_back(c.name);
+      out += " tls sni " + (t.tls->server_name.empty() ? "-" : t.tls->server_name) +
+             (t.tls->insecure_skip_verify ? " insecure" : "") + " cas " +
+             Join(t.tls->root_ca_sources) + " certs " + Join(certs);
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ShopSiteRoutes(std::string_view routes) {
@@ -45,6 +95,16 @@ metadata: {name: site, namespace: shop}
 spec:
   routes:
 )" + std::string(routes);
+}
+
+std::string ShopTcpRoute(std::string_view name, std::string_view spec) {
+  return "---\napiVersion: portico.dev/v1alpha1\nkind: IngressRouteTCP\nmetadata: {name: " +
+         std::string(name) + ", namespace: shop}\nspec:\n" + std::string(spec);
+}
+
+std::string ShopUdpRoute(std::string_view name, std::string_view spec) {
+  return "---\napiVersion: portico.dev/v1alpha1\nkind: IngressRouteUDP\nmetadata: {name: " +
+         std::string(name) + ", namespace: shop}\nspec:\n" + std::string(spec);
 }
 
 std::string ProtoLine(const google::protobuf::Message& message) {
@@ -94,12 +154,14 @@ std::string Describe(const CompileResult& result) {
              (hosts.empty() ? "*" : hosts) + (r.tls ? " tls" : "") +
              (r.tls_options.empty() ? "" : " options " + r.tls_options) +
              (r.entrypoints.empty() ? "" : " on " + Join(r.entrypoints)) + " -> " +
-             (!r.service.empty() ? r.service : r.cluster.empty() ? "503" : r.cluster) +
+             (!r.service.empty()  ? r.service
+              : r.cluster.empty() ? "503"
+                                  : r.cluster) +
              (r.middlewares.empty() ? "" : " via " + Join(r.middlewares)) +
-             (t == RouteTimeouts{} ? ""
-                                   : " timeouts " + std::to_string(t.connect_ms) + "/" +
-                                         std::to_string(t.response_header_ms) + "/" +
-                                         std::to_string(t.total_ms)) +
+             (t == RouteTimeouts{}
+                  ? ""
+                  : " timeouts " + std::to_string(t.connect_ms) + "/" +
+                        std::to_string(t.response_header_ms) + "/" + std::to_string(t.total_ms)) +
              " (" + r.source + ")\n";
       continue;
     }
@@ -134,6 +196,7 @@ std::string Describe(const CompileResult& result) {
            std::to_string(static_cast<int>(o.client_auth)) + " cas " + Join(o.client_ca_secrets) +
            (o.disable_session_tickets ? " noTickets" : "") + "\n";
   }
+  out += DescribeL4(result);
   for (const Diagnostic& d : result.diagnostics) {
     out += "diagnostic " + d.object + " " + d.reason + ": " + d.message + "\n";
   }

@@ -31,6 +31,44 @@ ports: [{name: http, port: 8080}]
 endpoints: [{addresses: [10.0.0.1]}]
 )";
 
+// Service shop/db (TCP port "pg", 5432; ready endpoint 10.0.1.1:5432) and
+// Service shop/dns (53/UDP named "dns", 53/TCP named "dns-tcp"; ready
+// 10.0.2.1, terminating 10.0.2.9): the backends of the TCP and UDP
+// compiler tests. Ends with a newline.
+inline constexpr char kShopL4Backends[] = R"(apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: shop}
+spec: {ports: [{name: pg, port: 5432}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: db-1, namespace: shop, labels: {kubernetes.io/service-name: db}}
+addressType: IPv4
+ports: [{name: pg, port: 5432}]
+endpoints: [{addresses: [10.0.1.1]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: dns, namespace: shop}
+spec: {ports: [{name: dns, port: 53, protocol: UDP}, {name: dns-tcp, port: 53, protocol: TCP}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: dns-1, namespace: shop, labels: {kubernetes.io/service-name: dns}}
+addressType: IPv4
+ports: [{name: dns, port: 5353, protocol: UDP}, {name: dns-tcp, port: 5353, protocol: TCP}]
+endpoints:
+- {addresses: [10.0.2.1]}
+- {addresses: [10.0.2.9], conditions: {ready: false, serving: true, terminating: true}}
+)";
+
+// "---" and an IngressRouteTCP `name` in namespace shop with `spec` (YAML
+// lines indented by two spaces).
+std::string ShopTcpRoute(std::string_view name, std::string_view spec);
+
+// "---" and an IngressRouteUDP `name` in namespace shop with `spec`.
+std::string ShopUdpRoute(std::string_view name, std::string_view spec);
+
 // "---" and an IngressRoute shop/site whose spec.routes are `routes` (YAML
 // list items indented by two spaces).
 std::string ShopSiteRoutes(std::string_view routes);
@@ -59,6 +97,13 @@ std::vector<std::string> DecodeIssues(std::string_view yaml);
 //   default-certificate <namespace>/<secret>   (TLSStore default)
 //   tls-option <name> versions <min>-<max> suites .. curves .. alpn .. [sniStrict]
 //       clientAuth <type> cas <secrets> [noTickets]   (enums as numbers)
+//   tcp-route <name> priority <p> hosts <hosts or *>[ tls[ passthrough][ options <o>]]
+//         [ on <entrypoints>] -> <backends or closed>[ via <middlewares>] (<source>)
+//   udp-route <name>[ on <entrypoints>] -> <backends or closed> (<source>)
+//       backends: <cluster>*<weight>[ tls][ transport <name>], ...
+//   tcp-middleware <name> inFlightConn <n> | ipAllowList <ranges>
+//   tcp-transport <name> dial <ms> keepalive <ms or off> delay <ms> proxy <v>[ tls ...]
+//       (tls: sni <name or ->[ insecure] cas <sources> certs <names>)
 //   diagnostic <object> <reason>: <message>
 // Services' other settings are checked on the translated snapshot.
 std::string Describe(const CompileResult& result);

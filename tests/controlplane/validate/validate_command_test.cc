@@ -172,6 +172,60 @@ data: {tls.crt: bm90IGEgY2VydA==, tls.key: c2VjcmV0LWtleS1ieXRlcw==}
   CHECK(r.out.find("secret-key-bytes") == std::string::npos);
 }
 
+TEST_CASE("validate: TCP and UDP routes are counted and in the JSON snapshot", "[validate]") {
+  std::string yaml = R"(apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: shop}
+spec: {ports: [{name: pg, port: 5432}, {name: dns, port: 53, protocol: UDP}]}
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRouteTCP
+metadata: {name: db, namespace: shop}
+spec:
+  routes: [{match: HostSNI(`*`), services: [{name: db, port: pg}]}]
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRouteUDP
+metadata: {name: dns, namespace: shop}
+spec:
+  entryPoints: [dns]
+  routes: [{services: [{name: db, port: 53}]}]
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRouteTCP
+metadata: {name: theirs, namespace: shop}
+spec:
+  ingressClassName: nginx
+  routes: [{match: HostSNI(`*`), services: [{name: db, port: pg}]}]
+---
+apiVersion: portico.dev/v1alpha1
+kind: IngressRouteTCP
+metadata: {name: bad, namespace: shop}
+spec:
+  routes: [{match: HostSNI(`db.test`), services: [{name: db, port: pg}]}]
+)";
+  Run text = Validate({"-"}, yaml);
+  CHECK(text.status == 1);
+  CHECK(text.out ==
+        "ok      Service shop/db (-#0)\n"
+        "ok      IngressRouteTCP shop/db (-#1)\n"
+        "ok      IngressRouteUDP shop/dns (-#2)\n"
+        "ignored IngressRouteTCP shop/theirs (-#3): class nginx, not portico\n"
+        "error   IngressRouteTCP shop/bad (-#4): InvalidRule: spec.routes[0].match: HostSNI and "
+        "HostSNIRegexp need spec.tls (a connection without TLS has no server name; only "
+        "HostSNI(`*`) matches it); the route is left out\n"
+        "5 objects, 0 routes, 1 TCP routes, 1 UDP routes; errors found\n");
+  Run json = Validate({"--output=json", "-"}, yaml);
+  for (const char* part :
+       {R"("tcp_routes":[{"name":"shop/db/r0","source":"IngressRouteTCP/shop/db",)"
+        R"("match":{"any_host":true},"priority":"-1","backends":[{"cluster":"shop/db:pg","weight":1}]}])",
+        R"("udp_routes":[{"name":"shop/dns","source":"IngressRouteUDP/shop/dns",)"
+        R"("entrypoints":["dns"],"backends":[{"cluster":"shop/db:dns","weight":1}]}])"}) {
+    INFO(part);
+    CHECK(json.out.find(part) != std::string::npos);
+  }
+}
+
 TEST_CASE("validate: the canary example compiles clean, split, checks and retry carried",
           "[validate]") {
   Run text = Validate({std::string(PORTICO_SOURCE_DIR) + "/examples/canary"});
