@@ -162,7 +162,6 @@ void TcpConnection::ToHttp() {
 
 void TcpConnection::Take(const TcpAction* action) {
   action_ = action;
-  timer_.data = this;
   uv_timer_stop(&timer_);
   timer_role_ = TimerRole::kNone;
   StopReading(client_);

@@ -203,7 +203,9 @@ void TcpConnection::OnEnd(Side& from) {
   if (!Ready(to)) return;  // shut once ready (OnSideReady)
   Shut(to);
   if (closing_) return;
-  if (timer_role_ != TimerRole::kTermination && !(to.eof && from.eof)) {
+  // Also when both have ended: a peer that stops reading must not keep the
+  // last writes (and the connection) forever.
+  if (timer_role_ != TimerRole::kTermination) {
     ArmTimer(TimerRole::kTermination, transport_->termination_delay_ms);
   }
   MaybeFinish();
