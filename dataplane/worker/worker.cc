@@ -17,6 +17,8 @@ namespace {
 // A service no request used for this long, with none in flight, is
 // forgotten by the picker when the next config arrives.
 constexpr uint64_t kIdleServiceMs = 5 * 60 * 1000;
+// Round-robin cursors of TCP and UDP routing kept before they are reset.
+constexpr size_t kMaxL4Cursors = 16 * 1024;
 
 }  // namespace
 
@@ -140,6 +142,10 @@ void Worker::OnAsync(uv_async_t* handle) {
     if (!self->listening_ && !self->draining_ && !stop) self->Listen();
     // Balancing state of services that left the config (idle since).
     self->picker_.SweepIdle(now, kIdleServiceMs);
+    // Cursors of routes and clusters long gone: only bounded, since
+    // clearing them on every config would restart every worker's round
+    // robin at the first backend after each endpoint change.
+    if (self->l4_cursors_.size() > kMaxL4Cursors) self->l4_cursors_.clear();
   }
   if (stop && !self->draining_) self->BeginDrain();
 }
