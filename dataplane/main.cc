@@ -49,7 +49,8 @@ bool CreateWorkers(Process& p, std::vector<EntrypointCounters>* counter_views) {
   for (const EntrypointSpec& spec : p.flags.entrypoints) {
     std::vector<int> fds;
     int port = 0;
-    std::string err = OpenReusePortListeners(spec.host, spec.port, n, &fds, &port);
+    std::string err = OpenReusePortListeners(spec.host, spec.port, n, &fds, &port,
+                                             spec.udp ? SOCK_DGRAM : SOCK_STREAM);
     if (!err.empty()) {
       LogError("proxy", absl::StrCat("entrypoint ", spec.name, ": ", err));
       return false;
@@ -68,8 +69,8 @@ bool CreateWorkers(Process& p, std::vector<EntrypointCounters>* counter_views) {
                                                     .connections = p.gauges.back().get()});
     }
     counter_views->push_back(std::move(view));
-    LogInfo("proxy",
-            absl::StrCat("entrypoint ", spec.name, " listening on ", spec.host, ":", port));
+    LogInfo("proxy", absl::StrCat("entrypoint ", spec.name, " listening on ", spec.host, ":", port,
+                                  spec.udp ? "/udp" : ""));
   }
   for (int w = 0; w < n; ++w) {
     p.workers.push_back(

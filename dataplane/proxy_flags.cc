@@ -22,7 +22,8 @@ const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT (--grp
   --grpc-server-name=NAME      name the controller's certificate must hold (default: the host
                                of --controller)
   --grpc-insecure              plaintext snapshot channel instead; meant for loopback
-  --entrypoint=NAME=HOST:PORT  a traffic listener; repeat for several (default web=0.0.0.0:8080)
+  --entrypoint=NAME=HOST:PORT[/tcp|/udp]  a traffic listener; repeat for several (default
+                               web=0.0.0.0:8080); /udp: a UDP entrypoint (IngressRouteUDP)
   --admin-listen=HOST:PORT     /ping /ready /metrics /config (default 127.0.0.1:9001)
   --workers=N                  worker threads, each with its own event loop (default: CPUs)
   --node=NAME                  this proxy's name towards the controller (default host-pid)
@@ -42,6 +43,11 @@ const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT (--grp
   --idle-timeout=DURATION      idle keep-alive client connection, or one that stops
                                reading its response (default 60s)
   --tunnel-idle-timeout=DURATION  upgraded (WebSocket) connection without traffic (default 1h)
+  --tcp-peek-timeout=DURATION  on an entrypoint with TLS TCP routes, the time a new connection
+                               has to send its ClientHello before it is closed (default 10s)
+  --udp-timeout=DURATION       a UDP session without datagrams either way is closed (default 3s)
+  --udp-max-sessions=N         UDP sessions per UDP entrypoint and worker; datagrams from more
+                               clients are dropped (default 10000)
   --upstream-idle-timeout=DURATION  pooled backend connection unused this long is closed (30s)
   --max-header-bytes=SIZE      request line and headers, else 431 (default 32KiB)
   --max-headers=N              header fields in a request, else 431 (default 100)
@@ -70,7 +76,12 @@ std::string ParseEntrypoint(const std::string& value, EntrypointSpec* ep) {
       return absl::StrCat("--entrypoint: name '", ep->name, "' may hold letters, digits, - and _");
     }
   }
-  if (!SplitHostPort(value.substr(eq + 1), &ep->host, &ep->port)) {
+  std::string address = value.substr(eq + 1);
+  if (address.ends_with("/udp") || address.ends_with("/tcp")) {
+    ep->udp = address.ends_with("/udp");
+    address.resize(address.size() - 4);
+  }
+  if (!SplitHostPort(address, &ep->host, &ep->port)) {
     return absl::StrCat("--entrypoint ", ep->name, ": expected HOST:PORT, got '",
                         value.substr(eq + 1), "'");
   }
@@ -280,6 +291,18 @@ const std::map<std::string, Setter>& Setters() {
        }},
       {"tunnel-idle-timeout",
        Duration("tunnel-idle-timeout", &ProxyLimits::tunnel_idle_timeout_ms)},
+      {"tcp-peek-timeout", Duration("tcp-peek-timeout", &ProxyLimits::tcp_peek_timeout_ms)},
+      {"udp-timeout", Duration("udp-timeout", &ProxyLimits::udp_timeout_ms)},
+      {"udp-max-sessions",
+       [](const std::string& v, ProxyFlags* f) -> std::string {
+         size_t n = 0;
+         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+         if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 1'000'000) {
+           return absl::StrCat("--udp-max-sessions: expected 1 to 1000000, got '", v, "'");
+         }
+         f->limits.udp_max_sessions = n;
+         return "";
+       }},
       {"connect-timeout", Duration("connect-timeout", &ProxyLimits::connect_timeout_ms)},
       {"response-timeout", Duration("response-timeout", &ProxyLimits::response_timeout_ms)},
       {"header-timeout", Duration("header-timeout", &ProxyLimits::header_timeout_ms)},

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "dataplane/config/snapshot_client.h"
+#include "dataplane/l4/l4_metrics.h"
 
 namespace portico::dataplane {
 namespace {
@@ -20,6 +21,11 @@ v1::Snapshot Redacted(const v1::Snapshot& snapshot) {
   }
   for (v1::ServersTransport& transport : *copy.mutable_servers_transports()) {
     for (v1::Certificate& certificate : *transport.mutable_certificates()) {
+      certificate.clear_private_key_pem();
+    }
+  }
+  for (v1::ServersTransportTcp& transport : *copy.mutable_tcp_servers_transports()) {
+    for (v1::Certificate& certificate : *transport.mutable_tls()->mutable_certificates()) {
       certificate.clear_private_key_pem();
     }
   }
@@ -85,6 +91,7 @@ std::string ProxyAdmin::Metrics() const {
     absl::StrAppend(&out, "portico_proxy_refused_connections_total{entrypoint=\"", ep.entrypoint,
                     "\"} ", total, "\n");
   }
+  L4Metrics::Process().Render(&out);
   for (const ExtraMetric& m : extra_) {
     absl::StrAppend(&out, "# HELP ", m.name, " ", m.help, "\n# TYPE ", m.name, " ", m.type, "\n",
                     m.name, " ", m.read(), "\n");

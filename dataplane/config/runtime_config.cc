@@ -73,6 +73,12 @@ std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& sn
       !config->AddRoutes(snapshot, error) || !config->AddTls(snapshot, error)) {
     return nullptr;
   }
+  auto tcp = std::make_shared<TcpRouting>();
+  if (!tcp->Build(snapshot, config->clusters_, *config->tls_, error)) return nullptr;
+  config->tcp_ = std::move(tcp);
+  auto udp = std::make_shared<UdpRouting>();
+  if (!udp->Build(snapshot, config->clusters_, error)) return nullptr;
+  config->udp_ = std::move(udp);
   return config;
 }
 
@@ -120,6 +126,19 @@ std::shared_ptr<const RuntimeConfig> RuntimeConfig::WithEndpoints(
   }
   config->routing_ = previous.routing_;
   config->tls_ = previous.tls_;
+  config->tcp_ = previous.tcp_;
+  config->udp_ = previous.udp_;
+  for (const auto* used : {&config->tcp_->clusters(), &config->udp_->clusters()}) {
+    for (const std::string& cluster : *used) {
+      if (!config->clusters_.contains(cluster)) {
+        error->Blame("cluster", cluster,
+                     absl::StrCat("unknown cluster ", cluster, " (a ",
+                                  used == &config->tcp_->clusters() ? "TCP" : "UDP",
+                                  " route uses it)"));
+        return nullptr;
+      }
+    }
+  }
   return config;
 }
 

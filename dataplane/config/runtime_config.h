@@ -17,6 +17,8 @@
 #include "dataplane/config/cluster.h"
 #include "dataplane/config/config_error.h"
 #include "dataplane/config/service_catalog.h"
+#include "dataplane/l4/tcp_routing.h"
+#include "dataplane/l4/udp_routing.h"
 #include "dataplane/route/route_table.h"
 #include "dataplane/tls/tls_context_table.h"
 #include "dataplane/tls/tls_server_context.h"
@@ -91,6 +93,14 @@ class RuntimeConfig {
   // one, chosen by server name.
   const TlsContextTable& tls() const { return *tls_; }
   size_t cluster_count() const { return clusters_.size(); }
+  // A cluster by name (TCP and UDP backends); null if there is none.
+  const Cluster* cluster(const std::string& name) const {
+    auto it = clusters_.find(name);
+    return it == clusters_.end() ? nullptr : it->second.get();
+  }
+  // TCP routes, their middlewares and transports (empty without any).
+  const TcpRouting& tcp() const { return *tcp_; }
+  const UdpRouting& udp() const { return *udp_; }
   const ServiceCatalog& services() const { return services_; }
 
  private:
@@ -123,6 +133,8 @@ class RuntimeConfig {
   std::vector<RouteAction> actions_;  // routes with the same backend and policies share one
   std::shared_ptr<const Routing> routing_;
   std::shared_ptr<const TlsContextTable> tls_;
+  std::shared_ptr<const TcpRouting> tcp_;  // an endpoint-only change keeps these two
+  std::shared_ptr<const UdpRouting> udp_;
 };
 
 // The TLS context of a proxy that has no snapshot yet: the generated

@@ -3,29 +3,17 @@
 
 #include <arpa/inet.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "dataplane/http/downstream_internal.h"
+#include "dataplane/net/ip_text.h"
 #include "dataplane/worker/worker.h"
 
 namespace portico::dataplane {
 
 using namespace downstream;  // NOLINT: this class's own constants and helpers
-
-namespace {
-
-std::string PeerIp(const sockaddr_storage& addr) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (addr.ss_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&addr)->sin6_addr, text,
-              sizeof text);
-  } else {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
-  }
-  return text;
-}
-
-}  // namespace
 
 void downstream::AllocFromWorker(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   auto* worker = static_cast<Worker*>(handle->loop->data);
@@ -66,15 +54,39 @@ void DownstreamConnection::Accept(Worker* worker, EntrypointListener* entrypoint
       return;
     }
   }
-  sockaddr_storage& peer = conn->peer_;
-  int peer_len = sizeof peer;
-  if (uv_tcp_getpeername(&conn->tcp_, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0) {
-    conn->client_ip_ = PeerIp(peer);
-    conn->trusted_peer_ = entrypoint->spec.trusted_ips.Contains(reinterpret_cast<sockaddr*>(&peer));
+  conn->Begin();
+}
+
+void DownstreamConnection::Adopt(Worker* worker, EntrypointListener* entrypoint, int fd,
+                                 std::string_view peeked, bool counted) {
+  auto* conn = new DownstreamConnection(worker, entrypoint);
+  conn->counted_ = counted;
+  if (uv_tcp_open(&conn->tcp_, fd) != 0) {
+    ::close(fd);
+    conn->closing_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&conn->tcp_), &OnClosed);
+    uv_close(conn->timer_.handle(), &OnClosed);
+    return;
   }
-  worker->Register(conn);
-  conn->ArmTimer(TimerRole::kHead, worker->limits().header_timeout_ms);
-  conn->ResumeReading();
+  conn->Begin();
+  if (peeked.empty() || conn->closing_) return;
+  // As if just read: through the TLS sniffing, or straight to the parser.
+  if (conn->transport_ != Transport::kPlain) {
+    conn->ReadTls(peeked.data(), peeked.size());
+  } else {
+    conn->OnClientBytes(peeked.data(), peeked.size());
+  }
+}
+
+void DownstreamConnection::Begin() {
+  int peer_len = sizeof peer_;
+  if (uv_tcp_getpeername(&tcp_, reinterpret_cast<sockaddr*>(&peer_), &peer_len) == 0) {
+    client_ip_ = IpText(peer_);
+    trusted_peer_ = entrypoint_->spec.trusted_ips.Contains(reinterpret_cast<sockaddr*>(&peer_));
+  }
+  worker_->Register(this);
+  ArmTimer(TimerRole::kHead, worker_->limits().header_timeout_ms);
+  ResumeReading();
 }
 
 // Reading stays on between requests: stopping and restarting it would cost

@@ -39,6 +39,11 @@ class DownstreamConnection final : public UpstreamOwner {
  public:
   // Accepts a pending connection on `listener`.
   static void Accept(Worker* worker, EntrypointListener* entrypoint, uv_stream_t* listener);
+  // Takes over a client socket the TCP router read from and did not route
+  // (TcpConnection): `fd` (owned from here on), the bytes already read, and
+  // whether it holds one of the entrypoint's connection slots.
+  static void Adopt(Worker* worker, EntrypointListener* entrypoint, int fd,
+                    std::string_view peeked, bool counted);
 
   // Called by the worker when draining: close now if idle, else after the
   // current response.
@@ -74,6 +79,7 @@ class DownstreamConnection final : public UpstreamOwner {
 
   DownstreamConnection(Worker* worker, EntrypointListener* entrypoint);
   ~DownstreamConnection();
+  void Begin();  // accepted: start reading and the head timer
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void OnWrite(uv_write_t* req, int status);
   static void OnTimer(uv_timer_t* timer);

@@ -14,8 +14,8 @@
 namespace portico::dataplane {
 namespace {
 
-std::string OpenOne(const sockaddr_storage& addr, socklen_t len, int* fd_out) {
-  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+std::string OpenOne(const sockaddr_storage& addr, socklen_t len, int type, int* fd_out) {
+  int fd = ::socket(addr.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::StrCat("socket: ", std::strerror(errno));
   int one = 1;
   if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
@@ -36,7 +36,7 @@ std::string OpenOne(const sockaddr_storage& addr, socklen_t len, int* fd_out) {
 }  // namespace
 
 std::string OpenReusePortListeners(const std::string& host, int port, int count,
-                                   std::vector<int>* fds, int* bound_port) {
+                                   std::vector<int>* fds, int* bound_port, int type) {
   sockaddr_storage addr{};
   socklen_t len = 0;
   auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
@@ -54,7 +54,7 @@ std::string OpenReusePortListeners(const std::string& host, int port, int count,
   }
   for (int i = 0; i < count; ++i) {
     int fd = -1;
-    std::string err = OpenOne(addr, len, &fd);
+    std::string err = OpenOne(addr, len, type, &fd);
     if (!err.empty()) {
       for (int open : *fds) ::close(open);
       fds->clear();

@@ -36,6 +36,12 @@ class TlsContextTable {
   // (lowercase, without port). "" gets the default.
   const std::shared_ptr<const TlsServerContext>& ForServerName(std::string_view name) const;
   const std::shared_ptr<const TlsServerContext>& default_context() const { return *default_; }
+  // The context of TLS option `name` ("default" for the default); null if
+  // there is none (TCP routes name their option directly).
+  std::shared_ptr<const TlsServerContext> ForOption(const std::string& name) const {
+    auto it = contexts_.find(name);
+    return it == contexts_.end() ? nullptr : it->second;
+  }
   size_t size() const { return contexts_.size(); }
 
  private:

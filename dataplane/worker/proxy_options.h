@@ -21,6 +21,7 @@ struct EntrypointSpec {
   // are accepted and closed at once.
   int max_connections = 20'000;
   bool tls = true;  // a connection opening with a TLS ClientHello is terminated (else plaintext)
+  bool udp = false;  // a UDP entrypoint ("HOST:PORT/udp"): IngressRouteUDP only
 };
 
 // Outlier detection from the requests a worker proxies (passive_health.h).
@@ -46,6 +47,13 @@ struct ProxyLimits {
   uint64_t connect_timeout_ms = 5'000;    // → 502
   uint64_t response_timeout_ms = 60'000;  // upstream response head → 504
   uint64_t tunnel_idle_timeout_ms = 3'600'000;  // upgraded (WebSocket) connection with no traffic
+  // On an entrypoint with TLS TCP routes: how long a new connection may take
+  // to send its first bytes (a whole ClientHello) before it is routed.
+  uint64_t tcp_peek_timeout_ms = 10'000;
+  // A UDP session (one client address) with no datagram either way this
+  // long is closed (Traefik's udp.timeout).
+  uint64_t udp_timeout_ms = 3'000;
+  size_t udp_max_sessions = 10'000;  // per UDP entrypoint and worker; more clients are dropped
   PassiveHealthPolicy passive_health;
 };
 

@@ -8,6 +8,8 @@
 #include "common/log.h"
 #include "dataplane/http/downstream_connection.h"
 #include "dataplane/http/mirror_request.h"
+#include "dataplane/l4/tcp_connection.h"
+#include "dataplane/l4/udp_proxy.h"
 
 namespace portico::dataplane {
 namespace {
@@ -15,6 +17,8 @@ namespace {
 // A service no request used for this long, with none in flight, is
 // forgotten by the picker when the next config arrives.
 constexpr uint64_t kIdleServiceMs = 5 * 60 * 1000;
+// Round-robin cursors of TCP and UDP routing kept before they are reset.
+constexpr size_t kMaxL4Cursors = 16 * 1024;
 
 }  // namespace
 
@@ -37,7 +41,7 @@ Worker::Worker(int index, ProxyLimits limits, std::vector<EntrypointListener> li
 Worker::~Worker() {
   Join();
   for (EntrypointListener& l : listeners_) {
-    if (l.handle == nullptr && l.fd >= 0) ::close(l.fd);
+    if (l.handle == nullptr && l.udp == nullptr && l.fd >= 0) ::close(l.fd);
   }
   // Close whatever the loop never started (a worker constructed, not run).
   uv_walk(
@@ -52,6 +56,10 @@ Worker::~Worker() {
 
 void Worker::Start() {
   for (EntrypointListener& l : listeners_) {
+    if (l.spec.udp) {
+      l.udp = new UdpListener(this, &l);
+      continue;
+    }
     l.handle = new uv_tcp_t;
     uv_tcp_init(&loop_, l.handle);
     l.handle->data = &l;
@@ -75,6 +83,7 @@ void Worker::Start() {
 void Worker::Listen() {
   listening_ = true;
   for (EntrypointListener& l : listeners_) {
+    if (l.udp != nullptr) l.udp->Start();
     if (l.handle == nullptr) continue;
     int rc = uv_listen(reinterpret_cast<uv_stream_t*>(l.handle), 1024, &OnConnection);
     if (rc != 0) {
@@ -134,6 +143,10 @@ void Worker::OnAsync(uv_async_t* handle) {
     if (!self->listening_ && !self->draining_ && !stop) self->Listen();
     // Balancing state of services that left the config (idle since).
     self->picker_.SweepIdle(now, kIdleServiceMs);
+    // Cursors of routes and clusters long gone: only bounded, since
+    // clearing them on every config would restart every worker's round
+    // robin at the first backend after each endpoint change.
+    if (self->l4_cursors_.size() > kMaxL4Cursors) self->l4_cursors_.clear();
   }
   if (stop && !self->draining_) self->BeginDrain();
 }
@@ -141,7 +154,17 @@ void Worker::OnAsync(uv_async_t* handle) {
 void Worker::OnConnection(uv_stream_t* server, int status) {
   auto* listener = static_cast<EntrypointListener*>(server->data);
   if (status != 0) return;
-  DownstreamConnection::Accept(listener->worker, listener, server);
+  Worker* worker = listener->worker;
+  // TCP routes come before HTTP ones on an entrypoint they serve.
+  const std::shared_ptr<const RuntimeConfig>& config = worker->config();
+  if (config != nullptr && !config->tcp().empty()) {
+    TcpRouting::EntrypointUse use = config->tcp().For(listener->spec.name);
+    if (use.tls || use.plain) {
+      TcpConnection::Accept(worker, listener, server);
+      return;
+    }
+  }
+  DownstreamConnection::Accept(worker, listener, server);
 }
 
 void Worker::EndPick(Picked& picked, PickOutcome outcome) {
@@ -186,12 +209,22 @@ void Worker::Register(DownstreamConnection* conn) { connections_.insert(conn); }
 
 void Worker::Unregister(DownstreamConnection* conn) {
   connections_.erase(conn);
-  if (draining_ && connections_.empty()) CloseEverything();
+  if (draining_ && connections_.empty() && tcp_connections_.empty()) CloseEverything();
+}
+
+void Worker::UnregisterTcp(TcpConnection* conn) {
+  tcp_connections_.erase(conn);
+  if (draining_ && connections_.empty() && tcp_connections_.empty()) CloseEverything();
 }
 
 void Worker::BeginDrain() {
   draining_ = true;
   for (EntrypointListener& l : listeners_) {
+    if (l.udp != nullptr) {
+      l.udp->Close();  // UDP sessions end with the listener: no grace for datagrams
+      l.udp = nullptr;
+      l.fd = -1;
+    }
     if (l.handle != nullptr) {
       uv_close(reinterpret_cast<uv_handle_t*>(l.handle),
                [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
@@ -203,7 +236,7 @@ void Worker::BeginDrain() {
   // Drain() may close connections, which unregisters them: iterate a copy.
   std::vector<DownstreamConnection*> open(connections_.begin(), connections_.end());
   for (DownstreamConnection* conn : open) conn->Drain();
-  if (connections_.empty()) {
+  if (connections_.empty() && tcp_connections_.empty()) {
     CloseEverything();
     return;
   }
@@ -215,6 +248,8 @@ void Worker::BeginDrain() {
 void Worker::CloseEverything() {
   std::vector<DownstreamConnection*> open(connections_.begin(), connections_.end());
   for (DownstreamConnection* conn : open) conn->Close();
+  std::vector<TcpConnection*> tcp(tcp_connections_.begin(), tcp_connections_.end());
+  for (TcpConnection* conn : tcp) conn->Close();
   std::vector<MirrorRequest*> mirrors(mirrors_.begin(), mirrors_.end());
   for (MirrorRequest* mirror : mirrors) mirror->Abandon();
   pool_.CloseAll();

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "dataplane/config/runtime_config.h"
 #include "dataplane/http/exchange.h"
@@ -25,6 +26,7 @@ namespace portico::dataplane {
 
 class DownstreamConnection;
 class MirrorRequest;
+class TcpConnection;
 
 struct EntrypointListener {
   EntrypointSpec spec;
@@ -33,6 +35,7 @@ struct EntrypointListener {
   RequestCounters* counters = nullptr;
   ConnectionGauge* connections = nullptr;  // shared by the entrypoint's listeners
   uv_tcp_t* handle = nullptr;  // owned by the loop once started
+  class UdpListener* udp = nullptr;  // UDP entrypoints instead of `handle`
   class Worker* worker = nullptr;
 };
 
@@ -96,6 +99,13 @@ class Worker {
 
   void Register(DownstreamConnection* conn);
   void Unregister(DownstreamConnection* conn);
+  // TCP-routed connections: never drained early, closed when the grace
+  // period ends.
+  void RegisterTcp(TcpConnection* conn) { tcp_connections_.insert(conn); }
+  void UnregisterTcp(TcpConnection* conn);
+  size_t tcp_connections() const { return tcp_connections_.size(); }
+  // Round-robin cursors of TCP and UDP routing, by route or cluster key.
+  uint64_t& L4Cursor(const std::string& key) { return l4_cursors_[key]; }
 
  private:
   void Run();
@@ -147,6 +157,8 @@ class Worker {
   std::atomic<uint64_t> ejections_{0};
   absl::flat_hash_set<DownstreamConnection*> connections_;  // open client connections
   absl::flat_hash_set<MirrorRequest*> mirrors_;
+  absl::flat_hash_set<TcpConnection*> tcp_connections_;
+  absl::flat_hash_map<std::string, uint64_t> l4_cursors_;
   std::atomic<uint64_t> mirrors_sent_{0};
   std::atomic<uint64_t> mirrors_failed_{0};
   std::atomic<uint64_t> mirrors_skipped_{0};

@@ -124,5 +124,27 @@ TEST_CASE("limits take sizes with units and refuse what is out of range", "[flag
         "--max-uri-bytes: expected a size from 256 to 1048576 bytes (e.g. 16KiB), got '4kb'");
 }
 
+TEST_CASE("UDP and explicit TCP entrypoints, and the L4 timeouts", "[flags]") {
+  ProxyFlags f;
+  REQUIRE(ParseProxyFlags({"--controller=127.0.0.1:18000", "--grpc-insecure",
+                           "--entrypoint=dns=127.0.0.1:5353/udp", "--entrypoint=db=[::1]:5432/tcp",
+                           "--entrypoint=web=127.0.0.1:0", "--udp-timeout=5s",
+                           "--udp-max-sessions=7", "--tcp-peek-timeout=2s"},
+                          &f) == "");
+  REQUIRE(f.entrypoints.size() == 3);
+  CHECK(f.entrypoints[0].udp);
+  CHECK(f.entrypoints[0].port == 5353);
+  CHECK_FALSE(f.entrypoints[1].udp);
+  CHECK(f.entrypoints[1].host == "::1");
+  CHECK(f.entrypoints[1].port == 5432);
+  CHECK_FALSE(f.entrypoints[2].udp);
+  CHECK(f.limits.udp_timeout_ms == 5000);
+  CHECK(f.limits.udp_max_sessions == 7);
+  CHECK(f.limits.tcp_peek_timeout_ms == 2000);
+  ProxyFlags g;
+  CHECK(ParseProxyFlags({"--controller=x:1", "--grpc-insecure", "--udp-max-sessions=0"}, &g) ==
+        "--udp-max-sessions: expected 1 to 1000000, got '0'");
+}
+
 }  // namespace
 }  // namespace portico::dataplane
