@@ -126,7 +126,9 @@ void SnapshotPipeline::Apply(const SourceLoad& load) {
   if (last_ && ApplyEndpointChange(*objects, load)) return;
   auto next = std::make_unique<LastCompile>();
   ClusterStateBuild build = DecodeReusing(*objects, next.get());
-  last_.reset();  // one compile result in memory at a time
+  // The previous compile is freed on a background thread while this one
+  // runs.
+  release_.Release(std::move(last_));
   next->result = Compile(build.state, options_.compile);
   NoteOwnership(build.state, next->result);
   next->build_issues = std::move(build.issues);

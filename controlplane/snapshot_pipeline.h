@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "common/deferred_release.h"
 #include "controlplane/compiler/compile_options.h"
 #include "controlplane/compiler/compile_result.h"
 #include "controlplane/source/source_object.h"
@@ -93,6 +94,9 @@ class SnapshotPipeline {
   std::set<std::string> routed_;
   std::set<std::string> other_class_;
   std::unique_ptr<LastCompile> last_;
+  // Frees the previous compile while the next one runs (declared last:
+  // destroyed first, so it drains before the members above go).
+  DeferredRelease release_;
 };
 
 }  // namespace portico::controlplane

@@ -160,11 +160,19 @@ TransferPtr SnapshotServer::TransferFor(const PushPlan& plan) {
 }
 
 void SnapshotServer::Publish(std::shared_ptr<const v1::Snapshot> snapshot) {
-  std::lock_guard lock(mu_);
-  if (!recent_.empty() && recent_.back()->version() == snapshot->version()) return;
-  recent_.push_back(snapshot);
-  while (recent_.size() > std::max<size_t>(1, options_.recent_snapshots)) recent_.pop_front();
-  for (ProxyStream* stream : streams_) stream->Offer(snapshot);
+  std::vector<SnapshotPtr> dropped;
+  {
+    std::lock_guard lock(mu_);
+    if (!recent_.empty() && recent_.back()->version() == snapshot->version()) return;
+    recent_.push_back(snapshot);
+    while (recent_.size() > std::max<size_t>(1, options_.recent_snapshots)) {
+      dropped.push_back(std::move(recent_.front()));
+      recent_.pop_front();
+    }
+    for (ProxyStream* stream : streams_) stream->Offer(snapshot);
+  }
+  // A dropped snapshot no stream holds is freed off this thread.
+  for (SnapshotPtr& old : dropped) release_.Release(std::move(old));
 }
 
 void SnapshotServer::Shutdown() {

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/deferred_release.h"
 #include "controlplane/server/push_schedule.h"
 
 #include "portico/v1/snapshot.grpc.pb.h"
@@ -152,6 +153,9 @@ class SnapshotServer {
   std::atomic<uint64_t> nacks_total_{0};
   std::atomic<uint64_t> ack_timeouts_total_{0};
   std::atomic<uint64_t> transfers_built_{0};
+  // Frees snapshots that left `recent_` off the publishing thread (last:
+  // destroyed first).
+  DeferredRelease release_;
 };
 
 }  // namespace portico::controlplane
