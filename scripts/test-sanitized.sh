@@ -23,7 +23,8 @@ fi
 # build-fuzz was configured differently before.
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DPORTICO_FUZZ=ON \
   -DPORTICO_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-ninja -C build-fuzz -j"$JOBS" dataplane_tests tls_tests balancing_tests health_tests fuzz_downstream fuzz_request_target \
+ninja -C build-fuzz -j"$JOBS" dataplane_tests tls_tests balancing_tests health_tests l4_tests common_tests \
+  fuzz_downstream fuzz_request_target \
   fuzz_snapshot fuzz_rules fuzz_client_hello
 
 echo "test-sanitized: data-plane tests under address+undefined sanitizers"
@@ -31,6 +32,8 @@ build-fuzz/bin/dataplane_tests
 build-fuzz/bin/tls_tests
 build-fuzz/bin/balancing_tests
 build-fuzz/bin/health_tests
+build-fuzz/bin/l4_tests
+build-fuzz/bin/common_tests
 
 run() {
   local name=$1 seconds=$2 extra=${3:-}
