@@ -172,6 +172,8 @@ ClusterStateBuild SnapshotPipeline::DecodeReusing(const std::vector<SourceObject
   }
   stats_.objects_reused = reused;
   stats_.objects_decoded = objects.size() - reused;
+  stats_.objects_reused_total += stats_.objects_reused;
+  stats_.objects_decoded_total += stats_.objects_decoded;
   return build;
 }
 
@@ -229,6 +231,8 @@ bool SnapshotPipeline::ApplyEndpointChange(const std::vector<SourceObject>& obje
   stats_.endpoint_only_total++;
   stats_.objects_reused = objects.size() - slices_decoded.size();
   stats_.objects_decoded = slices_decoded.size();
+  stats_.objects_reused_total += stats_.objects_reused;
+  stats_.objects_decoded_total += stats_.objects_decoded;
   Publish(load, last.build_issues, last.result);
   return true;
 }

@@ -31,6 +31,8 @@ struct PipelineStats {
   // decode (unchanged fingerprint, no issue then).
   uint64_t objects_decoded = 0;
   uint64_t objects_reused = 0;
+  uint64_t objects_decoded_total = 0;  // summed over every Apply
+  uint64_t objects_reused_total = 0;
 };
 
 struct PipelineOptions {

@@ -142,6 +142,11 @@ std::string ControllerAdmin::Metrics() const {
   Metric(&out, "portico_controller_endpoint_only_compiles_total", "counter",
          "Compilations that only changed endpoints and skipped the decode and compile.",
          stats.endpoint_only_total);
+  Metric(&out, "portico_controller_objects_decoded_total", "counter",
+         "Source objects decoded, summed over every load.", stats.objects_decoded_total);
+  Metric(&out, "portico_controller_objects_reused_total", "counter",
+         "Source objects whose decoded form was kept from the previous load (unchanged).",
+         stats.objects_reused_total);
   Metric(&out, "portico_controller_source_errors", "gauge",
          "Manifests or objects refused in the last load.", stats.source_errors);
   Metric(&out, "portico_controller_source_errors_total", "counter",

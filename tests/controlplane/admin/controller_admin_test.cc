@@ -61,6 +61,9 @@ TEST_CASE("metrics are Prometheus text with the documented names", "[admin]") {
            std::string("portico_controller_clusters 1"),
            std::string("portico_controller_compiles_total 2"),
            std::string("portico_controller_endpoint_only_compiles_total 0"),
+           // Objects without fingerprints: decoded every time, never kept.
+           std::string("portico_controller_objects_decoded_total 6"),
+           std::string("portico_controller_objects_reused_total 0"),
            std::string("portico_controller_source_errors 1"),
            std::string("portico_controller_source_errors_total 2"),
            std::string("portico_controller_compile_diagnostics 0"),
