@@ -194,10 +194,23 @@ std::vector<ServersTransport> UsedServersTransports(
   return transports;
 }
 
+// An upper bound of the HTTP route candidates `state` gives, so that the
+// candidate list (large elements) is allocated once.
+size_t CandidateBound(const ClusterState& state) {
+  size_t bound = 0;
+  for (const auto& [key, ingress] : state.ingresses) {
+    bound += ingress.default_backend ? 1 : 0;
+    for (const IngressRule& rule : ingress.rules) bound += rule.paths.size();
+  }
+  for (const auto& [key, route] : state.crds.ingress_routes) bound += route.spec.routes.size();
+  return bound;
+}
+
 }  // namespace
 
 CompileResult Compile(const ClusterState& state, const CompileOptions& options) {
   CompileContext context(state, options);
+  context.candidates().reserve(CandidateBound(state));
   for (Processor processor : kProcessors) processor(state, &context);
   CompileResult result;
   result.diagnostics = std::move(context.diagnostics());
