@@ -37,6 +37,9 @@ class TcpConnection {
  private:
   enum class Phase : uint8_t { kPeeking, kDialing, kSplicing };
   enum class TimerRole : uint8_t { kNone, kPeek, kDial, kTermination };
+  // The second timer: deadlines that run beside a dial or the termination
+  // delay.
+  enum class GuardRole : uint8_t { kNone, kClientHandshake, kWriteStall };
 
   // One end of the splice.
   struct Side {
@@ -82,6 +85,10 @@ class TcpConnection {
   bool Ready(const Side& side) const;
   void Shut(Side& side);
   void MaybeFinish();
+  void OnTerminationDelay();
+  // After an EOF: while bytes wait for a peer, each write that completes
+  // restarts the write-stall deadline (idle_timeout).
+  void WatchStall();
   // Reads on each side while the other takes its bytes (backpressure).
   void UpdateReading();
   Side& Other(Side& side) { return &side == &client_ ? backend_ : client_; }
@@ -89,7 +96,10 @@ class TcpConnection {
   static void OnRead(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf);
   static void OnWrite(uv_write_t* req, int status);
   static void OnTimer(uv_timer_t* timer);
+  static void OnGuardTimer(uv_timer_t* timer);
   void ArmTimer(TimerRole role, uint64_t ms);
+  void ArmGuard(GuardRole role, uint64_t ms);
+  void StopGuard();
   void CloseHandle(uv_handle_t* handle);
 
   Worker* worker_;
@@ -99,11 +109,12 @@ class TcpConnection {
   Side backend_;
   uv_timer_t timer_{};
   TimerRole timer_role_ = TimerRole::kNone;
+  uv_timer_t guard_{};
+  GuardRole guard_role_ = GuardRole::kNone;
   int open_handles_ = 0;
   bool closing_ = false;
   bool counted_ = false;       // holds one of the entrypoint's connection slots
-  bool registered_ = false;    // in the worker's list
-  bool http_handoff_ = false;  // the HTTP code has the socket now
+  bool registered_ = false;  // in the worker's list
   Phase phase_ = Phase::kPeeking;
   sockaddr_storage peer_{};
   sockaddr_storage local_{};

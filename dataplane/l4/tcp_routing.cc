@@ -131,7 +131,7 @@ bool TcpRouting::AddRoute(const v1::TcpRoute& pr, const ServiceCatalog::ClusterM
     if (route.matcher == nullptr) return fail(why);
   }
   route.entrypoints.assign(pr.entrypoints().begin(), pr.entrypoints().end());
-  TcpAction action{.route = pr.name()};
+  TcpAction action{.route = pr.name(), .cursor_key = absl::StrCat("r/", pr.name())};
   if (pr.has_tls()) {
     if (pr.tls().passthrough()) {
       action.tls = TcpTlsMode::kPassthrough;
@@ -151,7 +151,10 @@ bool TcpRouting::AddRoute(const v1::TcpRoute& pr, const ServiceCatalog::ClusterM
   for (const v1::L4Backend& pb : pr.backends()) {
     if (!clusters.contains(pb.cluster())) return fail("unknown cluster " + pb.cluster());
     if (pb.weight() > 1'000'000) return fail(absl::StrCat("weight ", pb.weight(), " > 1000000"));
-    TcpBackend backend{.cluster = pb.cluster(), .tls = pb.tls(), .transport = &default_transport_};
+    TcpBackend backend{.cluster = pb.cluster(),
+                       .cursor_key = absl::StrCat("c/", pb.cluster()),
+                       .tls = pb.tls(),
+                       .transport = &default_transport_};
     if (!pb.servers_transport().empty()) {
       auto it = transport_by_name_.find(pb.servers_transport());
       if (it == transport_by_name_.end()) {
