@@ -303,3 +303,55 @@ TEST_CASE("a large transfer both ways arrives whole through backpressure", "[l4]
 
 }  // namespace
 }  // namespace portico
+
+namespace portico {
+namespace {
+
+TEST_CASE("a backend whose cluster has no ready endpoint is skipped, not refused", "[l4]") {
+  EchoServer db("127.0.0.1", "db");
+  v1::Snapshot s = PlainSnapshot(db);
+  s.add_clusters()->set_name("default/empty:5432");
+  auto* empty = s.mutable_tcp_routes(0)->add_backends();
+  empty->set_cluster("default/empty:5432");
+  empty->set_weight(1);
+  ProxyUnderTest proxy(s);
+  for (int i = 0; i < 4; ++i) {
+    RawClient client(proxy.port());
+    CHECK(client.ReadUntil("db\n"));
+  }
+  CHECK(db.accepted() == 4);
+}
+
+// While the worker drains, the last connection it holds is one still being
+// peeked at; it turns out to be HTTP and must be served, not cut off by a
+// worker that saw no connection left during the handover.
+TEST_CASE("a connection handed to HTTP while the worker drains is still served", "[l4]") {
+  testing::FakeBackend web("127.0.0.1", testing::Answer("http-ok"));
+  EchoServer a("127.0.0.2", "A");
+  v1::Snapshot s = testing::AppSnapshot({{"127.0.0.1", web.port()}});
+  AddCluster(&s, "default/a:443", {&a});
+  AddTcpRoute(&s, "default/a/r0", "default/a:443", "a.test");
+  dataplane::RequestCounters counters;
+  dataplane::ConnectionGauge connections;
+  int port = 0;
+  std::vector<dataplane::EntrypointListener> listeners;
+  listeners.push_back(
+      testing::LoopbackListener({"web", "127.0.0.1", 0}, &counters, &connections, &port));
+  dataplane::Worker worker(0, ProxyLimits{}, std::move(listeners));
+  std::string error;
+  worker.PostConfig(dataplane::RuntimeConfig::Build(s, &error));
+  REQUIRE(error.empty());
+  worker.Start();
+  {
+    RawClient client(port);
+    REQUIRE(Eventually([&] { return worker.tcp_connections() == 1; }));
+    worker.Stop(5000);
+    client.Send(testing::Get("app.test"));
+    CHECK(client.ReadUntil("http-ok"));
+    CHECK(client.received().starts_with("HTTP/1.1 200"));
+  }
+  worker.Join();
+}
+
+}  // namespace
+}  // namespace portico
