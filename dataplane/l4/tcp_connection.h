@@ -113,7 +113,7 @@ class TcpConnection {
   GuardRole guard_role_ = GuardRole::kNone;
   int open_handles_ = 0;
   bool closing_ = false;
-  bool counted_ = false;       // holds one of the entrypoint's connection slots
+  bool counted_ = false;     // holds one of the entrypoint's connection slots
   bool registered_ = false;  // in the worker's list
   Phase phase_ = Phase::kPeeking;
   sockaddr_storage peer_{};

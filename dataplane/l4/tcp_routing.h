@@ -43,7 +43,7 @@ struct TcpTransport {
 };
 
 struct TcpBackend {
-  std::string cluster;  // RuntimeConfig::cluster(name) at dial time
+  std::string cluster;     // RuntimeConfig::cluster(name) at dial time
   std::string cursor_key;  // "c/<cluster>": the worker's endpoint cursor (Worker::L4Cursor)
   bool tls = false;
   const TcpTransport* transport = nullptr;  // never null (the defaults when unnamed)
@@ -59,7 +59,7 @@ enum class TcpTlsMode : uint8_t { kNone, kPassthrough, kTerminate };
 
 // What a matched TCP route does with the connection.
 struct TcpAction {
-  std::string route;  // TcpRoute.name
+  std::string route;       // TcpRoute.name
   std::string cursor_key;  // "r/<route>": the worker's WRR cursor (Worker::L4Cursor)
   TcpTlsMode tls = TcpTlsMode::kNone;
   std::shared_ptr<const TlsServerContext> tls_context;  // kTerminate: the route's TLS option
