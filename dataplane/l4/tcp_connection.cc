@@ -31,7 +31,10 @@ constexpr unsigned kClientKeepAliveSeconds = 15;
 }  // namespace
 
 TcpConnection::TcpConnection(Worker* worker, EntrypointListener* entrypoint)
-    : worker_(worker), entrypoint_(entrypoint), config_(worker->config()) {
+    : worker_(worker),
+      entrypoint_(entrypoint),
+      config_(worker->config()),
+      routing_(config_->tcp().shared_from_this()) {
   client_.owner = this;
   client_.client = true;
   backend_.owner = this;
@@ -77,12 +80,12 @@ void TcpConnection::Start() {
   uv_tcp_keepalive(client_.tcp, 1, kClientKeepAliveSeconds);
   worker_->RegisterTcp(this);
   registered_ = true;
-  TcpRouting::EntrypointUse use = config_->tcp().For(entrypoint_->spec.name);
+  TcpRouting::EntrypointUse use = routing_->For(entrypoint_->spec.name);
   if (!use.tls) {
     // Plain routes only: route on the address alone, before any byte (the
     // server may speak first).
     MatchInput input{.peer = reinterpret_cast<const sockaddr*>(&peer_)};
-    const TcpAction* action = config_->tcp().MatchPlain(input, entrypoint_->spec.name);
+    const TcpAction* action = routing_->MatchPlain(input, entrypoint_->spec.name);
     if (action == nullptr) {
       ToHttp();
       return;
@@ -98,7 +101,7 @@ void TcpConnection::Start() {
 // hold the whole ClientHello.
 void TcpConnection::OnPeekBytes(const char* data, size_t len) {
   peeked_.append(data, len);
-  const TcpRouting& tcp = config_->tcp();
+  const TcpRouting& tcp = *routing_;
   const std::string& ep = entrypoint_->spec.name;
   MatchInput input{.peer = reinterpret_cast<const sockaddr*>(&peer_)};
   if (!LooksLikeTls(peeked_[0])) {
@@ -141,7 +144,7 @@ void TcpConnection::OnPeekBytes(const char* data, size_t len) {
 void TcpConnection::OnPeekTimeout() {
   if (peeked_.empty()) {
     MatchInput input{.peer = reinterpret_cast<const sockaddr*>(&peer_)};
-    if (const TcpAction* action = config_->tcp().MatchPlain(input, entrypoint_->spec.name)) {
+    if (const TcpAction* action = routing_->MatchPlain(input, entrypoint_->spec.name)) {
       Take(action);
       return;
     }
@@ -328,6 +331,10 @@ void TcpConnection::OnBackendReady() {
   timer_role_ = TimerRole::kNone;
   // Counted only now: a backend handshake that fails is refused instead.
   action_->counters->accepted.fetch_add(1, std::memory_order_relaxed);
+  // No more dials: a long-lived connection must not keep a whole config
+  // (clusters, HTTP routes, certificates) alive, only the TCP routing.
+  cluster_ = nullptr;
+  config_.reset();
   backend_ready_ = true;
   OnSideReady(backend_);
 }

@@ -8,8 +8,9 @@
 // connection no TCP route takes is handed, with the bytes peeked, to the
 // HTTP code (DownstreamConnection::Adopt). TLS may sit on either side: the
 // client's (terminating routes) and the backend's (L4Backend.tls); the
-// splice moves plaintext between them. The connection keeps the config it
-// was routed with: a config swap never closes it. Loop thread only; freed
+// splice moves plaintext between them. The connection keeps the TCP routing
+// it was routed with (the whole config only until its backend is ready): a
+// config swap never closes it. Loop thread only; freed
 // in its last close callback. Splicing is in tcp_splice.cc.
 #pragma once
 
@@ -104,7 +105,9 @@ class TcpConnection {
 
   Worker* worker_;
   EntrypointListener* entrypoint_;
-  std::shared_ptr<const RuntimeConfig> config_;  // the one it was routed with
+  std::shared_ptr<const RuntimeConfig> config_;  // the one it was routed with, until dialled
+  // Holds action_, transport_ and in_flight_held_ for the connection's life.
+  std::shared_ptr<const TcpRouting> routing_;
   Side client_;
   Side backend_;
   uv_timer_t timer_{};

@@ -5,7 +5,9 @@
 // server name and ALPN; plain routes (HostSNI(`*`), maybe with ClientIP)
 // on the client address only. Each kind is a RouteTable (the HTTP route
 // index: by exact host, wildcard, any host; snapshot order is match order).
-// Thread-safe after Build.
+// Thread-safe after Build. Owned by shared_ptr (RuntimeConfig's, shared with
+// the configs an endpoint-only change derives): a spliced connection keeps
+// only this (shared_from_this), not the whole config.
 #pragma once
 
 #include <atomic>
@@ -72,7 +74,7 @@ struct TcpAction {
   L4RouteCounters* counters = nullptr;  // process-wide, by route name
 };
 
-class TcpRouting {
+class TcpRouting : public std::enable_shared_from_this<TcpRouting> {
  public:
   // False with *error (naming the route, middleware or transport) when a
   // reference does not resolve or a value is invalid. `clusters` and `tls`

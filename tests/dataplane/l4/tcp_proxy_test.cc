@@ -355,3 +355,41 @@ TEST_CASE("a connection handed to HTTP while the worker drains is still served",
 
 }  // namespace
 }  // namespace portico
+
+namespace portico {
+namespace {
+
+// A spliced connection keeps its TCP routing, not the whole config it was
+// routed with: after a swap the old config is freed while it still runs.
+TEST_CASE("a long-lived TCP connection does not keep the old config alive", "[l4]") {
+  EchoServer db("127.0.0.1", "db");
+  dataplane::RequestCounters counters;
+  dataplane::ConnectionGauge connections;
+  int port = 0;
+  std::vector<dataplane::EntrypointListener> listeners;
+  listeners.push_back(
+      testing::LoopbackListener({"web", "127.0.0.1", 0}, &counters, &connections, &port));
+  dataplane::Worker worker(0, ProxyLimits{}, std::move(listeners));
+  std::string error;
+  std::shared_ptr<const dataplane::RuntimeConfig> first =
+      dataplane::RuntimeConfig::Build(PlainSnapshot(db), &error);
+  REQUIRE(first != nullptr);
+  std::weak_ptr<const dataplane::RuntimeConfig> old = first;
+  worker.PostConfig(std::move(first));
+  worker.Start();
+  {
+    RawClient client(port);
+    REQUIRE(client.ReadUntil("db\n"));
+    v1::Snapshot next = PlainSnapshot(db);
+    next.set_version("tcp-2");
+    worker.PostConfig(dataplane::RuntimeConfig::Build(next, &error));
+    CHECK(Eventually([&] { return old.expired(); }));
+    client.Send("still here");
+    CHECK(client.ReadUntil("still here"));
+  }
+  worker.Stop(1000);
+  worker.Join();
+}
+
+}  // namespace
+}  // namespace portico
