@@ -39,8 +39,8 @@ struct TcpTransport {
   uint64_t keep_alive_ms = 15'000;  // 0: no keep-alive probes
   uint64_t termination_delay_ms = 100;
   int proxy_protocol = 0;  // 0, 1 or 2
-  // For backends dialled with TLS (the default transport's is null when
-  // no such backend uses it).
+  // For backends dialled with TLS: null when no such backend dials
+  // through this transport.
   std::shared_ptr<const UpstreamTlsContext> tls;
 };
 
