@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "dataplane/net/ip_text.h"
@@ -90,7 +91,11 @@ UdpListener::Session* UdpListener::NewSession(const sockaddr* client, const std:
   }
   const Endpoint& endpoint =
       cluster->ready[worker_->L4Cursor(action->cluster_keys[picked])++ % cluster->ready.size()];
-  auto* session = new Session{.owner = this, .key = key, .counters = action->counters};
+  auto* session = new Session{.owner = this,
+                              .key = key,
+                              .cluster = cluster->name,
+                              .endpoint = endpoint.key,
+                              .counters = action->counters};
   std::memcpy(&session->client, client,
               client->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   uv_udp_init(worker_->loop(), &session->socket);
@@ -158,6 +163,22 @@ void UdpListener::CloseSession(Session* session) {
   };
   uv_close(reinterpret_cast<uv_handle_t*>(&session->socket), freed);
   uv_close(reinterpret_cast<uv_handle_t*>(&session->timer), freed);
+}
+
+void UdpListener::OnConfig(const RuntimeConfig& config) {
+  if (closing_ || sessions_.empty()) return;
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> ready;  // by cluster
+  std::vector<Session*> gone;
+  for (auto& [key, session] : sessions_) {
+    auto [it, added] = ready.try_emplace(session->cluster);
+    if (added) {
+      if (const Cluster* cluster = config.cluster(session->cluster)) {
+        for (const Endpoint& e : cluster->ready) it->second.insert(e.key);
+      }
+    }
+    if (!it->second.contains(session->endpoint)) gone.push_back(session);
+  }
+  for (Session* session : gone) CloseSession(session);
 }
 
 void UdpListener::Close() {

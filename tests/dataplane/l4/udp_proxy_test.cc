@@ -238,3 +238,30 @@ TEST_CASE("a UDP session whose endpoint refuses datagrams is closed", "[l4][udp]
 
 }  // namespace
 }  // namespace portico
+
+namespace portico {
+namespace {
+
+TEST_CASE("a config that drops a session's endpoint closes the session", "[l4][udp]") {
+  UdpEcho a("127.0.0.2", "A");
+  UdpEcho b("127.0.0.3", "B");
+  dataplane::ProxyLimits limits;
+  limits.udp_timeout_ms = 60'000;
+  UdpProxy proxy(UdpSnapshot({&a}, "default/dns-moved"), limits);
+  std::atomic<int64_t>* open = L4Metrics::Process().OpenConnections("udp", "dns");
+  int64_t before = open->load();
+  UdpClient client(proxy.port);
+  CHECK(client.Ask("one") == "A:one");
+  CHECK(open->load() == before + 1);
+  // The same cluster, now with B's endpoint only.
+  v1::Snapshot next = UdpSnapshot({&b}, "default/dns-moved");
+  next.set_version("udp-2");
+  std::string error;
+  proxy.worker->PostConfig(dataplane::RuntimeConfig::Build(next, &error));
+  REQUIRE(error.empty());
+  CHECK(Eventually([&] { return open->load() == before; }));
+  CHECK(client.Ask("two") == "B:two");
+}
+
+}  // namespace
+}  // namespace portico
