@@ -113,11 +113,17 @@ void TcpConnection::OnPeekBytes(const char* data, size_t len) {
     Take(action);
     return;
   }
+  if (peeked_.size() > kMaxPeekBytes) {
+    Refuse("ClientHello too large");
+    return;
+  }
+  // Parsed again only when a record completes: a client trickling tiny
+  // records must not make each read cost the whole prefix.
+  if (!RecordCompleted()) return;
   ClientHello hello;
   std::string why;
   switch (ParseClientHello(peeked_, &hello, &why)) {
     case HelloStatus::kIncomplete:
-      if (peeked_.size() > kMaxPeekBytes) Refuse("ClientHello too large");
       return;
     case HelloStatus::kInvalid:
       LogDebug("proxy", absl::StrCat("TCP: closing connection from ", client_ip_, ": ", why));
@@ -136,6 +142,20 @@ void TcpConnection::OnPeekBytes(const char* data, size_t len) {
   }
   server_name_ = std::move(hello.server_name);
   Take(action);
+}
+
+// Advances over the TLS records the last read completed (the record header
+// is 5 bytes, its last two the length).
+bool TcpConnection::RecordCompleted() {
+  bool completed = false;
+  while (peeked_records_ + 5 <= peeked_.size()) {
+    size_t len = (static_cast<uint8_t>(peeked_[peeked_records_ + 3]) << 8) |
+                 static_cast<uint8_t>(peeked_[peeked_records_ + 4]);
+    if (peeked_records_ + 5 + len > peeked_.size()) break;
+    peeked_records_ += 5 + len;
+    completed = true;
+  }
+  return completed;
 }
 
 // No byte in time: a plain route may still take it (a server-first

@@ -62,6 +62,7 @@ class TcpConnection {
   void Start();
   void Route();
   void OnPeekBytes(const char* data, size_t len);
+  bool RecordCompleted();
   void OnPeekTimeout();
   void ToHttp();
   void Take(const TcpAction* action);
@@ -122,8 +123,9 @@ class TcpConnection {
   sockaddr_storage peer_{};
   sockaddr_storage local_{};
   std::string client_ip_;
-  std::string peeked_;       // client bytes read before a route was chosen
-  std::string server_name_;  // from the ClientHello
+  std::string peeked_;         // client bytes read before a route was chosen
+  size_t peeked_records_ = 0;  // bytes of peeked_ that are whole TLS records
+  std::string server_name_;    // from the ClientHello
   const TcpAction* action_ = nullptr;
   const TcpTransport* transport_ = nullptr;
   size_t backend_index_ = 0;

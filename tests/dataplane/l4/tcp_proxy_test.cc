@@ -393,3 +393,27 @@ TEST_CASE("a long-lived TCP connection does not keep the old config alive", "[l4
 
 }  // namespace
 }  // namespace portico
+
+namespace portico {
+namespace {
+
+// The ClientHello trickled in one-byte TLS records (legal, and the cheapest
+// way to make a proxy re-parse): still routed, and passed on unchanged.
+TEST_CASE("a ClientHello in one-byte records is routed by its server name", "[l4]") {
+  EchoServer a("127.0.0.2", "A");
+  ProxyUnderTest proxy(OneRoute(a, "a", "443", "a.test"));
+  TlsClient tls({.server_name = "a.test"});
+  std::string hello = tls.Step("");
+  REQUIRE(hello.size() > 5);
+  std::string split;
+  for (size_t i = 5; i < hello.size(); ++i) {
+    split += std::string("\x16\x03\x01\x00\x01", 5);
+    split += hello[i];
+  }
+  RawClient client(proxy.port());
+  client.Send(split);
+  CHECK(client.ReadUntil("A\n" + split));
+}
+
+}  // namespace
+}  // namespace portico
