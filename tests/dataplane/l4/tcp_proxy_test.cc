@@ -322,6 +322,21 @@ TEST_CASE("a backend whose cluster has no ready endpoint is skipped, not refused
   CHECK(db.accepted() == 4);
 }
 
+// A worker on a loopback entrypoint, started by the test itself (not
+// ProxyUnderTest: these tests stop it, or hold its configs, themselves).
+struct BareWorker {
+  BareWorker() {
+    std::vector<dataplane::EntrypointListener> listeners;
+    listeners.push_back(
+        testing::LoopbackListener({"web", "127.0.0.1", 0}, &counters, &connections, &port));
+    worker = std::make_unique<dataplane::Worker>(0, ProxyLimits{}, std::move(listeners));
+  }
+  dataplane::RequestCounters counters;
+  dataplane::ConnectionGauge connections;
+  int port = 0;
+  std::unique_ptr<dataplane::Worker> worker;
+};
+
 // While the worker drains, the last connection it holds is one still being
 // peeked at; it turns out to be HTTP and must be served, not cut off by a
 // worker that saw no connection left during the handover.
@@ -331,13 +346,9 @@ TEST_CASE("a connection handed to HTTP while the worker drains is still served",
   v1::Snapshot s = testing::AppSnapshot({{"127.0.0.1", web.port()}});
   AddCluster(&s, "default/a:443", {&a});
   AddTcpRoute(&s, "default/a/r0", "default/a:443", "a.test");
-  dataplane::RequestCounters counters;
-  dataplane::ConnectionGauge connections;
-  int port = 0;
-  std::vector<dataplane::EntrypointListener> listeners;
-  listeners.push_back(
-      testing::LoopbackListener({"web", "127.0.0.1", 0}, &counters, &connections, &port));
-  dataplane::Worker worker(0, ProxyLimits{}, std::move(listeners));
+  BareWorker bare;
+  dataplane::Worker& worker = *bare.worker;
+  int port = bare.port;
   std::string error;
   worker.PostConfig(dataplane::RuntimeConfig::Build(s, &error));
   REQUIRE(error.empty());
@@ -363,13 +374,9 @@ namespace {
 // routed with: after a swap the old config is freed while it still runs.
 TEST_CASE("a long-lived TCP connection does not keep the old config alive", "[l4]") {
   EchoServer db("127.0.0.1", "db");
-  dataplane::RequestCounters counters;
-  dataplane::ConnectionGauge connections;
-  int port = 0;
-  std::vector<dataplane::EntrypointListener> listeners;
-  listeners.push_back(
-      testing::LoopbackListener({"web", "127.0.0.1", 0}, &counters, &connections, &port));
-  dataplane::Worker worker(0, ProxyLimits{}, std::move(listeners));
+  BareWorker bare;
+  dataplane::Worker& worker = *bare.worker;
+  int port = bare.port;
   std::string error;
   std::shared_ptr<const dataplane::RuntimeConfig> first =
       dataplane::RuntimeConfig::Build(PlainSnapshot(db), &error);
