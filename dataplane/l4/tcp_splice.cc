@@ -215,11 +215,13 @@ void TcpConnection::OnEnd(Side& from) {
 // ends now (Traefik's read deadline). What is already queued for its
 // peer is still written before that FIN too.
 void TcpConnection::OnTerminationDelay() {
-  if (!client_.eof) {
-    OnEnd(client_);
-  } else if (!backend_.eof) {
-    OnEnd(backend_);
+  Side* open = !client_.eof ? &client_ : !backend_.eof ? &backend_ : nullptr;
+  if (open == nullptr) return;
+  if (!Ready(Other(*open))) {
+    Close();  // its peer never finished its handshake: nothing more can pass
+    return;
   }
+  OnEnd(*open);
 }
 
 void TcpConnection::WatchStall() {
