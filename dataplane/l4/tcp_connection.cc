@@ -429,6 +429,7 @@ void TcpConnection::CloseHandle(uv_handle_t* handle) {
 
 void TcpConnection::Close() {
   if (closing_) return;
+  if (action_ != nullptr && client_.queued_seen > 0) CountSentToClient();
   closing_ = true;
   for (const TcpMiddlewareSpec* m : in_flight_held_) {
     InFlightConnections::Process().Release(m->name, client_ip_);

@@ -54,6 +54,7 @@ class TcpConnection {
     bool shut = false;       // our write side is shut (FIN queued)
     bool shut_done = false;  // ... and the FIN went out
     std::string waiting;     // plaintext for this side before it is ready
+    size_t queued_seen = 0;  // its write queue's size when last counted (bytes sent)
   };
 
   TcpConnection(Worker* worker, EntrypointListener* entrypoint);
@@ -87,6 +88,7 @@ class TcpConnection {
   bool Ready(const Side& side) const;
   void Shut(Side& side);
   void MaybeFinish();
+  void CountSentToClient();
   void OnTerminationDelay();
   // After an EOF: while bytes wait for a peer, each write that completes
   // restarts the write-stall deadline (idle_timeout).

@@ -169,10 +169,27 @@ void TcpConnection::Deliver(Side& to, std::string_view plaintext) {
 
 void TcpConnection::SendRaw(Side& to, std::string_view bytes) {
   if (bytes.empty() || to.shut) return;
-  if (to.client) {
-    action_->counters->bytes_to_client.fetch_add(bytes.size(), std::memory_order_relaxed);
+  if (to.client) CountSentToClient();
+  if (WriteBytes(reinterpret_cast<uv_stream_t*>(to.tcp), bytes, &to, &OnWrite) < 0) {
+    Close();
+    return;
   }
-  if (WriteBytes(reinterpret_cast<uv_stream_t*>(to.tcp), bytes, &to, &OnWrite) < 0) Close();
+  if (!to.client) return;
+  // What the socket took at once counts now; what was queued, once written.
+  size_t queued = Queued(to.tcp);
+  action_->counters->bytes_to_client.fetch_add(bytes.size() - (queued - to.queued_seen),
+                                               std::memory_order_relaxed);
+  to.queued_seen = queued;
+}
+
+// Counts the bytes that left the client's write queue since the last look.
+void TcpConnection::CountSentToClient() {
+  size_t queued = Queued(client_.tcp);
+  if (client_.queued_seen > queued) {
+    action_->counters->bytes_to_client.fetch_add(client_.queued_seen - queued,
+                                                 std::memory_order_relaxed);
+  }
+  client_.queued_seen = queued;
 }
 
 void TcpConnection::OnWrite(uv_write_t* req, int status) {
@@ -183,6 +200,7 @@ void TcpConnection::OnWrite(uv_write_t* req, int status) {
     self->Close();
     return;
   }
+  if (side->client) self->CountSentToClient();
   self->UpdateReading();
   self->WatchStall();
 }

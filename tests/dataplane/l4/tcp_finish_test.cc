@@ -12,6 +12,7 @@
 #include <chrono>
 #include <thread>
 
+#include "dataplane/l4/l4_metrics.h"
 #include "tests/dataplane/l4/l4_support.h"
 #include "tests/dataplane/support/proxy_under_test.h"
 #include "tests/dataplane/tls/test_certificates.h"
@@ -99,10 +100,16 @@ bool ReadAll(int fd, std::string* got) {
   return false;
 }
 
-TEST_CASE("the termination delay never drops bytes queued for a slow client", "[l4]") {
+// 6 MiB of numbers: more than a client's socket takes unread.
+std::string Body() {
   std::string body;
   for (size_t i = 0; body.size() < 6 * 1024 * 1024; ++i) body += std::to_string(i) + ",";
-  BodyServer download(body);
+  return body;
+}
+
+// Route `route` to `download`, through a transport with a 1 ms
+// termination delay.
+v1::Snapshot DownloadSnapshot(const BodyServer& download, const std::string& route) {
   v1::Snapshot s;
   s.set_version("tcp-1");
   auto* cluster = s.add_clusters();
@@ -110,11 +117,18 @@ TEST_CASE("the termination delay never drops bytes queued for a slow client", "[
   auto* ep = cluster->add_endpoints();
   ep->set_address("127.0.0.1");
   ep->set_port(static_cast<uint32_t>(download.port()));
-  AddTcpRoute(&s, "default/dl/r0", "default/dl:80");
+  AddTcpRoute(&s, route, "default/dl:80");
   auto* transport = s.add_tcp_servers_transports();
   transport->set_name("default/quick");
   transport->set_termination_delay_ms(1);
   s.mutable_tcp_routes(0)->mutable_backends(0)->set_servers_transport("default/quick");
+  return s;
+}
+
+TEST_CASE("the termination delay never drops bytes queued for a slow client", "[l4]") {
+  std::string body = Body();
+  BodyServer download(body);
+  v1::Snapshot s = DownloadSnapshot(download, "default/dl/r0");
   // A high-water mark above the body: the proxy reads all of it at once,
   // and what the client's socket does not take waits in the proxy.
   ProxyLimits limits;
@@ -133,6 +147,28 @@ TEST_CASE("the termination delay never drops bytes queued for a slow client", "[
   CHECK((got == body));  // not expanded: megabytes
   close(fd);
   CHECK(Eventually([&] { return proxy.worker().tcp_connections() == 0; }));
+}
+
+// A client that reads nothing at all is cut off by the write-stall deadline
+// (the idle timeout), and bytes that never left the proxy are not counted
+// as sent.
+TEST_CASE("a client that stops reading the last bytes is closed by the write stall", "[l4]") {
+  std::string body = Body();
+  BodyServer download(body);
+  ProxyLimits limits;
+  limits.write_high_water = 16 * 1024 * 1024;
+  limits.idle_timeout_ms = 300;
+  ProxyUnderTest proxy(DownloadSnapshot(download, "default/dl/r1"), limits);
+  dataplane::L4RouteCounters* counters =
+      dataplane::L4Metrics::Process().Route("tcp", "default/dl/r1");
+  uint64_t before = counters->bytes_to_client.load();
+  int fd = SlowClient(proxy.port());
+  REQUIRE(Eventually([&] { return download.closed(); }));
+  CHECK(Eventually([&] { return proxy.worker().tcp_connections() == 0; }));
+  uint64_t sent = counters->bytes_to_client.load() - before;
+  CHECK(sent > 0);
+  CHECK(sent < body.size());
+  close(fd);
 }
 
 TEST_CASE("a client that stalls its TLS handshake is closed by the peek deadline", "[l4]") {
