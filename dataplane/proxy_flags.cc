@@ -44,7 +44,7 @@ const char kProxyUsage[] =
   --response-timeout=DURATION  upstream response head, then 504 (default 60s)
   --header-timeout=DURATION    client request head, then 408 (default 30s)
   --idle-timeout=DURATION      idle keep-alive client connection, or one that stops
-                               reading its response (default 60s)
+                               reading its response or a TCP route's last bytes (default 60s)
   --tunnel-idle-timeout=DURATION  upgraded (WebSocket) connection without traffic (default 1h)
   --tcp-peek-timeout=DURATION  on an entrypoint with TLS TCP routes, the time a new connection
                                has to send its ClientHello (and, on a terminating route,
