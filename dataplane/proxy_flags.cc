@@ -5,12 +5,14 @@
 #include <functional>
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/admin_server.h"
 
 namespace portico::dataplane {
 
-const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT (--grpc-cert=F --grpc-key=F --grpc-ca=F | --grpc-insecure) [flags]
+const char kProxyUsage[] =
+    R"(usage: portico-proxy --controller=HOST:PORT (--grpc-cert=F --grpc-key=F --grpc-ca=F | --grpc-insecure) [flags]
 
   --controller=HOST:PORT[,...] portico-controller's snapshot (gRPC) address (required); with
                                several, a proxy whose stream ends moves on to the next (a DNS
@@ -29,7 +31,8 @@ const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT (--grp
   --node=NAME                  this proxy's name towards the controller (default host-pid)
   --trusted-ips=NAME=CIDRS     peers whose X-Forwarded-*, X-Real-Ip and Forwarded headers
                                entrypoint NAME keeps, e.g. web=10.0.0.0/8,fd00::/8 (default:
-                               none; everyone else's are replaced)
+                               none; everyone else's are replaced); TCP entrypoints only, as
+                               --max-connections and --tls
   --max-connections=[NAME=]N   open client connections per entrypoint, all workers together;
                                more are closed at once (default 20000)
   --tls=[NAME=]on|off          terminate TLS on the entrypoint's port: a connection that opens
@@ -41,11 +44,13 @@ const char kProxyUsage[] = R"(usage: portico-proxy --controller=HOST:PORT (--grp
   --response-timeout=DURATION  upstream response head, then 504 (default 60s)
   --header-timeout=DURATION    client request head, then 408 (default 30s)
   --idle-timeout=DURATION      idle keep-alive client connection, or one that stops
-                               reading its response (default 60s)
+                               reading its response or a TCP route's last bytes (default 60s)
   --tunnel-idle-timeout=DURATION  upgraded (WebSocket) connection without traffic (default 1h)
   --tcp-peek-timeout=DURATION  on an entrypoint with TLS TCP routes, the time a new connection
-                               has to send its ClientHello before it is closed (default 10s)
-  --udp-timeout=DURATION       a UDP session without datagrams either way is closed (default 3s)
+                               has to send its ClientHello (and, on a terminating route,
+                               finish its handshake) before it is closed (default 10s, >= 100ms)
+  --udp-timeout=DURATION       a UDP session without datagrams either way is closed (default 3s,
+                               >= 100ms)
   --udp-max-sessions=N         UDP sessions per UDP entrypoint and worker; datagrams from more
                                clients are dropped (default 10000)
   --upstream-idle-timeout=DURATION  pooled backend connection unused this long is closed (30s)
@@ -65,6 +70,10 @@ Port 0 picks a free port.
 
 namespace {
 
+// The shortest --tcp-peek-timeout and --udp-timeout: below it a ClientHello
+// or a backend's answer has no chance to arrive.
+constexpr uint64_t kMinL4TimeoutMs = 100;
+
 std::string ParseEntrypoint(const std::string& value, EntrypointSpec* ep) {
   size_t eq = value.find('=');
   if (eq == std::string::npos || eq == 0) {
@@ -77,8 +86,10 @@ std::string ParseEntrypoint(const std::string& value, EntrypointSpec* ep) {
     }
   }
   std::string address = value.substr(eq + 1);
-  if (address.ends_with("/udp") || address.ends_with("/tcp")) {
-    ep->udp = address.ends_with("/udp");
+  std::string suffix =
+      address.size() > 4 ? absl::AsciiStrToLower(address.substr(address.size() - 4)) : "";
+  if (suffix == "/udp" || suffix == "/tcp") {
+    ep->udp = suffix == "/udp";
     address.resize(address.size() - 4);
   }
   if (!SplitHostPort(address, &ep->host, &ep->port)) {
@@ -95,6 +106,20 @@ EntrypointSpec* FindEntrypoint(ProxyFlags* flags, const std::string& name) {
   return nullptr;
 }
 
+// A TCP entrypoint named by a per-entrypoint flag, else *error says why.
+EntrypointSpec* FindTcpEntrypoint(ProxyFlags* flags, const std::string& name, const char* flag,
+                                  std::string* error) {
+  EntrypointSpec* ep = FindEntrypoint(flags, name);
+  if (ep == nullptr) {
+    *error = absl::StrCat("--", flag, ": no entrypoint named '", name, "'");
+  } else if (ep->udp) {
+    *error = absl::StrCat("--", flag, ": '", name,
+                          "' is a UDP entrypoint (this setting is for TCP entrypoints)");
+    ep = nullptr;
+  }
+  return ep;
+}
+
 // A setting without a name applies to every entrypoint; a named one
 // overrides it for that entrypoint.
 template <typename T>
@@ -107,8 +132,9 @@ std::string ApplyToEntrypoints(ProxyFlags* flags,
   }
   for (const auto& [name, value] : settings) {
     if (name.empty()) continue;
-    EntrypointSpec* ep = FindEntrypoint(flags, name);
-    if (ep == nullptr) return absl::StrCat("--", flag, ": no entrypoint named '", name, "'");
+    std::string error;
+    EntrypointSpec* ep = FindTcpEntrypoint(flags, name, flag, &error);
+    if (ep == nullptr) return error;
     set(ep, value);
   }
   return "";
@@ -116,8 +142,9 @@ std::string ApplyToEntrypoints(ProxyFlags* flags,
 
 std::string ApplyEntrypointSettings(ProxyFlags* flags) {
   for (const auto& [name, list] : flags->trusted_ips) {
-    EntrypointSpec* ep = FindEntrypoint(flags, name);
-    if (ep == nullptr) return absl::StrCat("--trusted-ips: no entrypoint named '", name, "'");
+    std::string error;
+    EntrypointSpec* ep = FindTcpEntrypoint(flags, name, "trusted-ips", &error);
+    if (ep == nullptr) return error;
     std::string err = ep->trusted_ips.Parse(list);
     if (!err.empty()) return absl::StrCat("--trusted-ips ", name, ": ", err);
   }
@@ -145,11 +172,18 @@ Setter Size(const char* name, size_t ProxyLimits::*field, size_t min, size_t max
   };
 }
 
-Setter Duration(const char* name, uint64_t ProxyLimits::*field) {
-  return [name, field](const std::string& v, ProxyFlags* f) -> std::string {
-    if (!ParseDurationMs(v, &(f->limits.*field))) {
+// `min_ms`: shorter values are refused (a zero timeout would end every
+// connection or session at once).
+Setter Duration(const char* name, uint64_t ProxyLimits::*field, uint64_t min_ms = 0) {
+  return [name, field, min_ms](const std::string& v, ProxyFlags* f) -> std::string {
+    uint64_t ms = 0;
+    if (!ParseDurationMs(v, &ms)) {
       return absl::StrCat("--", name, ": invalid duration '", v, "' (use e.g. 500ms, 5s, 1m)");
     }
+    if (ms < min_ms) {
+      return absl::StrCat("--", name, ": expected at least ", min_ms, "ms, got '", v, "'");
+    }
+    f->limits.*field = ms;
     return "";
   };
 }
@@ -291,8 +325,9 @@ const std::map<std::string, Setter>& Setters() {
        }},
       {"tunnel-idle-timeout",
        Duration("tunnel-idle-timeout", &ProxyLimits::tunnel_idle_timeout_ms)},
-      {"tcp-peek-timeout", Duration("tcp-peek-timeout", &ProxyLimits::tcp_peek_timeout_ms)},
-      {"udp-timeout", Duration("udp-timeout", &ProxyLimits::udp_timeout_ms)},
+      {"tcp-peek-timeout",
+       Duration("tcp-peek-timeout", &ProxyLimits::tcp_peek_timeout_ms, kMinL4TimeoutMs)},
+      {"udp-timeout", Duration("udp-timeout", &ProxyLimits::udp_timeout_ms, kMinL4TimeoutMs)},
       {"udp-max-sessions",
        [](const std::string& v, ProxyFlags* f) -> std::string {
          size_t n = 0;
@@ -341,8 +376,8 @@ std::string ParseProxyFlags(const std::vector<std::string>& args, ProxyFlags* fl
   }
   if (flags->help) return "";
   if (flags->controller.empty()) return "--controller=HOST:PORT is required";
-  bool any_tls = !flags->grpc_cert.empty() || !flags->grpc_key.empty() ||
-                 !flags->grpc_ca.empty() || !flags->grpc_server_name.empty();
+  bool any_tls = !flags->grpc_cert.empty() || !flags->grpc_key.empty() || !flags->grpc_ca.empty() ||
+                 !flags->grpc_server_name.empty();
   if (flags->grpc_insecure && any_tls) {
     return "--grpc-insecure excludes --grpc-cert, --grpc-key, --grpc-ca and --grpc-server-name";
   }

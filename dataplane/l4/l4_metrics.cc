@@ -44,7 +44,8 @@ void L4Metrics::Render(std::string* out) const {
        "Connections (UDP: sessions) a TCP or UDP route sent to a backend.",
        &L4RouteCounters::accepted},
       {"portico_proxy_l4_refused_total",
-       "Connections a TCP route closed: refused by a middleware, or no backend reachable.",
+       "Connections (UDP: datagrams of new sessions) a TCP or UDP route refused: a middleware, no "
+       "backend reachable, or the UDP session limit.",
        &L4RouteCounters::refused},
       {"portico_proxy_l4_received_bytes_total", "Bytes read from clients, by route.",
        &L4RouteCounters::bytes_from_client},

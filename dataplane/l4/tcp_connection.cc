@@ -3,6 +3,7 @@
 #include "dataplane/l4/tcp_connection.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,11 +25,16 @@ namespace {
 constexpr size_t kMaxPeekBytes = kMaxClientHelloBytes + 1024;
 // Endpoints tried for one connection when dials fail.
 constexpr int kMaxDialAttempts = 8;
+// TCP keep-alive idle time on client sockets (Traefik's default).
+constexpr unsigned kClientKeepAliveSeconds = 15;
 
 }  // namespace
 
 TcpConnection::TcpConnection(Worker* worker, EntrypointListener* entrypoint)
-    : worker_(worker), entrypoint_(entrypoint), config_(worker->config()) {
+    : worker_(worker),
+      entrypoint_(entrypoint),
+      config_(worker->config()),
+      routing_(config_->tcp().shared_from_this()) {
   client_.owner = this;
   client_.client = true;
   backend_.owner = this;
@@ -37,7 +43,9 @@ TcpConnection::TcpConnection(Worker* worker, EntrypointListener* entrypoint)
   client_.tcp->data = this;
   uv_timer_init(worker->loop(), &timer_);
   timer_.data = this;
-  open_handles_ = 2;
+  uv_timer_init(worker->loop(), &guard_);
+  guard_.data = this;
+  open_handles_ = 3;
 }
 
 TcpConnection::~TcpConnection() = default;
@@ -68,14 +76,16 @@ void TcpConnection::Start() {
   len = sizeof local_;
   uv_tcp_getsockname(client_.tcp, reinterpret_cast<sockaddr*>(&local_), &len);
   client_ip_ = IpText(peer_);
+  uv_tcp_nodelay(client_.tcp, 1);
+  uv_tcp_keepalive(client_.tcp, 1, kClientKeepAliveSeconds);
   worker_->RegisterTcp(this);
   registered_ = true;
-  TcpRouting::EntrypointUse use = config_->tcp().For(entrypoint_->spec.name);
+  TcpRouting::EntrypointUse use = routing_->For(entrypoint_->spec.name);
   if (!use.tls) {
     // Plain routes only: route on the address alone, before any byte (the
     // server may speak first).
     MatchInput input{.peer = reinterpret_cast<const sockaddr*>(&peer_)};
-    const TcpAction* action = config_->tcp().MatchPlain(input, entrypoint_->spec.name);
+    const TcpAction* action = routing_->MatchPlain(input, entrypoint_->spec.name);
     if (action == nullptr) {
       ToHttp();
       return;
@@ -91,7 +101,7 @@ void TcpConnection::Start() {
 // hold the whole ClientHello.
 void TcpConnection::OnPeekBytes(const char* data, size_t len) {
   peeked_.append(data, len);
-  const TcpRouting& tcp = config_->tcp();
+  const TcpRouting& tcp = *routing_;
   const std::string& ep = entrypoint_->spec.name;
   MatchInput input{.peer = reinterpret_cast<const sockaddr*>(&peer_)};
   if (!LooksLikeTls(peeked_[0])) {
@@ -103,11 +113,17 @@ void TcpConnection::OnPeekBytes(const char* data, size_t len) {
     Take(action);
     return;
   }
+  if (peeked_.size() > kMaxPeekBytes) {
+    Refuse("ClientHello too large");
+    return;
+  }
+  // Parsed again only when a record completes: a client trickling tiny
+  // records must not make each read cost the whole prefix.
+  if (!RecordCompleted()) return;
   ClientHello hello;
   std::string why;
   switch (ParseClientHello(peeked_, &hello, &why)) {
     case HelloStatus::kIncomplete:
-      if (peeked_.size() > kMaxPeekBytes) Refuse("ClientHello too large");
       return;
     case HelloStatus::kInvalid:
       LogDebug("proxy", absl::StrCat("TCP: closing connection from ", client_ip_, ": ", why));
@@ -128,13 +144,27 @@ void TcpConnection::OnPeekBytes(const char* data, size_t len) {
   Take(action);
 }
 
+// Advances over the TLS records the last read completed (the record header
+// is 5 bytes, its last two the length).
+bool TcpConnection::RecordCompleted() {
+  bool completed = false;
+  while (peeked_records_ + 5 <= peeked_.size()) {
+    size_t len = (static_cast<uint8_t>(peeked_[peeked_records_ + 3]) << 8) |
+                 static_cast<uint8_t>(peeked_[peeked_records_ + 4]);
+    if (peeked_records_ + 5 + len > peeked_.size()) break;
+    peeked_records_ += 5 + len;
+    completed = true;
+  }
+  return completed;
+}
+
 // No byte in time: a plain route may still take it (a server-first
 // protocol on an entrypoint that also has TLS routes); anything else is a
 // client too slow to say what it wants.
 void TcpConnection::OnPeekTimeout() {
   if (peeked_.empty()) {
     MatchInput input{.peer = reinterpret_cast<const sockaddr*>(&peer_)};
-    if (const TcpAction* action = config_->tcp().MatchPlain(input, entrypoint_->spec.name)) {
+    if (const TcpAction* action = routing_->MatchPlain(input, entrypoint_->spec.name)) {
       Take(action);
       return;
     }
@@ -144,20 +174,23 @@ void TcpConnection::OnPeekTimeout() {
 }
 
 // The HTTP code takes the socket over (a duplicate of its descriptor) with
-// the bytes read so far and this connection's slot of the entrypoint.
+// the bytes read so far and this connection's slot of the entrypoint. It
+// is adopted before this one closes: while draining, the worker would
+// otherwise see no connection left and shut down in between.
 void TcpConnection::ToHttp() {
   StopReading(client_);
   uv_os_fd_t fd = -1;
-  int copy = uv_fileno(reinterpret_cast<uv_handle_t*>(client_.tcp), &fd) == 0 ? ::dup(fd) : -1;
+  int copy = uv_fileno(reinterpret_cast<uv_handle_t*>(client_.tcp), &fd) == 0
+                 ? ::fcntl(fd, F_DUPFD_CLOEXEC, 0)
+                 : -1;
   if (copy < 0) {
     Close();
     return;
   }
   bool counted = std::exchange(counted_, false);
-  http_handoff_ = true;
   std::string peeked = std::move(peeked_);
-  Close();
   DownstreamConnection::Adopt(worker_, entrypoint_, copy, peeked, counted);
+  Close();
 }
 
 void TcpConnection::Take(const TcpAction* action) {
@@ -170,20 +203,35 @@ void TcpConnection::Take(const TcpAction* action) {
     Refuse("the route has no backend with weight");
     return;
   }
-  uint64_t& cursor = worker_->L4Cursor(absl::StrCat("r/", action->route));
-  backend_index_ = action->scheduled[action->schedule->At(cursor++)];
-  const TcpBackend& backend = action->backends[backend_index_];
-  transport_ = backend.transport;
-  cluster_ = config_->cluster(backend.cluster);
-  if (cluster_ == nullptr || cluster_->ready.empty()) {
+  // The next backend in the schedule whose cluster has a ready endpoint.
+  uint64_t& cursor = worker_->L4Cursor(action->cursor_key);
+  const TcpBackend* backend = nullptr;
+  for (size_t tries = 0; tries < action->scheduled.size() && backend == nullptr; ++tries) {
+    size_t index = action->scheduled[action->schedule->At(cursor++)];
+    const Cluster* cluster = config_->cluster(action->backends[index].cluster);
+    if (cluster == nullptr || cluster->ready.empty()) continue;
+    backend_index_ = index;
+    backend = &action->backends[index];
+    cluster_ = cluster;
+  }
+  if (backend == nullptr) {
     Refuse("no ready endpoint");
     return;
   }
-  endpoint_cursor_ = worker_->L4Cursor(absl::StrCat("c/", backend.cluster))++;
-  open_gauge_ = L4Metrics::Process().OpenConnections("tcp", entrypoint_->spec.name);
+  transport_ = backend->transport;
+  endpoint_cursor_ = worker_->L4Cursor(backend->cursor_key)++;
+  if (entrypoint_->l4_open == nullptr) {
+    entrypoint_->l4_open = L4Metrics::Process().OpenConnections("tcp", entrypoint_->spec.name);
+  }
+  open_gauge_ = entrypoint_->l4_open;
   open_gauge_->fetch_add(1, std::memory_order_relaxed);
+  action->counters->bytes_from_client.fetch_add(peeked_.size(), std::memory_order_relaxed);
   phase_ = Phase::kDialing;
-  if (action->tls == TcpTlsMode::kTerminate) StartClientTls();
+  if (action->tls == TcpTlsMode::kTerminate) {
+    // The dial timer may run meanwhile: the handshake has its own deadline.
+    ArmGuard(GuardRole::kClientHandshake, worker_->limits().tcp_peek_timeout_ms);
+    StartClientTls();
+  }
   if (closing_) return;
   // The peeked bytes go first; passthrough and plain routes send them as read.
   if (action->tls != TcpTlsMode::kTerminate) backend_.waiting = std::move(peeked_);
@@ -274,7 +322,6 @@ void TcpConnection::OnBackendTcpOpen() {
         backend_.tcp, 1,
         static_cast<unsigned>(std::max<uint64_t>(1, transport_->keep_alive_ms / 1000)));
   }
-  action_->counters->accepted.fetch_add(1, std::memory_order_relaxed);
   phase_ = Phase::kSplicing;
   if (transport_->proxy_protocol != 0) {
     SendRaw(backend_, ProxyProtocolHeader(transport_->proxy_protocol, peer_, local_));
@@ -302,6 +349,12 @@ void TcpConnection::OnBackendTcpOpen() {
 void TcpConnection::OnBackendReady() {
   uv_timer_stop(&timer_);
   timer_role_ = TimerRole::kNone;
+  // Counted only now: a backend handshake that fails is refused instead.
+  action_->counters->accepted.fetch_add(1, std::memory_order_relaxed);
+  // No more dials: a long-lived connection must not keep a whole config
+  // (clusters, HTTP routes, certificates) alive, only the TCP routing.
+  cluster_ = nullptr;
+  config_.reset();
   backend_ready_ = true;
   OnSideReady(backend_);
 }
@@ -326,9 +379,38 @@ void TcpConnection::OnTimer(uv_timer_t* timer) {
       }
       break;
     case TimerRole::kTermination:
-      self->Close();
+      self->OnTerminationDelay();
       break;
     case TimerRole::kNone:
+      break;
+  }
+}
+
+void TcpConnection::ArmGuard(GuardRole role, uint64_t ms) {
+  guard_role_ = role;
+  uv_timer_start(&guard_, &OnGuardTimer, ms, 0);
+}
+
+void TcpConnection::StopGuard() {
+  guard_role_ = GuardRole::kNone;
+  uv_timer_stop(&guard_);
+}
+
+void TcpConnection::OnGuardTimer(uv_timer_t* timer) {
+  auto* self = static_cast<TcpConnection*>(timer->data);
+  if (self->closing_) return;
+  switch (std::exchange(self->guard_role_, GuardRole::kNone)) {
+    case GuardRole::kClientHandshake:
+      LogDebug("proxy", absl::StrCat("TCP route ", self->action_->route, ": ", self->client_ip_,
+                                     " did not finish its TLS handshake in time: closing"));
+      self->Close();
+      break;
+    case GuardRole::kWriteStall:
+      LogDebug("proxy", absl::StrCat("TCP route ", self->action_->route,
+                                     ": a peer stopped reading the last bytes: closing"));
+      self->Close();
+      break;
+    case GuardRole::kNone:
       break;
   }
 }
@@ -337,7 +419,8 @@ void TcpConnection::CloseHandle(uv_handle_t* handle) {
   handle->data = this;
   uv_close(handle, [](uv_handle_t* h) {
     auto* self = static_cast<TcpConnection*>(h->data);
-    if (h != reinterpret_cast<uv_handle_t*>(&self->timer_)) {
+    if (h != reinterpret_cast<uv_handle_t*>(&self->timer_) &&
+        h != reinterpret_cast<uv_handle_t*>(&self->guard_)) {
       delete reinterpret_cast<uv_tcp_t*>(h);
     }
     if (--self->open_handles_ == 0) delete self;
@@ -346,6 +429,7 @@ void TcpConnection::CloseHandle(uv_handle_t* handle) {
 
 void TcpConnection::Close() {
   if (closing_) return;
+  if (action_ != nullptr && client_.queued_seen > 0) CountSentToClient();
   closing_ = true;
   for (const TcpMiddlewareSpec* m : in_flight_held_) {
     InFlightConnections::Process().Release(m->name, client_ip_);
@@ -357,9 +441,11 @@ void TcpConnection::Close() {
   if (registered_) worker_->UnregisterTcp(this);
   registered_ = false;
   uv_timer_stop(&timer_);
+  uv_timer_stop(&guard_);
   if (backend_.tcp != nullptr) CloseHandle(reinterpret_cast<uv_handle_t*>(backend_.tcp));
   CloseHandle(reinterpret_cast<uv_handle_t*>(client_.tcp));
   CloseHandle(reinterpret_cast<uv_handle_t*>(&timer_));
+  CloseHandle(reinterpret_cast<uv_handle_t*>(&guard_));
 }
 
 }  // namespace portico::dataplane

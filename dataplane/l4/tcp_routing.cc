@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "dataplane/config/tls_option_mapping.h"
 
@@ -34,6 +35,20 @@ bool TcpRouting::Build(const v1::Snapshot& snapshot, const ServiceCatalog::Clust
 }
 
 bool TcpRouting::AddTransports(const v1::Snapshot& snapshot, ConfigError* error) {
+  // A TLS context loads CA bundles (the system trust store when none is
+  // given): built only for transports a TLS backend dials through.
+  bool default_tls = false;
+  absl::flat_hash_set<std::string> tls_transports;
+  for (const v1::TcpRoute& pr : snapshot.tcp_routes()) {
+    for (const v1::L4Backend& pb : pr.backends()) {
+      if (!pb.tls()) continue;
+      if (pb.servers_transport().empty()) {
+        default_tls = true;
+      } else {
+        tls_transports.insert(pb.servers_transport());
+      }
+    }
+  }
   for (const v1::ServersTransportTcp& pt : snapshot.tcp_servers_transports()) {
     auto fail = [&](const std::string& why) {
       return error->Blame("tcp_servers_transport", pt.name(),
@@ -54,19 +69,14 @@ bool TcpRouting::AddTransports(const v1::Snapshot& snapshot, ConfigError* error)
       if (std::string e = MapServersTransport(pt.tls(), &options); !e.empty()) return fail(e);
     }
     options.name = pt.name();
-    std::string why;
-    t.tls = UpstreamTlsContext::Create(options, &why);
-    if (t.tls == nullptr) return fail(absl::StrCat("tls: ", why));
+    if (tls_transports.contains(pt.name())) {
+      std::string why;
+      t.tls = UpstreamTlsContext::Create(options, &why);
+      if (t.tls == nullptr) return fail(absl::StrCat("tls: ", why));
+    }
     transports_.push_back(std::move(t));
     if (!transport_by_name_.emplace(pt.name(), &transports_.back()).second) {
       return fail("duplicate name");
-    }
-  }
-  // The default transport's TLS reads the system trust store: only when used.
-  bool default_tls = false;
-  for (const v1::TcpRoute& pr : snapshot.tcp_routes()) {
-    for (const v1::L4Backend& pb : pr.backends()) {
-      default_tls |= pb.tls() && pb.servers_transport().empty();
     }
   }
   if (!default_tls) return true;
@@ -131,7 +141,7 @@ bool TcpRouting::AddRoute(const v1::TcpRoute& pr, const ServiceCatalog::ClusterM
     if (route.matcher == nullptr) return fail(why);
   }
   route.entrypoints.assign(pr.entrypoints().begin(), pr.entrypoints().end());
-  TcpAction action{.route = pr.name()};
+  TcpAction action{.route = pr.name(), .cursor_key = absl::StrCat("r/", pr.name())};
   if (pr.has_tls()) {
     if (pr.tls().passthrough()) {
       action.tls = TcpTlsMode::kPassthrough;
@@ -151,7 +161,10 @@ bool TcpRouting::AddRoute(const v1::TcpRoute& pr, const ServiceCatalog::ClusterM
   for (const v1::L4Backend& pb : pr.backends()) {
     if (!clusters.contains(pb.cluster())) return fail("unknown cluster " + pb.cluster());
     if (pb.weight() > 1'000'000) return fail(absl::StrCat("weight ", pb.weight(), " > 1000000"));
-    TcpBackend backend{.cluster = pb.cluster(), .tls = pb.tls(), .transport = &default_transport_};
+    TcpBackend backend{.cluster = pb.cluster(),
+                       .cursor_key = absl::StrCat("c/", pb.cluster()),
+                       .tls = pb.tls(),
+                       .transport = &default_transport_};
     if (!pb.servers_transport().empty()) {
       auto it = transport_by_name_.find(pb.servers_transport());
       if (it == transport_by_name_.end()) {

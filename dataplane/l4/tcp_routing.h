@@ -5,7 +5,9 @@
 // server name and ALPN; plain routes (HostSNI(`*`), maybe with ClientIP)
 // on the client address only. Each kind is a RouteTable (the HTTP route
 // index: by exact host, wildcard, any host; snapshot order is match order).
-// Thread-safe after Build.
+// Thread-safe after Build. Owned by shared_ptr (RuntimeConfig's, shared with
+// the configs an endpoint-only change derives): a spliced connection keeps
+// only this (shared_from_this), not the whole config.
 #pragma once
 
 #include <atomic>
@@ -37,13 +39,14 @@ struct TcpTransport {
   uint64_t keep_alive_ms = 15'000;  // 0: no keep-alive probes
   uint64_t termination_delay_ms = 100;
   int proxy_protocol = 0;  // 0, 1 or 2
-  // For backends dialled with TLS (the default transport's is null when
-  // no such backend uses it).
+  // For backends dialled with TLS: null when no such backend dials
+  // through this transport.
   std::shared_ptr<const UpstreamTlsContext> tls;
 };
 
 struct TcpBackend {
-  std::string cluster;  // RuntimeConfig::cluster(name) at dial time
+  std::string cluster;     // RuntimeConfig::cluster(name) at dial time
+  std::string cursor_key;  // "c/<cluster>": the worker's endpoint cursor (Worker::L4Cursor)
   bool tls = false;
   const TcpTransport* transport = nullptr;  // never null (the defaults when unnamed)
 };
@@ -58,7 +61,8 @@ enum class TcpTlsMode : uint8_t { kNone, kPassthrough, kTerminate };
 
 // What a matched TCP route does with the connection.
 struct TcpAction {
-  std::string route;  // TcpRoute.name
+  std::string route;       // TcpRoute.name
+  std::string cursor_key;  // "r/<route>": the worker's WRR cursor (Worker::L4Cursor)
   TcpTlsMode tls = TcpTlsMode::kNone;
   std::shared_ptr<const TlsServerContext> tls_context;  // kTerminate: the route's TLS option
   std::vector<const TcpMiddlewareSpec*> middlewares;
@@ -70,7 +74,7 @@ struct TcpAction {
   L4RouteCounters* counters = nullptr;  // process-wide, by route name
 };
 
-class TcpRouting {
+class TcpRouting : public std::enable_shared_from_this<TcpRouting> {
  public:
   // False with *error (naming the route, middleware or transport) when a
   // reference does not resolve or a value is invalid. `clusters` and `tls`

@@ -1,7 +1,8 @@
 // The splice of a TcpConnection: bytes both ways, through TLS on either
 // side, with backpressure (a side is read only while the other's write
 // queue is under the write high-water mark and nothing waits for it),
-// half-close passed on, and the termination delay after the first EOF.
+// half-close passed on, the termination delay once the first FIN is out,
+// and a write-stall deadline while the last bytes wait for a peer.
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "dataplane/l4/tcp_connection.h"
@@ -168,10 +169,27 @@ void TcpConnection::Deliver(Side& to, std::string_view plaintext) {
 
 void TcpConnection::SendRaw(Side& to, std::string_view bytes) {
   if (bytes.empty() || to.shut) return;
-  if (to.client) {
-    action_->counters->bytes_to_client.fetch_add(bytes.size(), std::memory_order_relaxed);
+  if (to.client) CountSentToClient();
+  if (WriteBytes(reinterpret_cast<uv_stream_t*>(to.tcp), bytes, &to, &OnWrite) < 0) {
+    Close();
+    return;
   }
-  if (WriteBytes(reinterpret_cast<uv_stream_t*>(to.tcp), bytes, &to, &OnWrite) < 0) Close();
+  if (!to.client) return;
+  // What the socket took at once counts now; what was queued, once written.
+  size_t queued = Queued(to.tcp);
+  action_->counters->bytes_to_client.fetch_add(bytes.size() - (queued - to.queued_seen),
+                                               std::memory_order_relaxed);
+  to.queued_seen = queued;
+}
+
+// Counts the bytes that left the client's write queue since the last look.
+void TcpConnection::CountSentToClient() {
+  size_t queued = Queued(client_.tcp);
+  if (client_.queued_seen > queued) {
+    action_->counters->bytes_to_client.fetch_add(client_.queued_seen - queued,
+                                                 std::memory_order_relaxed);
+  }
+  client_.queued_seen = queued;
 }
 
 void TcpConnection::OnWrite(uv_write_t* req, int status) {
@@ -182,10 +200,13 @@ void TcpConnection::OnWrite(uv_write_t* req, int status) {
     self->Close();
     return;
   }
+  if (side->client) self->CountSentToClient();
   self->UpdateReading();
+  self->WatchStall();
 }
 
 void TcpConnection::OnSideReady(Side& side) {
+  if (side.client && guard_role_ == GuardRole::kClientHandshake) StopGuard();
   std::string waiting = std::move(side.waiting);
   side.waiting.clear();
   if (!waiting.empty()) Deliver(side, waiting);
@@ -194,8 +215,9 @@ void TcpConnection::OnSideReady(Side& side) {
   if (!closing_) UpdateReading();
 }
 
-// `from` will send nothing more: pass the half-close on, and give the other
-// direction the transport's termination delay to finish.
+// `from` will send nothing more: pass the half-close on once every byte
+// queued for the other side is written (uv_shutdown waits for them). The
+// termination delay starts when that FIN is out.
 void TcpConnection::OnEnd(Side& from) {
   from.eof = true;
   StopReading(from);
@@ -203,12 +225,34 @@ void TcpConnection::OnEnd(Side& from) {
   if (!Ready(to)) return;  // shut once ready (OnSideReady)
   Shut(to);
   if (closing_) return;
-  // Also when both have ended: a peer that stops reading must not keep the
-  // last writes (and the connection) forever.
-  if (timer_role_ != TimerRole::kTermination) {
-    ArmTimer(TimerRole::kTermination, transport_->termination_delay_ms);
-  }
+  WatchStall();
   MaybeFinish();
+}
+
+// The FIN went out `delay` ago and the other direction still flows: it
+// ends now (Traefik's read deadline). What is already queued for its
+// peer is still written before that FIN too.
+void TcpConnection::OnTerminationDelay() {
+  Side* open = !client_.eof ? &client_ : !backend_.eof ? &backend_ : nullptr;
+  if (open == nullptr) return;
+  if (!Ready(Other(*open))) {
+    Close();  // its peer never finished its handshake: nothing more can pass
+    return;
+  }
+  OnEnd(*open);
+}
+
+void TcpConnection::WatchStall() {
+  if (closing_ || (!client_.eof && !backend_.eof)) return;
+  if (guard_role_ == GuardRole::kClientHandshake) return;  // the shorter deadline stays
+  auto waits = [](const Side& side) {
+    return side.tcp != nullptr && ((side.shut && !side.shut_done) || Queued(side.tcp) > 0);
+  };
+  if (waits(client_) || waits(backend_)) {
+    ArmGuard(GuardRole::kWriteStall, worker_->limits().idle_timeout_ms);
+  } else if (guard_role_ == GuardRole::kWriteStall) {
+    StopGuard();
+  }
 }
 
 void TcpConnection::Shut(Side& side) {
@@ -233,6 +277,11 @@ void TcpConnection::Shut(Side& side) {
           return;
         }
         s->shut_done = true;
+        // The other direction (read from `s`) gets the termination delay.
+        if (!s->eof && self->timer_role_ != TimerRole::kTermination) {
+          self->ArmTimer(TimerRole::kTermination, self->transport_->termination_delay_ms);
+        }
+        self->WatchStall();
         self->MaybeFinish();
       });
   if (rc != 0) {

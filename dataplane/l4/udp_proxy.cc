@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "dataplane/net/ip_text.h"
@@ -60,7 +61,10 @@ void UdpListener::OnClientDatagram(uv_udp_t* handle, ssize_t nread, const uv_buf
   session->counters->bytes_from_client.fetch_add(static_cast<uint64_t>(nread),
                                                  std::memory_order_relaxed);
   uv_buf_t out = uv_buf_init(buf->base, static_cast<unsigned>(nread));
-  uv_udp_try_send(&session->socket, &out, 1, nullptr);  // a full buffer drops it, as UDP may
+  // A full buffer drops it, as UDP may; an endpoint that is gone (an ICMP
+  // error came back) ends the session: the next datagram picks again.
+  int rc = uv_udp_try_send(&session->socket, &out, 1, nullptr);
+  if (rc == UV_ECONNREFUSED || rc == UV_EHOSTUNREACH) self->CloseSession(session);
 }
 
 UdpListener::Session* UdpListener::NewSession(const sockaddr* client, const std::string& key) {
@@ -72,16 +76,26 @@ UdpListener::Session* UdpListener::NewSession(const sockaddr* client, const std:
     action->counters->refused.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  uint64_t& cursor = worker_->L4Cursor(absl::StrCat("u/", action->route));
-  const std::string& cluster_name = action->clusters[action->schedule->At(cursor++)];
-  const Cluster* cluster = config->cluster(cluster_name);
-  if (cluster == nullptr || cluster->ready.empty()) {
+  // The next backend in the schedule whose cluster has a ready endpoint.
+  uint64_t& cursor = worker_->L4Cursor(action->cursor_key);
+  const Cluster* cluster = nullptr;
+  size_t picked = 0;
+  for (size_t tries = 0; tries < action->clusters.size() && cluster == nullptr; ++tries) {
+    picked = action->schedule->At(cursor++);
+    cluster = config->cluster(action->clusters[picked]);
+    if (cluster != nullptr && cluster->ready.empty()) cluster = nullptr;
+  }
+  if (cluster == nullptr) {
     action->counters->refused.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
   const Endpoint& endpoint =
-      cluster->ready[worker_->L4Cursor(absl::StrCat("c/", cluster_name))++ % cluster->ready.size()];
-  auto* session = new Session{.owner = this, .key = key, .counters = action->counters};
+      cluster->ready[worker_->L4Cursor(action->cluster_keys[picked])++ % cluster->ready.size()];
+  auto* session = new Session{.owner = this,
+                              .key = key,
+                              .cluster = cluster->name,
+                              .endpoint = endpoint.key,
+                              .counters = action->counters};
   std::memcpy(&session->client, client,
               client->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
   uv_udp_init(worker_->loop(), &session->socket);
@@ -110,7 +124,12 @@ void UdpListener::OnBackendDatagram(uv_udp_t* handle, ssize_t nread, const uv_bu
                                     const sockaddr* addr, unsigned) {
   auto* session = static_cast<Session*>(handle->data);
   UdpListener* self = session->owner;
-  if (self->closing_ || nread < 0 || addr == nullptr) return;
+  if (self->closing_) return;
+  if (nread == UV_ECONNREFUSED || nread == UV_EHOSTUNREACH) {
+    self->CloseSession(session);  // the endpoint is gone
+    return;
+  }
+  if (nread < 0 || addr == nullptr) return;
   session->last_ms = uv_now(handle->loop);
   session->counters->bytes_to_client.fetch_add(static_cast<uint64_t>(nread),
                                                std::memory_order_relaxed);
@@ -144,6 +163,22 @@ void UdpListener::CloseSession(Session* session) {
   };
   uv_close(reinterpret_cast<uv_handle_t*>(&session->socket), freed);
   uv_close(reinterpret_cast<uv_handle_t*>(&session->timer), freed);
+}
+
+void UdpListener::OnConfig(const RuntimeConfig& config) {
+  if (closing_ || sessions_.empty()) return;
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> ready;  // by cluster
+  std::vector<Session*> gone;
+  for (auto& [key, session] : sessions_) {
+    auto [it, added] = ready.try_emplace(session->cluster);
+    if (added) {
+      if (const Cluster* cluster = config.cluster(session->cluster)) {
+        for (const Endpoint& e : cluster->ready) it->second.insert(e.key);
+      }
+    }
+    if (!it->second.contains(session->endpoint)) gone.push_back(session);
+  }
+  for (Session* session : gone) CloseSession(session);
 }
 
 void UdpListener::Close() {

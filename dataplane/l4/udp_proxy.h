@@ -5,7 +5,8 @@
 // endpoints) and the session gets its own connected socket to it, so
 // answers find their client. Datagrams pass both ways as they are (dropped,
 // as UDP may, when a socket buffer is full); a session with no datagram
-// either way for the UDP timeout is closed, and at most udp_max_sessions
+// either way for the UDP timeout, or whose endpoint is gone (an ICMP error,
+// or a config without it), is closed, and at most udp_max_sessions
 // live at once (datagrams of further clients are dropped). Loop thread
 // only; deletes itself after Close once every handle is closed.
 #pragma once
@@ -16,6 +17,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "dataplane/config/runtime_config.h"
 #include "dataplane/l4/l4_metrics.h"
 
 namespace portico::dataplane {
@@ -29,6 +31,9 @@ class UdpListener {
   UdpListener(Worker* worker, EntrypointListener* entrypoint);
   void Start();  // receive (from the first config on)
   void Close();  // the socket and every session
+  // A new config: sessions whose endpoint is no longer ready are closed
+  // (their client's next datagram picks again).
+  void OnConfig(const RuntimeConfig& config);
   size_t sessions() const { return sessions_.size(); }
 
  private:
@@ -38,6 +43,8 @@ class UdpListener {
     uv_timer_t timer{};
     sockaddr_storage client{};
     std::string key;
+    std::string cluster;   // where the session was sent: its cluster
+    std::string endpoint;  // ... and its endpoint's key
     uint64_t last_ms = 0;  // loop time of the last datagram either way
     L4RouteCounters* counters = nullptr;
     int open_handles = 2;

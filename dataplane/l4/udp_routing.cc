@@ -10,6 +10,7 @@ bool UdpRouting::Build(const v1::Snapshot& snapshot, const ServiceCatalog::Clust
                        ConfigError* error) {
   for (const v1::UdpRoute& pr : snapshot.udp_routes()) {
     UdpAction action{.route = pr.name()};
+    action.cursor_key = absl::StrCat("u/", pr.name());
     action.entrypoints.assign(pr.entrypoints().begin(), pr.entrypoints().end());
     std::vector<double> weights;
     for (const v1::L4Backend& pb : pr.backends()) {
@@ -26,6 +27,7 @@ bool UdpRouting::Build(const v1::Snapshot& snapshot, const ServiceCatalog::Clust
       all_clusters_.push_back(pb.cluster());
       if (pb.weight() == 0) continue;
       action.clusters.push_back(pb.cluster());
+      action.cluster_keys.push_back(absl::StrCat("c/", pb.cluster()));
       weights.push_back(pb.weight());
     }
     if (!weights.empty()) action.schedule = std::make_shared<const EdfSchedule>(weights);

@@ -21,6 +21,8 @@ struct UdpAction {
   std::string route;                            // UdpRoute.name
   std::vector<std::string> entrypoints;         // empty: every UDP entrypoint
   std::vector<std::string> clusters;            // the backends with weight > 0, in schedule order
+  std::vector<std::string> cluster_keys;        // "c/<cluster>" of each: endpoint cursors
+  std::string cursor_key;                       // "u/<route>": the worker's WRR cursor
   std::shared_ptr<const EdfSchedule> schedule;  // null: no backend takes sessions
   L4RouteCounters* counters = nullptr;
 };

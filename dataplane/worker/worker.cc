@@ -141,6 +141,9 @@ void Worker::OnAsync(uv_async_t* handle) {
   if (config != nullptr) {
     self->config_ = std::move(config);
     if (!self->listening_ && !self->draining_ && !stop) self->Listen();
+    for (EntrypointListener& l : self->listeners_) {
+      if (l.udp != nullptr) l.udp->OnConfig(*self->config_);
+    }
     // Balancing state of services that left the config (idle since).
     self->picker_.SweepIdle(now, kIdleServiceMs);
     // Cursors of routes and clusters long gone: only bounded, since

@@ -34,8 +34,11 @@ struct EntrypointListener {
   std::string port_text;  // for X-Forwarded-Port
   RequestCounters* counters = nullptr;
   ConnectionGauge* connections = nullptr;  // shared by the entrypoint's listeners
-  uv_tcp_t* handle = nullptr;  // owned by the loop once started
-  class UdpListener* udp = nullptr;  // UDP entrypoints instead of `handle`
+  uv_tcp_t* handle = nullptr;              // owned by the loop once started
+  class UdpListener* udp = nullptr;        // UDP entrypoints instead of `handle`
+  // This entrypoint's portico_proxy_l4_open_connections gauge, looked up at
+  // the first TCP-routed connection (the lookup takes a process-wide lock).
+  std::atomic<int64_t>* l4_open = nullptr;
   class Worker* worker = nullptr;
 };
 

@@ -73,11 +73,11 @@ namespace {
 
 TEST_CASE("per-entrypoint trusted IPs and connection limits", "[flags]") {
   ProxyFlags f;
-  REQUIRE(ParseProxyFlags({"--controller=x:1", "--grpc-insecure", "--trusted-ips=web=10.0.0.0/8,::1",
-                           "--max-connections=admin=5", "--max-connections=100",
-                           "--entrypoint=web=127.0.0.1:0", "--entrypoint=admin=127.0.0.1:0",
-                           "--drain-delay=2s", "--tunnel-idle-timeout=5m"},
-                          &f) == "");
+  REQUIRE(ParseProxyFlags(
+              {"--controller=x:1", "--grpc-insecure", "--trusted-ips=web=10.0.0.0/8,::1",
+               "--max-connections=admin=5", "--max-connections=100", "--entrypoint=web=127.0.0.1:0",
+               "--entrypoint=admin=127.0.0.1:0", "--drain-delay=2s", "--tunnel-idle-timeout=5m"},
+              &f) == "");
   REQUIRE(f.entrypoints.size() == 2);
   CHECK(f.entrypoints[0].trusted_ips.size() == 2);
   CHECK(f.entrypoints[1].trusted_ips.empty());
@@ -109,8 +109,8 @@ namespace {
 TEST_CASE("limits take sizes with units and refuse what is out of range", "[flags]") {
   ProxyFlags f;
   REQUIRE(ParseProxyFlags({"--controller=x:1", "--grpc-insecure", "--max-header-bytes=16KiB",
-                           "--max-headers=50", "--max-uri-bytes=4096",
-                           "--max-idle-per-endpoint=0", "--upstream-idle-timeout=5s"},
+                           "--max-headers=50", "--max-uri-bytes=4096", "--max-idle-per-endpoint=0",
+                           "--upstream-idle-timeout=5s"},
                           &f) == "");
   CHECK(f.limits.max_header_bytes == 16 * 1024);
   CHECK(f.limits.max_headers == 50);
@@ -144,6 +144,38 @@ TEST_CASE("UDP and explicit TCP entrypoints, and the L4 timeouts", "[flags]") {
   ProxyFlags g;
   CHECK(ParseProxyFlags({"--controller=x:1", "--grpc-insecure", "--udp-max-sessions=0"}, &g) ==
         "--udp-max-sessions: expected 1 to 1000000, got '0'");
+}
+
+TEST_CASE("L4 timeouts have a minimum, /UDP is case-insensitive, TCP-only flags refuse UDP",
+          "[flags]") {
+  ProxyFlags f;
+  REQUIRE(
+      ParseProxyFlags(
+          {"--controller=x:1", "--grpc-insecure", "--entrypoint=dns=127.0.0.1:53/UDP",
+           "--entrypoint=db=127.0.0.1:5432/Tcp", "--tcp-peek-timeout=100ms", "--udp-timeout=100ms"},
+          &f) == "");
+  REQUIRE(f.entrypoints.size() == 2);
+  CHECK(f.entrypoints[0].udp);
+  CHECK(f.entrypoints[0].port == 53);
+  CHECK_FALSE(f.entrypoints[1].udp);
+  CHECK(f.limits.udp_timeout_ms == 100);
+  for (const char* zero : {"--tcp-peek-timeout=0s", "--udp-timeout=99ms"}) {
+    ProxyFlags g;
+    std::string flag = std::string(zero).substr(2, std::string(zero).find('=') - 2);
+    std::string value = std::string(zero).substr(std::string(zero).find('=') + 1);
+    CHECK(ParseProxyFlags({"--controller=x:1", "--grpc-insecure", zero}, &g) ==
+          "--" + flag + ": expected at least 100ms, got '" + value + "'");
+  }
+  for (const char* flag :
+       {"--tls=dns=off", "--max-connections=dns=5", "--trusted-ips=dns=10.0.0.0/8"}) {
+    ProxyFlags g;
+    std::string name = std::string(flag).substr(2, std::string(flag).find('=') - 2);
+    CHECK(ParseProxyFlags(
+              {"--controller=x:1", "--grpc-insecure", "--entrypoint=dns=127.0.0.1:53/udp", flag},
+              &g) == "--" + name +
+                         ": 'dns' is a UDP entrypoint (this setting is for TCP "
+                         "entrypoints)");
+  }
 }
 
 }  // namespace

@@ -93,6 +93,12 @@ TEST_CASE("TCP routes with unresolved references are refused precisely", "[l4]")
   cert->set_name("default/client");
   cert->set_cert_chain_pem("not a certificate");
   cert->set_private_key_pem("not a key");
+  // Unused by any TLS backend, its TLS is never built (nor checked).
+  std::string error;
+  CHECK(dataplane::RuntimeConfig::Build(s, &error) != nullptr);
+  s.mutable_tcp_routes(0)->mutable_backends(0)->set_servers_transport("default/st");
+  CHECK(dataplane::RuntimeConfig::Build(s, &error) != nullptr);
+  s.mutable_tcp_routes(0)->mutable_backends(0)->set_tls(true);
   std::string refusal = Refusal(s);
   CHECK(refusal.starts_with("ServersTransportTCP default/st: "));
   CHECK(refusal.find("not a key") == std::string::npos);

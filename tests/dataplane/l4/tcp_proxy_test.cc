@@ -303,3 +303,124 @@ TEST_CASE("a large transfer both ways arrives whole through backpressure", "[l4]
 
 }  // namespace
 }  // namespace portico
+
+namespace portico {
+namespace {
+
+TEST_CASE("a backend whose cluster has no ready endpoint is skipped, not refused", "[l4]") {
+  EchoServer db("127.0.0.1", "db");
+  v1::Snapshot s = PlainSnapshot(db);
+  s.add_clusters()->set_name("default/empty:5432");
+  auto* empty = s.mutable_tcp_routes(0)->add_backends();
+  empty->set_cluster("default/empty:5432");
+  empty->set_weight(1);
+  ProxyUnderTest proxy(s);
+  for (int i = 0; i < 4; ++i) {
+    RawClient client(proxy.port());
+    CHECK(client.ReadUntil("db\n"));
+  }
+  CHECK(db.accepted() == 4);
+}
+
+// A worker on a loopback entrypoint, started by the test itself (not
+// ProxyUnderTest: these tests stop it, or hold its configs, themselves).
+struct BareWorker {
+  BareWorker() {
+    std::vector<dataplane::EntrypointListener> listeners;
+    listeners.push_back(
+        testing::LoopbackListener({"web", "127.0.0.1", 0}, &counters, &connections, &port));
+    worker = std::make_unique<dataplane::Worker>(0, ProxyLimits{}, std::move(listeners));
+  }
+  dataplane::RequestCounters counters;
+  dataplane::ConnectionGauge connections;
+  int port = 0;
+  std::unique_ptr<dataplane::Worker> worker;
+};
+
+// While the worker drains, the last connection it holds is one still being
+// peeked at; it turns out to be HTTP and must be served, not cut off by a
+// worker that saw no connection left during the handover.
+TEST_CASE("a connection handed to HTTP while the worker drains is still served", "[l4]") {
+  testing::FakeBackend web("127.0.0.1", testing::Answer("http-ok"));
+  EchoServer a("127.0.0.2", "A");
+  v1::Snapshot s = testing::AppSnapshot({{"127.0.0.1", web.port()}});
+  AddCluster(&s, "default/a:443", {&a});
+  AddTcpRoute(&s, "default/a/r0", "default/a:443", "a.test");
+  BareWorker bare;
+  dataplane::Worker& worker = *bare.worker;
+  int port = bare.port;
+  std::string error;
+  worker.PostConfig(dataplane::RuntimeConfig::Build(s, &error));
+  REQUIRE(error.empty());
+  worker.Start();
+  {
+    RawClient client(port);
+    REQUIRE(Eventually([&] { return worker.tcp_connections() == 1; }));
+    worker.Stop(5000);
+    client.Send(testing::Get("app.test"));
+    CHECK(client.ReadUntil("http-ok"));
+    CHECK(client.received().starts_with("HTTP/1.1 200"));
+  }
+  worker.Join();
+}
+
+}  // namespace
+}  // namespace portico
+
+namespace portico {
+namespace {
+
+// A spliced connection keeps its TCP routing, not the whole config it was
+// routed with: after a swap the old config is freed while it still runs.
+TEST_CASE("a long-lived TCP connection does not keep the old config alive", "[l4]") {
+  EchoServer db("127.0.0.1", "db");
+  BareWorker bare;
+  dataplane::Worker& worker = *bare.worker;
+  int port = bare.port;
+  std::string error;
+  std::shared_ptr<const dataplane::RuntimeConfig> first =
+      dataplane::RuntimeConfig::Build(PlainSnapshot(db), &error);
+  REQUIRE(first != nullptr);
+  std::weak_ptr<const dataplane::RuntimeConfig> old = first;
+  worker.PostConfig(std::move(first));
+  worker.Start();
+  {
+    RawClient client(port);
+    REQUIRE(client.ReadUntil("db\n"));
+    v1::Snapshot next = PlainSnapshot(db);
+    next.set_version("tcp-2");
+    worker.PostConfig(dataplane::RuntimeConfig::Build(next, &error));
+    CHECK(Eventually([&] { return old.expired(); }));
+    client.Send("still here");
+    CHECK(client.ReadUntil("still here"));
+  }
+  worker.Stop(1000);
+  worker.Join();
+}
+
+}  // namespace
+}  // namespace portico
+
+namespace portico {
+namespace {
+
+// The ClientHello trickled in one-byte TLS records (legal, and the cheapest
+// way to make a proxy re-parse): still routed, and passed on unchanged.
+TEST_CASE("a ClientHello in one-byte records is routed by its server name", "[l4]") {
+  EchoServer a("127.0.0.2", "A");
+  ProxyUnderTest proxy(OneRoute(a, "a", "443", "a.test"));
+  TlsClient tls({.server_name = "a.test"});
+  std::string hello = tls.Step("");
+  REQUIRE(hello.size() > 5);
+  std::string split;
+  for (size_t i = 5; i < hello.size(); ++i) {
+    split += std::string("\x16\x03\x01\x00\x01", 5);
+    split += hello[i];
+  }
+  RawClient client(proxy.port());
+  client.Send(split);
+  CHECK(client.ReadUntil("A\n" + split));
+}
+
+}  // namespace
+}  // namespace portico

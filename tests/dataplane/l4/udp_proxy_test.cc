@@ -203,3 +203,65 @@ TEST_CASE("a UDP route with an unknown cluster is refused", "[l4][udp]") {
 
 }  // namespace
 }  // namespace portico
+
+namespace portico {
+namespace {
+
+TEST_CASE("a UDP session whose endpoint refuses datagrams is closed", "[l4][udp]") {
+  int closed_port = 0;
+  close(UdpSocket("127.0.0.2", &closed_port));  // nothing listens there: ICMP port unreachable
+  v1::Snapshot s;
+  s.set_version("udp-1");
+  auto* c = s.add_clusters();
+  c->set_name("default/gone:53");
+  auto* ep = c->add_endpoints();
+  ep->set_address("127.0.0.2");
+  ep->set_port(static_cast<uint32_t>(closed_port));
+  auto* r = s.add_udp_routes();
+  r->set_name("default/dns-gone");
+  r->add_entrypoints("dns");
+  auto* b = r->add_backends();
+  b->set_cluster(c->name());
+  b->set_weight(1);
+  dataplane::ProxyLimits limits;
+  limits.udp_timeout_ms = 60'000;
+  UdpProxy proxy(s, limits);
+  std::atomic<int64_t>* open = L4Metrics::Process().OpenConnections("udp", "dns");
+  int64_t before = open->load();
+  dataplane::L4RouteCounters* counters = L4Metrics::Process().Route("udp", "default/dns-gone");
+  UdpClient client(proxy.port);
+  CHECK(client.Ask("q", 2) == "");
+  CHECK(counters->accepted.load() >= 1);
+  // Well before the UDP timeout: the refusal ended the session.
+  CHECK(Eventually([&] { return open->load() == before; }));
+}
+
+}  // namespace
+}  // namespace portico
+
+namespace portico {
+namespace {
+
+TEST_CASE("a config that drops a session's endpoint closes the session", "[l4][udp]") {
+  UdpEcho a("127.0.0.2", "A");
+  UdpEcho b("127.0.0.3", "B");
+  dataplane::ProxyLimits limits;
+  limits.udp_timeout_ms = 60'000;
+  UdpProxy proxy(UdpSnapshot({&a}, "default/dns-moved"), limits);
+  std::atomic<int64_t>* open = L4Metrics::Process().OpenConnections("udp", "dns");
+  int64_t before = open->load();
+  UdpClient client(proxy.port);
+  CHECK(client.Ask("one") == "A:one");
+  CHECK(open->load() == before + 1);
+  // The same cluster, now with B's endpoint only.
+  v1::Snapshot next = UdpSnapshot({&b}, "default/dns-moved");
+  next.set_version("udp-2");
+  std::string error;
+  proxy.worker->PostConfig(dataplane::RuntimeConfig::Build(next, &error));
+  REQUIRE(error.empty());
+  CHECK(Eventually([&] { return open->load() == before; }));
+  CHECK(client.Ask("two") == "B:two");
+}
+
+}  // namespace
+}  // namespace portico
