@@ -104,9 +104,13 @@ class Worker {
   void Unregister(DownstreamConnection* conn);
   // TCP-routed connections: never drained early, closed when the grace
   // period ends.
-  void RegisterTcp(TcpConnection* conn) { tcp_connections_.insert(conn); }
+  void RegisterTcp(TcpConnection* conn) {
+    tcp_connections_.insert(conn);
+    tcp_connection_count_.store(tcp_connections_.size(), std::memory_order_relaxed);
+  }
   void UnregisterTcp(TcpConnection* conn);
-  size_t tcp_connections() const { return tcp_connections_.size(); }
+  // Open TCP-routed connections (thread-safe read).
+  size_t tcp_connections() const { return tcp_connection_count_.load(std::memory_order_relaxed); }
   // Round-robin cursors of TCP and UDP routing, by route or cluster key.
   uint64_t& L4Cursor(const std::string& key) { return l4_cursors_[key]; }
 
@@ -161,6 +165,7 @@ class Worker {
   absl::flat_hash_set<DownstreamConnection*> connections_;  // open client connections
   absl::flat_hash_set<MirrorRequest*> mirrors_;
   absl::flat_hash_set<TcpConnection*> tcp_connections_;
+  std::atomic<size_t> tcp_connection_count_{0};
   absl::flat_hash_map<std::string, uint64_t> l4_cursors_;
   std::atomic<uint64_t> mirrors_sent_{0};
   std::atomic<uint64_t> mirrors_failed_{0};
