@@ -11,6 +11,7 @@
 #include "controlplane/compiler/cluster_resolver.h"
 #include "controlplane/compiler/compiler.h"
 #include "controlplane/model/cluster_state.h"
+#include "controlplane/model/kind_registry.h"
 #include "controlplane/translate/snapshot_translator.h"
 
 namespace portico::controlplane {
@@ -125,7 +126,11 @@ void SnapshotPipeline::Apply(const SourceLoad& load) {
   }
   if (last_ && ApplyEndpointChange(*objects, load)) return;
   auto next = std::make_unique<LastCompile>();
-  ClusterStateBuild build = DecodeReusing(*objects, next.get());
+  ClusterStateBuild build;
+  if (!last_ || !DecodeInPlace(*objects, next.get(), &build)) {
+    next = std::make_unique<LastCompile>();
+    build = DecodeReusing(*objects, next.get());
+  }
   // The previous compile is freed on a background thread while this one
   // runs.
   release_.Release(std::move(last_));
@@ -137,20 +142,118 @@ void SnapshotPipeline::Apply(const SourceLoad& load) {
   last_ = std::move(next);
 }
 
-ClusterStateBuild SnapshotPipeline::DecodeReusing(const std::vector<SourceObject>& objects,
-                                                 LastCompile* next) {
-  // Objects of the last decode that may be moved over: decoded without an
-  // issue, with a fingerprint, by origin.
+namespace {
+
+// The objects of the last decode that may be reused, by origin: decoded
+// without an issue, with a fingerprint.
+template <typename Last>
+std::unordered_map<std::string_view, size_t> ReusableByOrigin(const Last& last) {
   std::unordered_map<std::string_view, size_t> reusable;
-  if (last_) {
-    const LastCompile& last = *last_;
-    for (size_t i = 0; i < last.origins.size(); ++i) {
-      size_t issues_before = i == 0 ? 0 : last.issue_ends[i - 1];
-      if (!last.fingerprints[i].empty() && last.issue_ends[i] == issues_before) {
-        reusable.emplace(last.origins[i], i);
-      }
+  reusable.reserve(last.origins.size());
+  for (size_t i = 0; i < last.origins.size(); ++i) {
+    size_t issues_before = i == 0 ? 0 : last.issue_ends[i - 1];
+    if (!last.fingerprints[i].empty() && last.issue_ends[i] == issues_before) {
+      reusable.emplace(last.origins[i], i);
     }
   }
+  return reusable;
+}
+
+// A decoded object's identity in a state: its store (one per map of
+// ClusterState: both API groups of a CRD kind share one) and its key.
+using StoredKey = std::pair<decltype(KindStore::contains), ObjectKey>;
+
+}  // namespace
+
+bool SnapshotPipeline::DecodeInPlace(const std::vector<SourceObject>& objects, LastCompile* next,
+                                     ClusterStateBuild* build) {
+  LastCompile& last = *last_;
+  constexpr size_t kFresh = SIZE_MAX;
+  // reuse[i]: the last object whose decode object i takes over, or kFresh.
+  std::vector<size_t> reuse(objects.size(), kFresh);
+  std::vector<bool> kept(last.origins.size(), false);
+  {
+    std::unordered_map<std::string_view, size_t> reusable = ReusableByOrigin(last);
+    for (size_t i = 0; i < objects.size(); ++i) {
+      const SourceObject& object = objects[i];
+      if (object.fingerprint.empty()) continue;
+      auto found = reusable.find(object.origin);
+      if (found == reusable.end() || last.fingerprints[found->second] != object.fingerprint) {
+        continue;
+      }
+      reuse[i] = found->second;
+      kept[found->second] = true;
+      reusable.erase(found);  // a second object of that origin decodes
+    }
+  }
+  // What the objects gone or changed since then put into the state.
+  std::set<StoredKey> leaving;
+  for (size_t j = 0; j < kept.size(); ++j) {
+    if (kept[j]) continue;
+    for (const DecodedItem& item : last.decoded[j]) {
+      leaving.emplace(item.kind->store.contains, item.key);
+    }
+  }
+  // The new and changed objects, each decoded alone. One that would share
+  // a key with a kept object or another new one is a duplicate, whose
+  // winner depends on the load's order: the caller decodes it all then.
+  struct Fresh {
+    ClusterStateBuild build;
+    std::vector<DecodedItem> items;
+  };
+  std::vector<Fresh> fresh;
+  std::set<StoredKey> arriving;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (reuse[i] != kFresh) continue;
+    Fresh& decoded = fresh.emplace_back();
+    AddSourceObject(objects[i], &decoded.build, &decoded.items);
+    for (const DecodedItem& item : decoded.items) {
+      StoredKey key{item.kind->store.contains, item.key};
+      if (item.kind->store.contains(last.state, item.key) && !leaving.contains(key)) return false;
+      if (!arriving.insert(std::move(key)).second) return false;
+    }
+  }
+  // Checked: the state can now be edited. (Should a move still fail, the
+  // caller's DecodeReusing stays correct: the kept objects' entries are
+  // all still in the state.)
+  for (size_t j = 0; j < kept.size(); ++j) {
+    if (kept[j]) continue;
+    for (const DecodedItem& item : last.decoded[j]) item.kind->store.erase(item.key, &last.state);
+  }
+  for (Fresh& decoded : fresh) {
+    if (!MoveDecoded(decoded.items, &decoded.build.state, &last.state)) return false;
+  }
+  size_t next_fresh = 0;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    const SourceObject& object = objects[i];
+    next->origins.push_back(object.origin);
+    next->fingerprints.push_back(object.fingerprint);
+    if (reuse[i] != kFresh) {
+      next->endpoint_slice.push_back(last.endpoint_slice[reuse[i]]);
+      next->decoded.push_back(std::move(last.decoded[reuse[i]]));
+    } else {
+      Fresh& decoded = fresh[next_fresh++];
+      next->endpoint_slice.push_back(IsEndpointSlice(object));
+      next->decoded.push_back(std::move(decoded.items));
+      build->issues.insert(build->issues.end(), decoded.build.issues.begin(),
+                           decoded.build.issues.end());
+    }
+    next->issue_ends.push_back(build->issues.size());
+  }
+  build->state = std::move(last.state);
+  stats_.objects_decoded = fresh.size();
+  stats_.objects_reused = objects.size() - fresh.size();
+  stats_.objects_reused_total += stats_.objects_reused;
+  stats_.objects_decoded_total += stats_.objects_decoded;
+  stats_.decoded_in_place_total++;
+  return true;
+}
+
+ClusterStateBuild SnapshotPipeline::DecodeReusing(const std::vector<SourceObject>& objects,
+                                                 LastCompile* next) {
+  // Objects of the last decode that may be moved over, by origin.
+  std::unordered_map<std::string_view, size_t> reusable;
+  if (last_) reusable = ReusableByOrigin(*last_);
   ClusterStateBuild build;
   size_t reused = 0;
   for (const SourceObject& object : objects) {

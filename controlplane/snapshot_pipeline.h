@@ -33,6 +33,8 @@ struct PipelineStats {
   uint64_t objects_reused = 0;
   uint64_t objects_decoded_total = 0;  // summed over every Apply
   uint64_t objects_reused_total = 0;
+  // Applies whose decode edited the last state in place (DecodeInPlace).
+  uint64_t decoded_in_place_total = 0;
 };
 
 struct PipelineOptions {
@@ -77,6 +79,13 @@ class SnapshotPipeline {
   struct LastCompile;
 
   void NoteOwnership(const ClusterState& state, const CompileResult& result);
+  // Decodes only the objects new or changed since the last decode and
+  // edits its state (taken from last_) into the new one: the cost follows
+  // the change, not the number of objects. False when a new object would
+  // be a duplicate of another (which one wins depends on the load's
+  // order): then DecodeReusing, which stays correct after a partial edit.
+  bool DecodeInPlace(const std::vector<SourceObject>& objects, LastCompile* next,
+                     ClusterStateBuild* build);
   // Decodes `objects`, moving over from last_->state what an object with
   // the same origin and fingerprint decoded to without an issue; fills
   // `next`'s per-object records. Leaves last_'s state partly emptied.

@@ -51,6 +51,9 @@ constexpr KindStore StateStore() {
           },
           [](const ObjectKey& key, ClusterState* from, ClusterState* to) {
             return MoveNode(key, &(from->*Member), &(to->*Member));
+          },
+          [](const ObjectKey& key, ClusterState* state) {
+            return (state->*Member).erase(key) == 1;
           }};
 }
 
@@ -61,6 +64,9 @@ constexpr KindStore CrdStore() {
           },
           [](const ObjectKey& key, ClusterState* from, ClusterState* to) {
             return MoveNode(key, &(from->crds.*Member), &(to->crds.*Member));
+          },
+          [](const ObjectKey& key, ClusterState* state) {
+            return (state->crds.*Member).erase(key) == 1;
           }};
 }
 

@@ -26,6 +26,8 @@ struct KindStore {
   // Moves the object with `key` from *from to *to (the node, not a copy);
   // false when *from lacks it or *to has one already (then nothing moved).
   bool (*move)(const ObjectKey& key, ClusterState* from, ClusterState* to);
+  // Removes the object with `key` from *state; false when it has none.
+  bool (*erase)(const ObjectKey& key, ClusterState* state);
 };
 
 struct KindEntry {

@@ -259,7 +259,9 @@ TEST_CASE("unchanged objects are moved over from the last decode, not decoded ag
     std::string other = kMissing;
     other.replace(other.find("gone"), 4, "web");
     docs[3] = other;
+    uint64_t in_place = pipeline.stats().decoded_in_place_total;
     ApplyCounting(&pipeline, docs, 2);
+    CHECK(pipeline.stats().decoded_in_place_total == in_place + 1);
     // Nothing changed: the endpoint-only path, which decodes the slice.
     ApplyCounting(&pipeline, docs, 1, /*fast=*/true);
     CHECK(pipeline.issues().size() == 1);
@@ -271,11 +273,14 @@ kind: Service
 metadata: {name: listed-a, namespace: shop}
 spec: {ports: [{port: 81}]}
 )";
+    uint64_t in_place = pipeline.stats().decoded_in_place_total;
     ApplyCounting(&pipeline, docs, 2);  // it, and the List (listed-a a duplicate now)
+    CHECK(pipeline.stats().decoded_in_place_total == in_place);  // order decides: all decoded
     REQUIRE(pipeline.issues().size() == 1);
     CHECK(pipeline.issues()[0].message.find("listed-a: duplicate") != std::string::npos);
     docs[5] = kBroken;
     ApplyCounting(&pipeline, docs, 2);  // the List had an issue last time
+    CHECK(pipeline.stats().decoded_in_place_total == in_place + 1);  // listed-a left with docs[5]
     docs[3] = kIngress;  // a duplicate Ingress now
     ApplyCounting(&pipeline, docs, 2);  // it and kBroken
   }
@@ -300,6 +305,22 @@ spec: {ports: [{port: 81}]}
     ApplyCounting(&pipeline, docs, 2);
     REQUIRE(pipeline.current()->clusters_size() == 1);
     CHECK(pipeline.current()->clusters(0).endpoints(0).address() == "10.0.0.2");
+  }
+  SECTION("objects added, removed and renamed edit the last state in place") {
+    uint64_t in_place = pipeline.stats().decoded_in_place_total;
+    docs.push_back(R"(apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: extra, namespace: shop}
+spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}
+)");
+    ApplyCounting(&pipeline, docs, 2);  // it, and kBroken (an issue: decoded every time)
+    docs.erase(docs.begin() + 2);  // kIngress gone; the later origins shift
+    ApplyCounting(&pipeline, docs, 5);
+    docs.pop_back();
+    ApplyCounting(&pipeline, docs, 1);
+    CHECK(pipeline.stats().decoded_in_place_total == in_place + 3);
+    std::swap(docs[0], docs.back());  // kService moves behind the List
+    ApplyCounting(&pipeline, docs, 3);
   }
   SECTION("objects without a fingerprint are always decoded") {
     SourceLoad load = Load(docs);
