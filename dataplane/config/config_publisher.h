@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "common/deferred_release.h"
 #include "dataplane/config/config_error.h"
 #include "portico/v1/snapshot.pb.h"
 
@@ -61,6 +62,9 @@ class ConfigPublisher {
   std::atomic<uint64_t> endpoint_only_applies_{0};
   std::atomic<double> last_apply_unix_{0};
   std::atomic<double> last_apply_duration_{0};
+  // Frees the replaced snapshot and config off the applying thread (and
+  // outside mu_). Declared last: drains before the members above go.
+  DeferredRelease release_;
 };
 
 }  // namespace portico::dataplane
