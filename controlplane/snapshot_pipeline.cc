@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "controlplane/compiler/cluster_resolver.h"
 #include "controlplane/compiler/compiler.h"
+#include "controlplane/compiler/incremental_compile.h"
 #include "controlplane/model/cluster_state.h"
 #include "controlplane/model/kind_registry.h"
 #include "controlplane/translate/snapshot_translator.h"
@@ -85,6 +86,7 @@ struct SnapshotPipeline::LastCompile {
   std::vector<SourceIssue> build_issues;
   ClusterState state;
   CompileResult result;
+  CompileIndex index;  // for RecompileIngresses
 };
 
 SnapshotPipeline::SnapshotPipeline(Publisher publish, PipelineOptions options)
@@ -102,6 +104,19 @@ bool IsEndpointSlice(const SourceObject& object) {
          std::string_view(api->value.GetString()) == "discovery.k8s.io/v1" &&
          kind != object.json.MemberEnd() && kind->value.IsString() &&
          std::string_view(kind->value.GetString()) == "EndpointSlice";
+}
+
+// Whether every item of `changed` is an Ingress; their keys, unique, in
+// `keys`.
+bool OnlyIngresses(const std::vector<DecodedItem>& changed, std::vector<ObjectKey>* keys) {
+  static const KindEntry* const ingress = FindKind("networking.k8s.io/v1", "Ingress");
+  std::set<ObjectKey> unique;
+  for (const DecodedItem& item : changed) {
+    if (item.kind->store.contains != ingress->store.contains) return false;
+    unique.insert(item.key);
+  }
+  keys->assign(unique.begin(), unique.end());
+  return true;
 }
 
 }  // namespace
@@ -127,14 +142,26 @@ void SnapshotPipeline::Apply(const SourceLoad& load) {
   if (last_ && ApplyEndpointChange(*objects, load)) return;
   auto next = std::make_unique<LastCompile>();
   ClusterStateBuild build;
-  if (!last_ || !DecodeInPlace(*objects, next.get(), &build)) {
+  std::vector<DecodedItem> changed;
+  bool in_place = last_ && DecodeInPlace(*objects, next.get(), &build, &changed);
+  if (!in_place) {
     next = std::make_unique<LastCompile>();
     build = DecodeReusing(*objects, next.get());
+  }
+  bool patched = false;
+  if (std::vector<ObjectKey> ingresses; in_place && OnlyIngresses(changed, &ingresses) &&
+                                        static_cast<int64_t>(time(nullptr)) <
+                                            last_->result.valid_until) {
+    next->result = std::move(last_->result);
+    next->index = std::move(last_->index);
+    patched = RecompileIngresses(build.state, options_.compile, ingresses, &next->result,
+                                 &next->index);
+    if (patched) stats_.ingress_patches_total++;
   }
   // The previous compile is freed on a background thread while this one
   // runs.
   release_.Release(std::move(last_));
-  next->result = Compile(build.state, options_.compile);
+  if (!patched) next->result = Compile(build.state, options_.compile, &next->index);
   NoteOwnership(build.state, next->result);
   next->build_issues = std::move(build.issues);
   Publish(load, next->build_issues, next->result);
@@ -166,7 +193,7 @@ using StoredKey = std::pair<decltype(KindStore::contains), ObjectKey>;
 }  // namespace
 
 bool SnapshotPipeline::DecodeInPlace(const std::vector<SourceObject>& objects, LastCompile* next,
-                                     ClusterStateBuild* build) {
+                                     ClusterStateBuild* build, std::vector<DecodedItem>* changed) {
   LastCompile& last = *last_;
   constexpr size_t kFresh = SIZE_MAX;
   // reuse[i]: the last object whose decode object i takes over, or kFresh.
@@ -218,10 +245,14 @@ bool SnapshotPipeline::DecodeInPlace(const std::vector<SourceObject>& objects, L
   // all still in the state.)
   for (size_t j = 0; j < kept.size(); ++j) {
     if (kept[j]) continue;
-    for (const DecodedItem& item : last.decoded[j]) item.kind->store.erase(item.key, &last.state);
+    for (const DecodedItem& item : last.decoded[j]) {
+      item.kind->store.erase(item.key, &last.state);
+      changed->push_back(item);
+    }
   }
   for (Fresh& decoded : fresh) {
     if (!MoveDecoded(decoded.items, &decoded.build.state, &last.state)) return false;
+    changed->insert(changed->end(), decoded.items.begin(), decoded.items.end());
   }
   size_t next_fresh = 0;
   for (size_t i = 0; i < objects.size(); ++i) {

@@ -20,6 +20,7 @@ namespace portico::controlplane {
 
 struct ClusterState;
 struct ClusterStateBuild;
+struct DecodedItem;
 
 struct PipelineStats {
   uint64_t compiles_total = 0;
@@ -35,6 +36,9 @@ struct PipelineStats {
   uint64_t objects_reused_total = 0;
   // Applies whose decode edited the last state in place (DecodeInPlace).
   uint64_t decoded_in_place_total = 0;
+  // Applies whose compile patched the last one (only Ingresses changed:
+  // RecompileIngresses).
+  uint64_t ingress_patches_total = 0;
 };
 
 struct PipelineOptions {
@@ -84,8 +88,9 @@ class SnapshotPipeline {
   // the change, not the number of objects. False when a new object would
   // be a duplicate of another (which one wins depends on the load's
   // order): then DecodeReusing, which stays correct after a partial edit.
+  // `changed`: what left the state and what joined it.
   bool DecodeInPlace(const std::vector<SourceObject>& objects, LastCompile* next,
-                     ClusterStateBuild* build);
+                     ClusterStateBuild* build, std::vector<DecodedItem>* changed);
   // Decodes `objects`, moving over from last_->state what an object with
   // the same origin and fingerprint decoded to without an issue; fills
   // `next`'s per-object records. Leaves last_'s state partly emptied.

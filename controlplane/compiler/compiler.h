@@ -37,6 +37,11 @@
 
 namespace portico::controlplane {
 
-CompileResult Compile(const ClusterState& state, const CompileOptions& options = {});
+struct CompileIndex;
+
+// With `index`, also records what RecompileIngresses needs to patch the
+// result later (incremental_compile.h).
+CompileResult Compile(const ClusterState& state, const CompileOptions& options = {},
+                      CompileIndex* index = nullptr);
 
 }  // namespace portico::controlplane

@@ -100,9 +100,12 @@ void CompileIngress(const Ingress& ingress, CompileContext* context) {
 }  // namespace
 
 void RunIngressProcessor(const ClusterState& state, CompileContext* context) {
-  for (const auto& [key, ingress] : state.ingresses) {
-    if (ClassSelects(state, ingress, context->options())) CompileIngress(ingress, context);
-  }
+  for (const auto& [key, ingress] : state.ingresses) RunIngressProcessorFor(state, ingress, context);
+}
+
+void RunIngressProcessorFor(const ClusterState& state, const Ingress& ingress,
+                            CompileContext* context) {
+  if (ClassSelects(state, ingress, context->options())) CompileIngress(ingress, context);
 }
 
 }  // namespace portico::controlplane

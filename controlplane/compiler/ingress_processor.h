@@ -13,4 +13,8 @@ namespace portico::controlplane {
 // diagnostic.
 void RunIngressProcessor(const ClusterState& state, CompileContext* context);
 
+// The same for one Ingress of `state` (the incremental compile).
+void RunIngressProcessorFor(const ClusterState& state, const Ingress& ingress,
+                            CompileContext* context);
+
 }  // namespace portico::controlplane

@@ -330,6 +330,68 @@ spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}
   }
 }
 
+std::string HostIngress(const std::string& name, const std::string& host, const std::string& path,
+                        const std::string& port, const std::string& extra = "") {
+  return "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: " + name +
+         ", namespace: shop}\nspec:\n" + extra + "  rules:\n  - host: '" + host +
+         "'\n    http: {paths: [{path: " + path +
+         ", pathType: Prefix, backend: {service: {name: web, port: " + port + "}}}]}\n";
+}
+
+// Applies `documents`, compares with a full compile, and checks whether
+// the last compile was patched (RecompileIngresses) rather than redone.
+void ApplyPatching(SnapshotPipeline* pipeline, const std::vector<std::string>& documents,
+                   bool patched) {
+  uint64_t before = pipeline->stats().ingress_patches_total;
+  ApplyAndCompare(pipeline, documents, false);
+  CHECK(pipeline->stats().ingress_patches_total == before + (patched ? 1 : 0));
+}
+
+TEST_CASE("a change of Ingresses only patches the last compile", "[snapshot_pipeline]") {
+  SnapshotPipeline pipeline([](auto) {});
+  std::vector<std::string> docs = {kService, Slice("web-1", "[{addresses: [10.0.0.1]}]"), kIngress,
+                                   kMissing};
+  ApplyPatching(&pipeline, docs, false);
+
+  SECTION("routes and their clusters come and go; diagnostics follow") {
+    docs.push_back(HostIngress("b", "b.test", "/api", "{name: admin}"));
+    ApplyPatching(&pipeline, docs, true);  // a new cluster, shop/web:admin
+    CHECK(pipeline.current()->clusters_size() == 2);
+    docs.back() = HostIngress("b", "b.test", "/api", "{number: 81}");
+    ApplyPatching(&pipeline, docs, true);  // no such port: 503 and a diagnostic
+    CHECK(pipeline.current()->clusters_size() == 1);
+    docs.push_back(HostIngress("c", "*.test", "/", "{number: 80}"));
+    docs.push_back(HostIngress("d", "a.test", "/a", "{number: 80}"));
+    ApplyPatching(&pipeline, docs, true);  // two at once, sorted in among the others
+    docs.erase(docs.begin() + 3);  // kMissing, and its diagnostic
+    ApplyPatching(&pipeline, docs, true);
+    docs.push_back(HostIngress("other", "o.test", "/", "{number: 80}",
+                               "  ingressClassName: other\n"));
+    ApplyPatching(&pipeline, docs, true);  // another controller's: no route
+  }
+  SECTION("a conflict, TLS, or any other kind changed compiles in full") {
+    docs.push_back(HostIngress("twin", "a.test", "/", "{number: 80}"));
+    ApplyPatching(&pipeline, docs, false);  // claims site's host and path
+    REQUIRE(!pipeline.diagnostics().empty());
+    docs.push_back(HostIngress("e", "e.test", "/", "{number: 80}"));
+    ApplyPatching(&pipeline, docs, false);  // the last compile had a conflict
+    docs.erase(docs.end() - 2);  // twin
+    ApplyPatching(&pipeline, docs, false);
+    docs.push_back(HostIngress("f", "f.test", "/", "{number: 80}"));
+    ApplyPatching(&pipeline, docs, true);  // no conflict left
+    docs.push_back(HostIngress("secure", "s.test", "/", "{number: 80}",
+                               "  tls: [{hosts: [s.test], secretName: missing}]\n"));
+    ApplyPatching(&pipeline, docs, false);
+    docs.back() = HostIngress("secure", "s.test", "/", "{number: 80}");
+    ApplyPatching(&pipeline, docs, false);  // it had TLS in the last compile
+    docs.back() = HostIngress("secure", "s.test", "/x", "{number: 80}");
+    ApplyPatching(&pipeline, docs, true);
+    docs[0] = kService;
+    docs[0].replace(docs[0].find("namespace: shop}"), 16, "namespace: shop, labels: {a: b}}");
+    ApplyPatching(&pipeline, docs, false);  // a Service
+  }
+}
+
 TEST_CASE("a compile says until when a certificate check keeps its answer", "[compiler]") {
   std::string backend = testing::kShopWebBackend;
   CHECK(Compile(testing::StateFromYaml(backend)).valid_until == INT64_MAX);
