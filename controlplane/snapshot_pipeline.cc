@@ -73,6 +73,19 @@ void SnapshotPipeline::NoteOwnership(const ClusterState& state, const CompileRes
   AddOtherClass(state.crds.ingress_routes_udp, "IngressRouteUDP", ours, &other_class_);
 }
 
+void SnapshotPipeline::NoteIngressOwnership(const std::vector<ObjectKey>& ingresses,
+                                            const CompileResult& result) {
+  std::set<std::string> sources;
+  for (const ObjectKey& key : ingresses) {
+    std::string source = "Ingress/" + key.str();
+    routed_.erase(source);
+    sources.insert(std::move(source));
+  }
+  for (const Route& route : result.routes) {
+    if (sources.contains(route.source)) routed_.insert(route.source);
+  }
+}
+
 // The last decode and compile, kept for the endpoint-only path and for the
 // next decode: per object of the (filtered) load its origin, fingerprint,
 // whether it is an EndpointSlice, how many decode issues the objects up to
@@ -149,9 +162,9 @@ void SnapshotPipeline::Apply(const SourceLoad& load) {
     build = DecodeReusing(*objects, next.get());
   }
   bool patched = false;
-  if (std::vector<ObjectKey> ingresses; in_place && OnlyIngresses(changed, &ingresses) &&
-                                        static_cast<int64_t>(time(nullptr)) <
-                                            last_->result.valid_until) {
+  std::vector<ObjectKey> ingresses;
+  if (in_place && OnlyIngresses(changed, &ingresses) &&
+      static_cast<int64_t>(time(nullptr)) < last_->result.valid_until) {
     next->result = std::move(last_->result);
     next->index = std::move(last_->index);
     patched = RecompileIngresses(build.state, options_.compile, ingresses, &next->result,
@@ -162,7 +175,11 @@ void SnapshotPipeline::Apply(const SourceLoad& load) {
   // runs.
   release_.Release(std::move(last_));
   if (!patched) next->result = Compile(build.state, options_.compile, &next->index);
-  NoteOwnership(build.state, next->result);
+  if (patched) {
+    NoteIngressOwnership(ingresses, next->result);
+  } else {
+    NoteOwnership(build.state, next->result);
+  }
   next->build_issues = std::move(build.issues);
   Publish(load, next->build_issues, next->result);
   next->state = std::move(build.state);

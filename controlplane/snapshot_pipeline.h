@@ -13,6 +13,7 @@
 #include "common/deferred_release.h"
 #include "controlplane/compiler/compile_options.h"
 #include "controlplane/compiler/compile_result.h"
+#include "controlplane/model/object_meta.h"
 #include "controlplane/source/source_object.h"
 #include "portico/v1/snapshot.pb.h"
 
@@ -83,6 +84,9 @@ class SnapshotPipeline {
   struct LastCompile;
 
   void NoteOwnership(const ClusterState& state, const CompileResult& result);
+  // The same after RecompileIngresses patched `ingresses` only (an
+  // Ingress is never of another class's: other_class_ stands).
+  void NoteIngressOwnership(const std::vector<ObjectKey>& ingresses, const CompileResult& result);
   // Decodes only the objects new or changed since the last decode and
   // edits its state (taken from last_) into the new one: the cost follows
   // the change, not the number of objects. False when a new object would
