@@ -147,6 +147,12 @@ std::string ControllerAdmin::Metrics() const {
   Metric(&out, "portico_controller_objects_reused_total", "counter",
          "Source objects whose decoded form was kept from the previous load (unchanged).",
          stats.objects_reused_total);
+  Metric(&out, "portico_controller_in_place_decodes_total", "counter",
+         "Loads decoded by editing the previous state with what changed.",
+         stats.decoded_in_place_total);
+  Metric(&out, "portico_controller_ingress_patches_total", "counter",
+         "Compilations that patched the previous result because only Ingresses changed.",
+         stats.ingress_patches_total);
   Metric(&out, "portico_controller_source_errors", "gauge",
          "Manifests or objects refused in the last load.", stats.source_errors);
   Metric(&out, "portico_controller_source_errors_total", "counter",

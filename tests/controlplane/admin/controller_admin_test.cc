@@ -64,6 +64,9 @@ TEST_CASE("metrics are Prometheus text with the documented names", "[admin]") {
            // Objects without fingerprints: decoded every time, never kept.
            std::string("portico_controller_objects_decoded_total 6"),
            std::string("portico_controller_objects_reused_total 0"),
+           // ...yet every key is one the previous load held: edited in place.
+           std::string("portico_controller_in_place_decodes_total 1"),
+           std::string("portico_controller_ingress_patches_total 0"),
            std::string("portico_controller_source_errors 1"),
            std::string("portico_controller_source_errors_total 2"),
            std::string("portico_controller_compile_diagnostics 0"),
