@@ -368,6 +368,11 @@ TEST_CASE("a change of Ingresses only patches the last compile", "[snapshot_pipe
     docs.push_back(HostIngress("other", "o.test", "/", "{number: 80}",
                                "  ingressClassName: other\n"));
     ApplyPatching(&pipeline, docs, true);  // another controller's: no route
+    docs[1] = Slice("web-1", "[{addresses: [10.0.0.3]}]");
+    ApplyAndCompare(&pipeline, docs, true);  // endpoints only: the patch's base moves on
+    docs.push_back(HostIngress("g", "g.test", "/", "{number: 80}"));
+    ApplyPatching(&pipeline, docs, true);
+    CHECK(pipeline.current()->clusters(0).endpoints(0).address() == "10.0.0.3");
   }
   SECTION("a conflict, TLS, or any other kind changed compiles in full") {
     docs.push_back(HostIngress("twin", "a.test", "/", "{number: 80}"));
