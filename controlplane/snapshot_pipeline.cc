@@ -174,10 +174,10 @@ void SnapshotPipeline::Apply(const SourceLoad& load) {
   // The previous compile is freed on a background thread while this one
   // runs.
   release_.Release(std::move(last_));
-  if (!patched) next->result = Compile(build.state, options_.compile, &next->index);
   if (patched) {
     NoteIngressOwnership(ingresses, next->result);
   } else {
+    next->result = Compile(build.state, options_.compile, &next->index);
     NoteOwnership(build.state, next->result);
   }
   next->build_issues = std::move(build.issues);
