@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "common/snapshot/snapshot_delta.h"
-#include "common/snapshot/snapshot_digest.h"
+#include "common/snapshot/shared_snapshot.h"
 #include "common/snapshot/snapshot_transfer.h"
 #include "controlplane/server/snapshot_server.h"
 #include "dataplane/config/runtime_config.h"
@@ -31,7 +31,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::shared_ptr<v1::Snapshot> MakeSnapshot(int routes, int endpoints) {
+std::shared_ptr<const SharedSnapshot> MakeSnapshot(int routes, int endpoints) {
   auto s = std::make_shared<v1::Snapshot>();
   // One Service per route, endpoints spread evenly (as 10k IngressRoutes
   // over 10k Services with 50k endpoints).
@@ -59,8 +59,16 @@ std::shared_ptr<v1::Snapshot> MakeSnapshot(int routes, int endpoints) {
     std::snprintf(name, sizeof name, "ns%03d/svc%05d:80", i % 100, i);
     r->set_cluster(name);
   }
-  s->set_version(SnapshotDigest(*s));
-  return s;
+  return std::make_shared<const SharedSnapshot>(SharedSnapshot::FromMessage(std::move(*s)));
+}
+
+// `s` with cluster `i` replaced: every other part shared, as the
+// controller's translator makes it.
+std::shared_ptr<const SharedSnapshot> WithCluster(const SharedSnapshot& s, int i, v1::Cluster c) {
+  std::vector<ClusterPartPtr> clusters = s.cluster_parts();
+  clusters[static_cast<size_t>(i)] = std::make_shared<const ClusterPart>(std::move(c));
+  return std::make_shared<const SharedSnapshot>(s.shared_rest(), s.route_parts(),
+                                                std::move(clusters));
 }
 
 struct FakeProxy {
@@ -87,7 +95,7 @@ void RunProxy(const std::string& address, bool verify, FakeProxy* proxy,
     proxy->failed = true;
     return;
   }
-  v1::Snapshot serving;
+  SharedSnapshot serving;
   TransferAssembler assembler;
   v1::ControllerMessage message;
   while (!stop->load() && stream->Read(&message)) {
@@ -98,12 +106,14 @@ void RunProxy(const std::string& address, bool verify, FakeProxy* proxy,
     }
     const v1::SnapshotBegin& begin = assembler.begin();
     std::string payload = assembler.TakePayload();
-    v1::Snapshot next;
+    SharedSnapshot next;
     bool ok = true;
     if (!verify) {
       // Reassembled and checked by the assembler: enough for the controller.
     } else if (begin.mode() == v1::SnapshotBegin::FULL) {
-      ok = next.ParseFromString(payload);
+      v1::Snapshot whole;
+      ok = whole.ParseFromString(payload);
+      next = SharedSnapshot::FromMessage(std::move(whole));
     } else {
       v1::SnapshotDelta delta;
       ok = delta.ParseFromString(payload) &&
@@ -123,7 +133,8 @@ void RunProxy(const std::string& address, bool verify, FakeProxy* proxy,
 }
 
 // Seconds from Publish until every proxy has acked `version`.
-double PushAndWait(controlplane::SnapshotServer* server, std::shared_ptr<v1::Snapshot> snapshot,
+double PushAndWait(controlplane::SnapshotServer* server,
+                   std::shared_ptr<const SharedSnapshot> snapshot,
                    size_t proxies) {
   auto start = Clock::now();
   if (getenv("FANOUT_TRACE")) {
@@ -195,13 +206,13 @@ int Main(int argc, char** argv) {
   }
 
   auto snapshot = MakeSnapshot(routes, endpoints);
-  size_t full_bytes = snapshot->ByteSizeLong();
+  size_t full_bytes = snapshot->Serialize().size();
   {
     // The pieces of an endpoint change, alone: the controller's delta build,
     // the proxy's apply (copy, merge, digest check) and the digest itself.
-    auto changed = std::make_shared<v1::Snapshot>(*snapshot);
-    changed->mutable_clusters(0)->mutable_endpoints(0)->set_port(9999);
-    changed->set_version(SnapshotDigest(*changed));
+    v1::Cluster moved = snapshot->clusters(0);
+    moved.mutable_endpoints(0)->set_port(9999);
+    auto changed = WithCluster(*snapshot, 0, std::move(moved));
     // Thread CPU time: steady on a loaded machine, unlike wall time.
     auto cpu_ms = [] {
       timespec ts;
@@ -211,28 +222,30 @@ int Main(int argc, char** argv) {
     double t0 = cpu_ms();
     v1::SnapshotDelta delta = BuildSnapshotDelta(*snapshot, *changed);
     double t1 = cpu_ms();
-    v1::Snapshot applied;
+    SharedSnapshot applied;
     std::string error = ApplySnapshotDelta(*snapshot, delta, changed->version(), &applied);
     double t2 = cpu_ms();
-    SnapshotDigest(applied);
+    SharedSnapshot(applied.shared_rest(), applied.route_parts(), applied.cluster_parts());
     double t3 = cpu_ms();
     v1::Snapshot parsed;
-    parsed.ParseFromString(snapshot->SerializeAsString());
+    parsed.ParseFromString(snapshot->Serialize());
     double t4 = cpu_ms();
-    std::printf("CPU: delta build %.1f ms, delta apply %.1f ms (digest alone %.1f ms), "
+    std::printf("CPU: delta build %.1f ms, delta apply %.1f ms (digest of the parts alone %.1f ms), "
                 "FULL serialize+parse %.1f ms%s\n",
                 t1 - t0, t2 - t1, t3 - t2, t4 - t3, error.empty() ? "" : " FAILED");
     // The proxy's config from the applied snapshot: the whole build, and the
     // endpoint fast path the delta (clusters only) allows.
     std::string why;
-    auto serving = portico::dataplane::RuntimeConfig::Build(*snapshot, &why);
+    portico::dataplane::ConfigError build_why;
+    auto serving = portico::dataplane::RuntimeConfig::Build(*snapshot, &build_why);
     double t5 = cpu_ms();
     portico::dataplane::ConfigError fast_why;
     auto fast = portico::dataplane::RuntimeConfig::WithEndpoints(
         *serving, applied, {changed->clusters(0).name()}, &fast_why);
     if (fast == nullptr) why = fast_why.message;
     double t6 = cpu_ms();
-    auto rebuilt = portico::dataplane::RuntimeConfig::Build(applied, &why, serving.get());
+    auto rebuilt = portico::dataplane::RuntimeConfig::Build(applied, &build_why, serving.get());
+    if (rebuilt == nullptr || serving == nullptr) why = build_why.message;
     double t7 = cpu_ms();
     std::printf("CPU: proxy config build %.1f ms, endpoint-only %.1f ms%s\n", t7 - t6, t6 - t5,
                 serving && rebuilt && fast ? "" : (" FAILED: " + why).c_str());
@@ -240,11 +253,11 @@ int Main(int argc, char** argv) {
   double full = PushAndWait(&server, snapshot, proxies);
   std::vector<double> endpoint_changes;
   for (int round = 0; round < rounds; ++round) {
-    auto next = std::make_shared<v1::Snapshot>(*snapshot);
-    v1::Endpoint* e = next->mutable_clusters(round % routes)->add_endpoints();
+    v1::Cluster grown = snapshot->clusters(round % routes);
+    v1::Endpoint* e = grown.add_endpoints();
     e->set_address("10.255.255." + std::to_string(round % 250 + 1));
     e->set_port(9090);
-    next->set_version(SnapshotDigest(*next));
+    auto next = WithCluster(*snapshot, round % routes, std::move(grown));
     endpoint_changes.push_back(PushAndWait(&server, next, proxies));
     snapshot = next;
   }

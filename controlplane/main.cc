@@ -80,11 +80,12 @@ std::string DescribeAuth(const KubeConfig& config) {
 }
 
 // The Ingresses ("namespace/name") that compiled into routes.
-std::set<std::string> IngressesWithRoutes(const v1::Snapshot* snapshot) {
+std::set<std::string> IngressesWithRoutes(const SharedSnapshot* snapshot) {
   std::set<std::string> out;
   if (snapshot == nullptr) return out;
-  for (const v1::Route& route : snapshot->routes()) {
-    if (route.source().starts_with("Ingress/")) out.insert(route.source().substr(8));
+  for (const RoutePartPtr& route : snapshot->route_parts()) {
+    const std::string& source = route->message.source();
+    if (source.starts_with("Ingress/")) out.insert(source.substr(8));
   }
   return out;
 }

@@ -384,12 +384,12 @@ bool SnapshotPipeline::ApplyEndpointChange(const std::vector<SourceObject>& obje
   stats_.objects_decoded = slices_decoded.size();
   stats_.objects_reused_total += stats_.objects_reused;
   stats_.objects_decoded_total += stats_.objects_decoded;
-  Publish(load, last.build_issues, last.result);
+  Publish(load, last.build_issues, last.result, /*endpoints_only=*/true);
   return true;
 }
 
 void SnapshotPipeline::Publish(const SourceLoad& load, const std::vector<SourceIssue>& build_issues,
-                               const CompileResult& result) {
+                               const CompileResult& result, bool endpoints_only) {
   LogIssues(load.issues);
   LogIssues(build_issues);
   for (const Diagnostic& d : result.diagnostics) {
@@ -402,7 +402,9 @@ void SnapshotPipeline::Publish(const SourceLoad& load, const std::vector<SourceI
   diagnostics_ = result.diagnostics;
   issues_ = load.issues;
   issues_.insert(issues_.end(), build_issues.begin(), build_issues.end());
-  auto snapshot = std::make_shared<const v1::Snapshot>(TranslateSnapshot(result));
+  auto snapshot = std::make_shared<const SharedSnapshot>(
+      endpoints_only && current_ != nullptr ? translator_.TranslateEndpoints(result, *current_)
+                                            : translator_.Translate(result));
   if (current_ && current_->version() == snapshot->version()) {
     LogDebug("controller", "snapshot " + snapshot->version().substr(0, 12) + " unchanged");
     return;
@@ -410,7 +412,7 @@ void SnapshotPipeline::Publish(const SourceLoad& load, const std::vector<SourceI
   current_ = snapshot;
   LogInfo("controller", "snapshot " + snapshot->version().substr(0, 12) +
                             " routes=" + std::to_string(snapshot->routes_size()) + " clusters=" +
-                            std::to_string(snapshot->clusters_size()) + L4Counts(*snapshot));
+                            std::to_string(snapshot->clusters_size()) + L4Counts(snapshot->rest()));
   publish_(std::move(snapshot));
 }
 

@@ -15,7 +15,8 @@
 #include "controlplane/compiler/compile_result.h"
 #include "controlplane/model/object_meta.h"
 #include "controlplane/source/source_object.h"
-#include "portico/v1/snapshot.pb.h"
+#include "common/snapshot/shared_snapshot.h"
+#include "controlplane/translate/snapshot_translator.h"
 
 namespace portico::controlplane {
 
@@ -55,7 +56,7 @@ size_t FilterCompatObjects(const PipelineOptions& options, std::vector<SourceObj
 
 class SnapshotPipeline {
  public:
-  using Publisher = std::function<void(std::shared_ptr<const v1::Snapshot>)>;
+  using Publisher = std::function<void(std::shared_ptr<const SharedSnapshot>)>;
 
   explicit SnapshotPipeline(Publisher publish, PipelineOptions options = {});
   ~SnapshotPipeline();
@@ -68,7 +69,7 @@ class SnapshotPipeline {
   void Apply(const SourceLoad& load);
 
   // The last published snapshot; null before the first Apply.
-  std::shared_ptr<const v1::Snapshot> current() const { return current_; }
+  std::shared_ptr<const SharedSnapshot> current() const { return current_; }
   const PipelineStats& stats() const { return stats_; }
   // What the last Apply found wrong, by object: the compiler's diagnostics
   // and the load's and decoder's issues (by origin). For status writers.
@@ -102,12 +103,16 @@ class SnapshotPipeline {
   // The endpoint-only path; false when `objects` differ in more than
   // EndpointSlices (then nothing was changed).
   bool ApplyEndpointChange(const std::vector<SourceObject>& objects, const SourceLoad& load);
+  // `endpoints_only`: `result` differs from the last published one in
+  // endpoints alone, so its routes are not translated again.
   void Publish(const SourceLoad& load, const std::vector<SourceIssue>& build_issues,
-               const CompileResult& result);
+               const CompileResult& result, bool endpoints_only = false);
 
   Publisher publish_;
   PipelineOptions options_;
-  std::shared_ptr<const v1::Snapshot> current_;
+  std::shared_ptr<const SharedSnapshot> current_;
+  // Shares the routes and clusters that did not change with current_.
+  SnapshotTranslator translator_;
   PipelineStats stats_;
   std::vector<Diagnostic> diagnostics_;
   std::vector<SourceIssue> issues_;

@@ -18,11 +18,12 @@
 #include <optional>
 #include <string>
 
+#include "common/snapshot/shared_snapshot.h"
 #include "portico/v1/snapshot.pb.h"
 
 namespace portico::controlplane {
 
-using SnapshotPtr = std::shared_ptr<const v1::Snapshot>;
+using SnapshotPtr = std::shared_ptr<const SharedSnapshot>;
 
 struct PushPlan {
   v1::SnapshotBegin::Mode mode = v1::SnapshotBegin::FULL;

@@ -150,7 +150,7 @@ TransferPtr SnapshotServer::TransferFor(const PushPlan& plan) {
   begin.set_base_version(base_version);
   std::string payload = plan.mode == v1::SnapshotBegin::DELTA
                             ? Serialize(BuildSnapshotDelta(*plan.base, *plan.target))
-                            : Serialize(*plan.target);
+                            : plan.target->Serialize();
   transfer->bytes = payload.size();
   transfer->messages = BuildTransfer(
       std::move(begin), payload, options_.chunk_bytes > 0 ? options_.chunk_bytes : kSnapshotChunkBytes);
@@ -159,7 +159,7 @@ TransferPtr SnapshotServer::TransferFor(const PushPlan& plan) {
   return cached;
 }
 
-void SnapshotServer::Publish(std::shared_ptr<const v1::Snapshot> snapshot) {
+void SnapshotServer::Publish(SnapshotPtr snapshot) {
   std::vector<SnapshotPtr> dropped;
   {
     std::lock_guard lock(mu_);

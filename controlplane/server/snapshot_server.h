@@ -104,7 +104,7 @@ class SnapshotServer {
 
   // Makes `snapshot` the newest; a snapshot whose version equals the current
   // one is dropped.
-  void Publish(std::shared_ptr<const v1::Snapshot> snapshot);
+  void Publish(SnapshotPtr snapshot);
 
   // Cancels every stream and stops listening; waits (bounded) until all
   // streams are done. Safe to call twice.

@@ -1,5 +1,10 @@
 #include "controlplane/translate/snapshot_translator.h"
 
+#include <absl/container/flat_hash_map.h>
+
+#include <cassert>
+#include <string_view>
+
 #include "common/snapshot/snapshot_digest.h"
 
 namespace portico::controlplane {
@@ -220,43 +225,122 @@ void TranslateServersTransportTcp(const ServersTransportTcp& in, v1::ServersTran
   if (in.tls) TranslateServersTransport(*in.tls, out->mutable_tls());
 }
 
+// Every field but the version, routes and clusters.
+void TranslateRest(const CompileResult& result, v1::Snapshot* snapshot) {
+  for (const BackendService& service : result.services) {
+    TranslateService(service, snapshot->add_services());
+  }
+  for (const Middleware& middleware : result.middlewares) {
+    TranslateMiddleware(middleware, snapshot->add_middlewares());
+  }
+  for (const Certificate& certificate : result.certificates) {
+    v1::Certificate* c = snapshot->add_certificates();
+    c->set_name(certificate.name);
+    c->set_cert_chain_pem(certificate.cert_chain_pem);
+    c->set_private_key_pem(certificate.private_key_pem);
+  }
+  for (const TlsOption& option : result.tls_options) {
+    TranslateTlsOption(option, snapshot->add_tls_options());
+  }
+  snapshot->set_default_certificate(result.default_certificate);
+  for (const ServersTransport& transport : result.servers_transports) {
+    TranslateServersTransport(transport, snapshot->add_servers_transports());
+  }
+  for (const TcpRoute& route : result.tcp_routes) {
+    TranslateTcpRoute(route, snapshot->add_tcp_routes());
+  }
+  for (const UdpRoute& route : result.udp_routes) {
+    TranslateUdpRoute(route, snapshot->add_udp_routes());
+  }
+  for (const TcpMiddleware& middleware : result.tcp_middlewares) {
+    TranslateTcpMiddleware(middleware, snapshot->add_tcp_middlewares());
+  }
+  for (const ServersTransportTcp& transport : result.tcp_servers_transports) {
+    TranslateServersTransportTcp(transport, snapshot->add_tcp_servers_transports());
+  }
+}
+
 }  // namespace
 
 v1::Snapshot TranslateSnapshot(const CompileResult& result) {
   v1::Snapshot snapshot;
   for (const Route& route : result.routes) TranslateRoute(route, snapshot.add_routes());
   for (const Cluster& cluster : result.clusters) TranslateCluster(cluster, snapshot.add_clusters());
-  for (const BackendService& service : result.services) {
-    TranslateService(service, snapshot.add_services());
-  }
-  for (const Middleware& middleware : result.middlewares) {
-    TranslateMiddleware(middleware, snapshot.add_middlewares());
-  }
-  for (const Certificate& certificate : result.certificates) {
-    v1::Certificate* c = snapshot.add_certificates();
-    c->set_name(certificate.name);
-    c->set_cert_chain_pem(certificate.cert_chain_pem);
-    c->set_private_key_pem(certificate.private_key_pem);
-  }
-  for (const TlsOption& option : result.tls_options) {
-    TranslateTlsOption(option, snapshot.add_tls_options());
-  }
-  snapshot.set_default_certificate(result.default_certificate);
-  for (const ServersTransport& transport : result.servers_transports) {
-    TranslateServersTransport(transport, snapshot.add_servers_transports());
-  }
-  for (const TcpRoute& route : result.tcp_routes)
-    TranslateTcpRoute(route, snapshot.add_tcp_routes());
-  for (const UdpRoute& route : result.udp_routes)
-    TranslateUdpRoute(route, snapshot.add_udp_routes());
-  for (const TcpMiddleware& middleware : result.tcp_middlewares) {
-    TranslateTcpMiddleware(middleware, snapshot.add_tcp_middlewares());
-  }
-  for (const ServersTransportTcp& transport : result.tcp_servers_transports) {
-    TranslateServersTransportTcp(transport, snapshot.add_tcp_servers_transports());
-  }
+  TranslateRest(result, &snapshot);
   snapshot.set_version(SnapshotDigest(snapshot));
   return snapshot;
+}
+
+template <typename Model, typename Part>
+template <typename TranslateFn>
+std::vector<std::shared_ptr<const Part>> SnapshotTranslator::PartCache<Model, Part>::Parts(
+    const std::vector<Model>& models, TranslateFn translate) {
+  constexpr size_t kNew = static_cast<size_t>(-1);
+  std::vector<std::shared_ptr<const Part>> parts;
+  parts.reserve(models.size());
+  // For each model: the index of its entry in made_ when reused, else kNew
+  // (its entry is then in `fresh`). made_ is only read in the walk, so the
+  // names the index views stay put.
+  std::vector<size_t> source;
+  source.reserve(models.size());
+  std::vector<std::unique_ptr<Made<Model, Part>>> fresh;
+  std::vector<bool> taken(made_.size(), false);
+  absl::flat_hash_map<std::string_view, size_t> index;  // built at the first misalignment
+  size_t cursor = 0;
+  for (const Model& model : models) {
+    size_t at = kNew;
+    if (cursor < made_.size() && made_[cursor]->from.name == model.name) {
+      at = cursor;
+    } else {
+      if (index.empty() && !made_.empty()) {
+        index.reserve(made_.size());
+        for (size_t i = 0; i < made_.size(); ++i) index.emplace(made_[i]->from.name, i);
+      }
+      if (auto found = index.find(model.name); found != index.end()) at = found->second;
+    }
+    if (at != kNew) cursor = at + 1;
+    // Taken already: a name given twice, translated again for the second.
+    if (at != kNew && !taken[at] && made_[at]->from == model) {
+      taken[at] = true;
+      parts.push_back(made_[at]->part);
+      source.push_back(at);
+      continue;
+    }
+    decltype(Part::message) message;
+    translate(model, &message);
+    auto made = std::make_unique<Made<Model, Part>>(
+        Made<Model, Part>{model, std::make_shared<const Part>(std::move(message))});
+    parts.push_back(made->part);
+    source.push_back(kNew);
+    fresh.push_back(std::move(made));
+  }
+  // What this list did not take is forgotten.
+  std::vector<std::unique_ptr<Made<Model, Part>>> next;
+  next.reserve(models.size());
+  size_t next_fresh = 0;
+  for (size_t from : source) {
+    next.push_back(from == kNew ? std::move(fresh[next_fresh++]) : std::move(made_[from]));
+  }
+  made_ = std::move(next);
+  return parts;
+}
+
+SharedSnapshot SnapshotTranslator::Translate(const CompileResult& result) {
+  std::vector<RoutePartPtr> routes = routes_.Parts(result.routes, TranslateRoute);
+  std::vector<ClusterPartPtr> clusters = clusters_.Parts(result.clusters, TranslateCluster);
+  auto rest = std::make_shared<v1::Snapshot>();
+  TranslateRest(result, rest.get());
+  return SharedSnapshot(std::move(rest), std::move(routes), std::move(clusters));
+}
+
+SharedSnapshot SnapshotTranslator::TranslateEndpoints(const CompileResult& result,
+                                                      const SharedSnapshot& previous) {
+  assert(previous.route_parts().size() == result.routes.size());
+  assert(routes_.size() == result.routes.size());
+  std::vector<ClusterPartPtr> clusters = clusters_.Parts(result.clusters, TranslateCluster);
+  auto rest = std::make_shared<v1::Snapshot>();
+  TranslateRest(result, rest.get());
+  return SharedSnapshot(std::move(rest), previous.route_parts(), std::move(clusters));
 }
 
 }  // namespace portico::controlplane

@@ -123,13 +123,13 @@ std::string ProxyAdmin::Metrics() const {
 }
 
 std::string ProxyAdmin::ConfigJson() const {
-  std::shared_ptr<const v1::Snapshot> snapshot = publisher_->snapshot();
+  std::shared_ptr<const SharedSnapshot> snapshot = publisher_->snapshot();
   if (snapshot == nullptr) return "{}\n";
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.preserve_proto_field_names = true;
-  if (!google::protobuf::util::MessageToJsonString(Redacted(*snapshot), &json, options).ok()) {
+  if (!google::protobuf::util::MessageToJsonString(Redacted(snapshot->ToMessage()), &json, options).ok()) {
     return "{\"error\": \"cannot render the snapshot\"}\n";
   }
   return json;

@@ -58,7 +58,7 @@ bool ParseEndpointAddress(const std::string& ip, uint32_t port, sockaddr_storage
   return false;
 }
 
-std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& snapshot,
+std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const SharedSnapshot& snapshot,
                                                           ConfigError* error,
                                                           const RuntimeConfig* previous) {
   std::shared_ptr<RuntimeConfig> config(new RuntimeConfig());
@@ -74,12 +74,24 @@ std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& sn
     return nullptr;
   }
   auto tcp = std::make_shared<TcpRouting>();
-  if (!tcp->Build(snapshot, config->clusters_, *config->tls_, error)) return nullptr;
+  if (!tcp->Build(snapshot.rest(), config->clusters_, *config->tls_, error)) return nullptr;
   config->tcp_ = std::move(tcp);
   auto udp = std::make_shared<UdpRouting>();
-  if (!udp->Build(snapshot, config->clusters_, error)) return nullptr;
+  if (!udp->Build(snapshot.rest(), config->clusters_, error)) return nullptr;
   config->udp_ = std::move(udp);
   return config;
+}
+
+std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& snapshot,
+                                                          ConfigError* error,
+                                                          const RuntimeConfig* previous) {
+  // FromMessage would name an unversioned message by its digest; a proxy
+  // must not invent the version it ACKs.
+  if (snapshot.version().empty()) {
+    error->message = "snapshot has no version";
+    return nullptr;
+  }
+  return Build(SharedSnapshot::FromMessage(snapshot), error, previous);
 }
 
 std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& snapshot,
@@ -91,10 +103,10 @@ std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const v1::Snapshot& sn
   return config;
 }
 
-bool RuntimeConfig::AddServices(const v1::Snapshot& snapshot, const ServiceCatalog* previous,
+bool RuntimeConfig::AddServices(const SharedSnapshot& snapshot, const ServiceCatalog* previous,
                                 const absl::flat_hash_set<std::string>* changed_clusters,
                                 ConfigError* error) {
-  if (services_.Build(snapshot, clusters_, previous, &error->message, changed_clusters)) {
+  if (services_.Build(snapshot.rest(), clusters_, previous, &error->message, changed_clusters)) {
     return true;
   }
   if (!services_.blamed().empty()) error->resource_key = "service/" + services_.blamed();
@@ -102,7 +114,7 @@ bool RuntimeConfig::AddServices(const v1::Snapshot& snapshot, const ServiceCatal
 }
 
 std::shared_ptr<const RuntimeConfig> RuntimeConfig::WithEndpoints(
-    const RuntimeConfig& previous, const v1::Snapshot& snapshot,
+    const RuntimeConfig& previous, const SharedSnapshot& snapshot,
     const absl::flat_hash_set<std::string>& changed_clusters, ConfigError* error) {
   std::shared_ptr<RuntimeConfig> config(new RuntimeConfig());
   config->version_ = snapshot.version();
@@ -165,11 +177,12 @@ bool RuntimeConfig::ResolveBackend(RouteAction* action, std::string* error) cons
   return true;
 }
 
-bool RuntimeConfig::AddClusters(const v1::Snapshot& snapshot, ConfigError* error,
+bool RuntimeConfig::AddClusters(const SharedSnapshot& snapshot, ConfigError* error,
                                 const RuntimeConfig* previous,
                                 const absl::flat_hash_set<std::string>* changed) {
   clusters_.reserve(static_cast<size_t>(snapshot.clusters_size()));
-  for (const v1::Cluster& pc : snapshot.clusters()) {
+  for (const ClusterPartPtr& part : snapshot.cluster_parts()) {
+    const v1::Cluster& pc = part->message;
     if (previous != nullptr && changed != nullptr && !changed->contains(pc.name())) {
       if (auto it = previous->clusters_.find(pc.name()); it != previous->clusters_.end()) {
         if (!clusters_.emplace(pc.name(), it->second).second) {
@@ -246,9 +259,9 @@ bool ActionOf(const v1::Route& pr,
 
 }  // namespace
 
-bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, ConfigError* error) {
+bool RuntimeConfig::AddRoutes(const SharedSnapshot& snapshot, ConfigError* error) {
   absl::flat_hash_map<std::string, const v1::Middleware*> middlewares;
-  for (const v1::Middleware& m : snapshot.middlewares()) {
+  for (const v1::Middleware& m : snapshot.rest().middlewares()) {
     if (!middlewares.emplace(m.name(), &m).second) {
       return error->Blame("middleware", m.name(), absl::StrCat("duplicate middleware ", m.name()));
     }
@@ -256,7 +269,8 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, ConfigError* error) 
   auto routing = std::make_shared<Routing>();
   absl::flat_hash_map<std::string, uint32_t> action_by_key;
   routing->routes.reserve(snapshot.routes_size());
-  for (const v1::Route& pr : snapshot.routes()) {
+  for (const RoutePartPtr& part : snapshot.route_parts()) {
+    const v1::Route& pr = part->message;
     Route route{.name = pr.name(), .host = pr.host(), .source = pr.source()};
     if (!pr.host().empty() && !ValidHost(pr.host())) {
       return error->Blame("route", pr.name(),
@@ -312,7 +326,8 @@ bool RuntimeConfig::AddRoutes(const v1::Snapshot& snapshot, ConfigError* error) 
 // Certificates were checked by the controller; one that fails here (a
 // controller of another version, a corrupted snapshot) refuses the snapshot
 // rather than serving a partial set silently. Messages never hold key bytes.
-bool RuntimeConfig::AddTls(const v1::Snapshot& snapshot, ConfigError* error) {
+bool RuntimeConfig::AddTls(const SharedSnapshot& shared, ConfigError* error) {
+  const v1::Snapshot& snapshot = shared.rest();
   std::vector<std::shared_ptr<const ServingCertificate>> certificates;
   std::shared_ptr<const ServingCertificate> fallback;
   for (const v1::Certificate& pc : snapshot.certificates()) {
@@ -334,12 +349,12 @@ bool RuntimeConfig::AddTls(const v1::Snapshot& snapshot, ConfigError* error) {
   }
   if (fallback == nullptr) fallback = GeneratedDefaultCertificate();
   auto store = std::make_shared<const CertificateStore>(std::move(certificates), fallback);
-  return AddTlsContexts(snapshot, std::move(store), error);
+  return AddTlsContexts(shared, std::move(store), error);
 }
 
 // One context per TLS option (the built-in defaults unless the snapshot
 // has "default"), bound to the hosts of the TLS routes that name it.
-bool RuntimeConfig::AddTlsContexts(const v1::Snapshot& snapshot,
+bool RuntimeConfig::AddTlsContexts(const SharedSnapshot& snapshot,
                                    std::shared_ptr<const CertificateStore> store,
                                    ConfigError* error) {
   std::map<std::string, std::shared_ptr<const TlsServerContext>> contexts;
@@ -355,7 +370,7 @@ bool RuntimeConfig::AddTlsContexts(const v1::Snapshot& snapshot,
     }
     return true;
   };
-  for (const v1::TlsOption& po : snapshot.tls_options()) {
+  for (const v1::TlsOption& po : snapshot.rest().tls_options()) {
     TlsServerOptions options;
     if (std::string e = MapTlsOption(po, &options, &warnings); !e.empty()) {
       return error->Blame("tls_option", po.name(), absl::StrCat("TLS option ", po.name(), ": ", e));
@@ -364,7 +379,8 @@ bool RuntimeConfig::AddTlsContexts(const v1::Snapshot& snapshot,
   }
   if (!contexts.contains("default") && !add("default", TlsServerOptions{})) return false;
   std::vector<TlsContextTable::HostOption> hosts;
-  for (const v1::Route& pr : snapshot.routes()) {
+  for (const RoutePartPtr& part : snapshot.route_parts()) {
+    const v1::Route& pr = part->message;
     if (!pr.has_tls()) continue;
     const std::string& option = pr.tls().options();
     if (!option.empty() && !contexts.contains(option)) {

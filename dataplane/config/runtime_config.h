@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "common/snapshot/shared_snapshot.h"
 #include "dataplane/config/cluster.h"
 #include "dataplane/config/config_error.h"
 #include "dataplane/config/service_catalog.h"
@@ -58,10 +59,13 @@ class RuntimeConfig {
   // message naming the offending resource, and that resource's key.
   // `previous`, the config being replaced (may be null), lends balancing
   // tables that did not change.
+  static std::shared_ptr<const RuntimeConfig> Build(const SharedSnapshot& snapshot,
+                                                    ConfigError* error,
+                                                    const RuntimeConfig* previous = nullptr);
+  // The same from a whole message (tests, tools), and with the message only.
   static std::shared_ptr<const RuntimeConfig> Build(const v1::Snapshot& snapshot,
                                                     ConfigError* error,
                                                     const RuntimeConfig* previous = nullptr);
-  // The same with the message only.
   static std::shared_ptr<const RuntimeConfig> Build(const v1::Snapshot& snapshot,
                                                     std::string* error,
                                                     const RuntimeConfig* previous = nullptr);
@@ -74,7 +78,7 @@ class RuntimeConfig {
   // `changed_clusters`: the clusters the delta upserted or removed; the
   // others (and the balancers over them) are shared with `previous`.
   static std::shared_ptr<const RuntimeConfig> WithEndpoints(
-      const RuntimeConfig& previous, const v1::Snapshot& snapshot,
+      const RuntimeConfig& previous, const SharedSnapshot& snapshot,
       const absl::flat_hash_set<std::string>& changed_clusters, ConfigError* error);
 
   const std::string& version() const { return version_; }
@@ -106,16 +110,16 @@ class RuntimeConfig {
  private:
   RuntimeConfig() = default;
   // With `previous` and `changed`: clusters not in `changed` are shared.
-  bool AddClusters(const v1::Snapshot& snapshot, ConfigError* error,
+  bool AddClusters(const SharedSnapshot& snapshot, ConfigError* error,
                    const RuntimeConfig* previous = nullptr,
                    const absl::flat_hash_set<std::string>* changed = nullptr);
-  bool AddServices(const v1::Snapshot& snapshot, const ServiceCatalog* previous,
+  bool AddServices(const SharedSnapshot& snapshot, const ServiceCatalog* previous,
                    const absl::flat_hash_set<std::string>* changed_clusters, ConfigError* error);
-  bool AddRoutes(const v1::Snapshot& snapshot, ConfigError* error);
+  bool AddRoutes(const SharedSnapshot& snapshot, ConfigError* error);
   // Resolves an action's backend in this config's services.
   bool ResolveBackend(RouteAction* action, std::string* error) const;
-  bool AddTls(const v1::Snapshot& snapshot, ConfigError* error);
-  bool AddTlsContexts(const v1::Snapshot& snapshot, std::shared_ptr<const CertificateStore> store,
+  bool AddTls(const SharedSnapshot& snapshot, ConfigError* error);
+  bool AddTlsContexts(const SharedSnapshot& snapshot, std::shared_ptr<const CertificateStore> store,
                       ConfigError* error);
 
   // What an endpoint-only change leaves as it is.

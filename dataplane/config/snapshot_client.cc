@@ -31,17 +31,19 @@ struct Verdict {
 // Applies one committed transfer through the publisher.
 Verdict ApplyTransfer(const v1::SnapshotBegin& begin, const std::string& payload,
                              ConfigPublisher* publisher) {
-  v1::Snapshot snapshot;
+  auto snapshot = std::make_shared<SharedSnapshot>();
   std::optional<absl::flat_hash_set<std::string>> changed_clusters;  // endpoint-only delta
   if (begin.mode() == v1::SnapshotBegin::FULL) {
-    if (!snapshot.ParseFromString(payload)) {
+    v1::Snapshot whole;
+    if (!whole.ParseFromString(payload)) {
       return {v1::SnapshotAck::PROTOCOL, "the snapshot does not parse"};
     }
-    if (snapshot.version() != begin.version()) {
+    if (whole.version() != begin.version()) {
       return {v1::SnapshotAck::PROTOCOL, "the snapshot's version differs from the announced one"};
     }
+    *snapshot = SharedSnapshot::FromMessage(std::move(whole));
   } else {
-    std::shared_ptr<const v1::Snapshot> base = publisher->snapshot();
+    std::shared_ptr<const SharedSnapshot> base = publisher->snapshot();
     if (base == nullptr || base->version() != begin.base_version()) {
       return {v1::SnapshotAck::BASE_MISMATCH,
               absl::StrCat("a delta from ", begin.base_version().substr(0, 12), ", but serving ",
@@ -51,7 +53,8 @@ Verdict ApplyTransfer(const v1::SnapshotBegin& begin, const std::string& payload
     if (!delta.ParseFromString(payload)) {
       return {v1::SnapshotAck::PROTOCOL, "the delta does not parse"};
     }
-    if (std::string e = ApplySnapshotDelta(*base, delta, begin.version(), &snapshot); !e.empty()) {
+    if (std::string e = ApplySnapshotDelta(*base, delta, begin.version(), snapshot.get());
+        !e.empty()) {
       return {v1::SnapshotAck::BASE_MISMATCH, e};
     }
     if (OnlyClustersChanged(delta)) {

@@ -81,7 +81,7 @@ void ApplyAndCompare(SnapshotPipeline* pipeline, const std::vector<std::string>&
   REQUIRE(pipeline->current() != nullptr);
   REQUIRE(full.current() != nullptr);
   CHECK(pipeline->current()->version() == full.current()->version());
-  CHECK(pipeline->current()->DebugString() == full.current()->DebugString());
+  CHECK(pipeline->current()->ToMessage().DebugString() == full.current()->ToMessage().DebugString());
   CHECK(pipeline->diagnostics() == full.diagnostics());
   CHECK(IssueLines(*pipeline) == IssueLines(full));
   CHECK(pipeline->routed() == full.routed());
@@ -191,8 +191,8 @@ spec:
                                    kIngress,  dns_service,
                                    dns_slice("[{addresses: [10.0.5.1]}]"), tcp_route, udp_route};
   ApplyAndCompare(&pipeline, docs, false);
-  REQUIRE(pipeline.current()->tcp_routes_size() == 1);
-  REQUIRE(pipeline.current()->udp_routes_size() == 1);
+  REQUIRE(pipeline.current()->rest().tcp_routes_size() == 1);
+  REQUIRE(pipeline.current()->rest().udp_routes_size() == 1);
   CHECK(pipeline.current()->clusters_size() == 3);  // web:http shared, web:admin, dns:dns
   CHECK(pipeline.routed() == std::set<std::string>{"Ingress/shop/site", "IngressRouteTCP/shop/raw",
                                                    "IngressRouteUDP/shop/dns"});

@@ -13,7 +13,7 @@ constexpr char kIngress[] =
     "spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}\n";
 
 TEST_CASE("the pipeline publishes only when the version changes", "[snapshot_pipeline]") {
-  std::vector<std::shared_ptr<const v1::Snapshot>> published;
+  std::vector<std::shared_ptr<const SharedSnapshot>> published;
   SnapshotPipeline pipeline([&](auto snapshot) { published.push_back(snapshot); });
   CHECK(pipeline.current() == nullptr);
 
@@ -66,7 +66,7 @@ spec:
 )";
 
 TEST_CASE("traefik.io objects count only with --traefik-compat", "[snapshot_pipeline]") {
-  std::shared_ptr<const v1::Snapshot> without, with;
+  std::shared_ptr<const SharedSnapshot> without, with;
   SnapshotPipeline plain([&](auto s) { without = s; });
   plain.Apply({.objects = testing::ObjectsFromYaml(kTraefikRoute)});
   REQUIRE(without != nullptr);
@@ -138,21 +138,21 @@ TEST_CASE("TCP and UDP routes: --traefik-compat, classes and routed objects",
           "[snapshot_pipeline][tcp][udp]") {
   // Their Services are missing: the routes are kept, closing connections,
   // and count as routed (the status reports the missing Service instead).
-  std::shared_ptr<const v1::Snapshot> without, with;
+  std::shared_ptr<const SharedSnapshot> without, with;
   SnapshotPipeline plain([&](auto s) { without = s; });
   plain.Apply({.objects = testing::ObjectsFromYaml(kL4Objects)});
   REQUIRE(without != nullptr);
-  CHECK(without->tcp_routes_size() == 0);
-  CHECK(without->udp_routes_size() == 0);
+  CHECK(without->rest().tcp_routes_size() == 0);
+  CHECK(without->rest().udp_routes_size() == 0);
   CHECK(plain.routed().empty());
   CHECK(plain.other_class() == std::set<std::string>{"IngressRouteTCP/default/theirs"});
 
   SnapshotPipeline compat([&](auto s) { with = s; }, {.traefik_compat = true});
   compat.Apply({.objects = testing::ObjectsFromYaml(kL4Objects)});
   REQUIRE(with != nullptr);
-  REQUIRE(with->tcp_routes_size() == 1);
-  REQUIRE(with->udp_routes_size() == 1);
-  CHECK(with->tcp_routes(0).backends_size() == 0);
+  REQUIRE(with->rest().tcp_routes_size() == 1);
+  REQUIRE(with->rest().udp_routes_size() == 1);
+  CHECK(with->rest().tcp_routes(0).backends_size() == 0);
   CHECK(compat.routed() ==
         std::set<std::string>{"IngressRouteTCP/default/tcp", "IngressRouteUDP/default/udp"});
   CHECK(compat.diagnostics().size() == 2);

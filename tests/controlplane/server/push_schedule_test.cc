@@ -6,9 +6,9 @@ namespace portico::controlplane {
 namespace {
 
 SnapshotPtr Snap(const std::string& version) {
-  auto s = std::make_shared<v1::Snapshot>();
-  s->set_version(version);
-  return s;
+  v1::Snapshot s;
+  s.set_version(version);
+  return std::make_shared<const SharedSnapshot>(SharedSnapshot::FromMessage(std::move(s)));
 }
 
 constexpr auto kOk = v1::SnapshotAck::OK;

@@ -37,18 +37,17 @@ SnapshotPtr MakeSnapshot(const std::string& tag, int routes = 1, int endpoints =
     r->mutable_path()->set_path("/");
     r->set_cluster("default/app:80");
   }
-  s->set_version(SnapshotDigest(*s));
-  return s;
+  return std::make_shared<const SharedSnapshot>(SharedSnapshot::FromMessage(std::move(*s)));
 }
 
 // The same snapshot with one endpoint more: an endpoint-only change.
-SnapshotPtr WithExtraEndpoint(const v1::Snapshot& base) {
-  auto s = std::make_shared<v1::Snapshot>(base);
-  v1::Endpoint* e = s->mutable_clusters(0)->add_endpoints();
+SnapshotPtr WithExtraEndpoint(const SharedSnapshot& base) {
+  v1::Snapshot s = base.ToMessage();
+  s.clear_version();
+  v1::Endpoint* e = s.mutable_clusters(0)->add_endpoints();
   e->set_address("127.0.1.1");
   e->set_port(9999);
-  s->set_version(SnapshotDigest(*s));
-  return s;
+  return std::make_shared<const SharedSnapshot>(SharedSnapshot::FromMessage(std::move(s)));
 }
 
 bool Eventually(const std::function<bool()>& condition) {
@@ -212,7 +211,7 @@ TEST_CASE("a reconnect from a version the server still holds gets a delta", "[pr
   s.server.Publish(v1);
   s.server.Publish(v2);
   FakeProxy proxy(&s.server);
-  proxy.serving = *v1;
+  proxy.serving = v1->ToMessage();
   REQUIRE(proxy.Hello("proxy-a", v1->version()));
   Received r = proxy.ReceiveAndAck();
   REQUIRE(r.error.empty());

@@ -413,7 +413,7 @@ TEST_CASE("an endpoint-only change keeps the routes and rebuilds the balancers",
   added->set_port(80);
   s.set_version("v2");
   ConfigError fast_error;
-  auto second = RuntimeConfig::WithEndpoints(*first, s, {"ns/svc:http"}, &fast_error);
+  auto second = RuntimeConfig::WithEndpoints(*first, SharedSnapshot::FromMessage(s), {"ns/svc:http"}, &fast_error);
   REQUIRE(second != nullptr);
   CHECK(second->version() == "v2");
   CHECK(&second->routes() == &first->routes());  // shared, not rebuilt
@@ -431,7 +431,7 @@ TEST_CASE("an endpoint-only change keeps the routes and rebuilds the balancers",
 
   // A cluster that went away while a service still names it: refused.
   s.mutable_clusters(0)->set_name("ns/renamed:http");
-  CHECK(RuntimeConfig::WithEndpoints(*first, s, {"ns/renamed:http", "ns/svc:http"},
+  CHECK(RuntimeConfig::WithEndpoints(*first, SharedSnapshot::FromMessage(s), {"ns/renamed:http", "ns/svc:http"},
                                      &fast_error) == nullptr);
   CHECK(fast_error.message == "service ns/ir/r0/s0: unknown cluster ns/svc:http");
   CHECK(fast_error.resource_key == "service/ns/ir/r0/s0");
