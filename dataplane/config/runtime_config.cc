@@ -217,19 +217,38 @@ namespace {
 // Builds the action of one snapshot route (its backend is resolved later);
 // false with *error when a middleware does not resolve or is invalid.
 // *key is equal for routes that can share the action.
-bool ActionOf(const v1::Route& pr,
-              const absl::flat_hash_map<std::string, const v1::Middleware*>& middlewares,
-              RouteAction* action, std::string* key, ConfigError* error) {
-  action->service = pr.service();
-  action->cluster = pr.service().empty() ? pr.cluster() : std::string();
-  *key = absl::StrCat(action->service.empty() ? "c" : "s", action->service, action->cluster);
+// What makes two routes' actions equal: backend, middlewares and timeouts,
+// written into *key (cleared first; a buffer reused across routes). False
+// when a middleware is unknown.
+bool ActionKey(const v1::Route& pr,
+               const absl::flat_hash_map<std::string, const v1::Middleware*>& middlewares,
+               std::string* key, ConfigError* error) {
+  key->clear();
+  if (pr.service().empty()) {
+    absl::StrAppend(key, "c", pr.cluster());
+  } else {
+    absl::StrAppend(key, "s", pr.service());
+  }
   for (const std::string& name : pr.middlewares()) {
-    auto it = middlewares.find(name);
-    if (it == middlewares.end()) {
+    if (!middlewares.contains(name)) {
       return error->Blame("route", pr.name(),
                           absl::StrCat("route ", pr.name(), ": unknown middleware ", name));
     }
-    const v1::Middleware& m = *it->second;
+    absl::StrAppend(key, "|m", name);
+  }
+  const v1::RouteTimeouts& t = pr.timeouts();
+  absl::StrAppend(key, "|t", t.connect_ms(), ",", t.response_header_ms(), ",", t.total_ms());
+  return true;
+}
+
+// The action of a route whose middlewares all exist (ActionKey checked).
+bool ActionOf(const v1::Route& pr,
+              const absl::flat_hash_map<std::string, const v1::Middleware*>& middlewares,
+              RouteAction* action, ConfigError* error) {
+  action->service = pr.service();
+  action->cluster = pr.service().empty() ? pr.cluster() : std::string();
+  for (const std::string& name : pr.middlewares()) {
+    const v1::Middleware& m = *middlewares.at(name);
     if (m.config_case() == v1::Middleware::kRetry) {
       const v1::RetryPolicy& r = m.retry();
       if (r.attempts() == 0 || r.attempts() > 100) {
@@ -247,13 +266,11 @@ bool ActionOf(const v1::Route& pr,
           absl::StrCat("middleware ", name, " (", m.type().empty() ? "?" : m.type(),
                        ") is not run by this proxy");
     }
-    absl::StrAppend(key, "|m", name);
   }
   const v1::RouteTimeouts& t = pr.timeouts();
   action->connect_timeout_ms = t.connect_ms();
   action->response_header_timeout_ms = t.response_header_ms();
   action->total_timeout_ms = t.total_ms();
-  absl::StrAppend(key, "|t", t.connect_ms(), ",", t.response_header_ms(), ",", t.total_ms());
   return true;
 }
 
@@ -268,6 +285,7 @@ bool RuntimeConfig::AddRoutes(const SharedSnapshot& snapshot, ConfigError* error
   }
   auto routing = std::make_shared<Routing>();
   absl::flat_hash_map<std::string, uint32_t> action_by_key;
+  std::string key;
   routing->routes.reserve(snapshot.routes_size());
   for (const RoutePartPtr& part : snapshot.route_parts()) {
     const v1::Route& pr = part->message;
@@ -304,17 +322,20 @@ bool RuntimeConfig::AddRoutes(const SharedSnapshot& snapshot, ConfigError* error
       std::string path = RoutingPath(pr.path().path());
       route.path = route.kind == PathKind::kExact ? path : NormalizePrefix(path);
     }
-    RouteAction action;
-    std::string key;
-    if (!ActionOf(pr, middlewares, &action, &key, error)) return false;
-    auto [it, inserted] = action_by_key.try_emplace(key, static_cast<uint32_t>(actions_.size()));
-    if (inserted) {
+    // Routes share actions: most find theirs by key without building one.
+    if (!ActionKey(pr, middlewares, &key, error)) return false;
+    if (auto found = action_by_key.find(key); found != action_by_key.end()) {
+      route.action = found->second;
+    } else {
+      RouteAction action;
+      if (!ActionOf(pr, middlewares, &action, error)) return false;
       if (std::string why; !ResolveBackend(&action, &why)) {
         return error->Blame("route", pr.name(), absl::StrCat("route ", pr.name(), ": ", why));
       }
+      route.action = static_cast<uint32_t>(actions_.size());
+      action_by_key.emplace(key, route.action);
       actions_.push_back(std::move(action));
     }
-    route.action = it->second;
     (pr.has_tls() ? routing->tls_routes : routing->routes).push_back(std::move(route));
   }
   routing->table = std::make_unique<RouteTable>(routing->routes);

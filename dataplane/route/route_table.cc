@@ -10,8 +10,9 @@ namespace {
 constexpr uint32_t kEnd = std::numeric_limits<uint32_t>::max();
 
 // Walks one bucket in order; kEnd once exhausted.
-struct Cursor {
-  const std::vector<uint32_t>* bucket = nullptr;
+template <typename Bucket>
+struct BasicCursor {
+  const Bucket* bucket = nullptr;
   size_t next = 0;
   uint32_t peek() const {
     return bucket == nullptr || next >= bucket->size() ? kEnd : (*bucket)[next];
@@ -45,7 +46,8 @@ RouteTable::RouteTable(const std::vector<Route>& routes) : routes_(routes) {
     if (hosts.empty() && !route.host.empty()) hosts = {&route.host, 1};
     if (hosts.empty()) any_host_.push_back(i);
     for (const std::string& host : hosts) {
-      Bucket& bucket = host.starts_with("*.") ? wildcard_[host.substr(1)] : exact_[host];
+      absl::string_view key(host.data(), host.size());
+      Bucket& bucket = host.starts_with("*.") ? wildcard_[key.substr(1)] : exact_[key];
       // A route listing a host twice is filed once.
       if (bucket.empty() || bucket.back() != i) bucket.push_back(i);
     }
@@ -54,6 +56,7 @@ RouteTable::RouteTable(const std::vector<Route>& routes) : routes_(routes) {
 
 const Route* RouteTable::Match(const MatchInput& input, std::string_view entrypoint) const {
   std::string_view host = input.host;
+  using Cursor = BasicCursor<Bucket>;
   Cursor cursors[3];
   if (auto it = exact_.find(absl::string_view(host.data(), host.size())); it != exact_.end()) {
     cursors[0].bucket = &it->second;

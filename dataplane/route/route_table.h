@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/string_view.h"
 #include "dataplane/route/matcher.h"
 
 namespace portico::dataplane {
@@ -50,11 +52,14 @@ class RouteTable {
   const Route* Match(const MatchInput& input, std::string_view entrypoint = {}) const;
 
  private:
-  using Bucket = std::vector<uint32_t>;  // indices into routes_, ascending
+  // Indices into routes_, ascending; most hosts have one route, kept
+  // inline (no allocation per host at 10 000 routes).
+  using Bucket = absl::InlinedVector<uint32_t, 1>;
 
   const std::vector<Route>& routes_;
-  absl::flat_hash_map<std::string, Bucket> exact_;
-  absl::flat_hash_map<std::string, Bucket> wildcard_;  // keyed by ".suffix"
+  // Keys view the routes' own host strings (routes_ outlives the table).
+  absl::flat_hash_map<absl::string_view, Bucket> exact_;
+  absl::flat_hash_map<absl::string_view, Bucket> wildcard_;  // keyed by ".suffix"
   Bucket any_host_;
 };
 
