@@ -172,16 +172,24 @@ void FileSource::ScheduleRead() {
     // loop turn, with the rest of its batch): an isolated change costs no
     // debounce. Events that follow it closely are coalesced as below.
     if (quiet) {
+      read_due_now_ = true;
       uv_timer_start(timer_, &OnTimer, 0, 0);
       return;
     }
+  } else if (read_due_now_) {
+    return;  // of the same batch: the read due on the next turn sees it
   } else if (now - pending_since_ + options_.debounce_ms > options_.max_delay_ms) {
     return;  // keep the armed deadline rather than postpone it further
   }
+  read_due_now_ = false;
   uv_timer_start(timer_, &OnTimer, options_.debounce_ms, 0);
 }
 
-void FileSource::OnTimer(uv_timer_t* timer) { static_cast<FileSource*>(timer->data)->ReadNow(); }
+void FileSource::OnTimer(uv_timer_t* timer) {
+  auto* self = static_cast<FileSource*>(timer->data);
+  self->read_due_now_ = false;
+  self->ReadNow();
+}
 
 void FileSource::ReadNow() {
   ManifestFolder folder = ReadManifestFolder(options_.root, options_.folder);
@@ -193,7 +201,14 @@ void FileSource::ReadNow() {
     return;
   }
   last_error_.clear();
-  if (last_ && last_->SameContent(folder)) return;
+  if (last_ && last_->SameContent(folder)) {
+    // Once in a row: a writer that keeps touching files without changing
+    // them is still debounced.
+    if (!last_read_unchanged_) any_event_ = false;
+    last_read_unchanged_ = true;
+    return;
+  }
+  last_read_unchanged_ = false;
   const SourceLoad& load = parse_cache_.Parse(folder, options_.folder);
   last_ = std::move(folder);
   on_change_(load);

@@ -26,7 +26,8 @@ struct FileSourceOptions {
   ManifestFolderOptions folder;
   // Quiet time after the last file event before the folder is read again, so
   // an editor's or kubelet's burst of writes is read once. The first event
-  // after such a quiet time is read at once.
+  // after such a quiet time is read at once, and so is the first event
+  // after a read that found nothing changed.
   uint64_t debounce_ms = 20;
   // A steady stream of events cannot postpone a read longer than this.
   uint64_t max_delay_ms = 80;
@@ -79,6 +80,11 @@ class FileSource {
   uint64_t pending_since_ = 0;               // uv_now of the first event not yet read
   uint64_t last_event_ms_ = 0;               // uv_now of the last event
   bool any_event_ = false;
+  bool read_due_now_ = false;  // the armed timer is a leading-edge read (0 ms)
+  // The last read found the folder as before: the events that led to it
+  // (a temp file written before its rename) changed nothing, so they do
+  // not make the next event part of a burst.
+  bool last_read_unchanged_ = false;
   std::map<std::string, Watch> watches_;     // by directory path
   std::map<int, std::string> watched_dirs_;  // watch descriptor → directory path
   Watch parent_watch_;                       // sees the root itself vanish and come back
