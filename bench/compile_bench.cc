@@ -15,20 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_flags.h"
 #include "controlplane/compiler/compiler.h"
 #include "controlplane/model/cluster_state.h"
 #include "controlplane/translate/snapshot_translator.h"
 
 namespace portico::controlplane {
 namespace {
-
-int Flag(int argc, char** argv, const char* name, int fallback) {
-  size_t n = std::strlen(name);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], name, n) == 0 && argv[i][n] == '=') return std::atoi(argv[i] + n + 1);
-  }
-  return fallback;
-}
 
 SourceObject Object(const std::string& origin, const std::string& json) {
   SourceObject object{.origin = origin, .json = rapidjson::Document()};
@@ -79,12 +72,6 @@ std::vector<SourceObject> Objects(int routes, int endpoints) {
   return objects;
 }
 
-double CpuMs() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 double PeakRssMb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -92,9 +79,9 @@ double PeakRssMb() {
 }
 
 int Main(int argc, char** argv) {
-  const int routes = Flag(argc, argv, "--routes", 10'000);
-  const int endpoints = Flag(argc, argv, "--endpoints", 50'000);
-  const int rounds = Flag(argc, argv, "--rounds", 3);
+  const int routes = bench::IntFlag(argc, argv, "--routes", 10'000);
+  const int endpoints = bench::IntFlag(argc, argv, "--endpoints", 50'000);
+  const int rounds = bench::IntFlag(argc, argv, "--rounds", 3);
   std::vector<SourceObject> objects = Objects(routes, endpoints);
   std::printf("objects=%zu (IngressRoutes=%d Services=%d endpoints=%d); RSS after building "
               "the input %.0f MB\n",
@@ -102,15 +89,15 @@ int Main(int argc, char** argv) {
   for (int round = 0; round < rounds; ++round) {
     using Clock = std::chrono::steady_clock;
     auto t0 = Clock::now();
-    double c0 = CpuMs();
+    double c0 = bench::ThreadCpuMs();
     ClusterStateBuild build = BuildClusterState(objects);
-    double c1 = CpuMs();
+    double c1 = bench::ThreadCpuMs();
     auto t1 = Clock::now();
     CompileResult result = Compile(build.state);
-    double c2 = CpuMs();
+    double c2 = bench::ThreadCpuMs();
     auto t2 = Clock::now();
     v1::Snapshot snapshot = TranslateSnapshot(result);
-    double c3 = CpuMs();
+    double c3 = bench::ThreadCpuMs();
     auto t3 = Clock::now();
     auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
     std::printf("round %d: decode %.0f ms (CPU %.0f), compile %.0f ms (CPU %.0f), translate+digest "

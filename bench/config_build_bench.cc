@@ -11,25 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_flags.h"
 #include "common/snapshot/shared_snapshot.h"
 #include "dataplane/config/runtime_config.h"
 
 namespace portico::dataplane {
 namespace {
-
-int Flag(int argc, char** argv, const char* name, int fallback) {
-  size_t n = std::strlen(name);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], name, n) == 0 && argv[i][n] == '=') return std::atoi(argv[i] + n + 1);
-  }
-  return fallback;
-}
-
-double ThreadCpuMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
-}
 
 RoutePartPtr MakeRoute(int i) {
   v1::Route route;
@@ -43,8 +30,8 @@ RoutePartPtr MakeRoute(int i) {
 }
 
 int Main(int argc, char** argv) {
-  const int routes = Flag(argc, argv, "--routes", 10000);
-  const int rounds = Flag(argc, argv, "--rounds", 30);
+  const int routes = bench::IntFlag(argc, argv, "--routes", 10000);
+  const int rounds = bench::IntFlag(argc, argv, "--rounds", 30);
   v1::Cluster cluster;
   cluster.set_name("default/app:80");
   v1::Endpoint* endpoint = cluster.add_endpoints();
@@ -68,9 +55,9 @@ int Main(int argc, char** argv) {
                  MakeRoute(routes + r));
     SharedSnapshot next(rest, parts, clusters);
     auto wall0 = std::chrono::steady_clock::now();
-    double cpu0 = ThreadCpuMs();
+    double cpu0 = bench::ThreadCpuMs();
     auto built = RuntimeConfig::Build(next, &error, config.get());
-    double cpu = ThreadCpuMs() - cpu0;
+    double cpu = bench::ThreadCpuMs() - cpu0;
     double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall0).count();
     if (built == nullptr) {
       std::fprintf(stderr, "build failed: %s\n", error.message.c_str());

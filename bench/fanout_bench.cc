@@ -20,6 +20,7 @@
 #include <ctime>
 #include <vector>
 
+#include "bench/bench_flags.h"
 #include "common/snapshot/snapshot_delta.h"
 #include "common/snapshot/shared_snapshot.h"
 #include "common/snapshot/snapshot_transfer.h"
@@ -166,20 +167,12 @@ double PushAndWait(controlplane::SnapshotServer* server,
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-int Flag(int argc, char** argv, const char* name, int fallback) {
-  size_t n = std::strlen(name);
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], name, n) == 0 && argv[i][n] == '=') return std::atoi(argv[i] + n + 1);
-  }
-  return fallback;
-}
-
 int Main(int argc, char** argv) {
-  const int proxies = Flag(argc, argv, "--proxies", 100);
-  const int routes = Flag(argc, argv, "--routes", 10'000);
-  const int endpoints = Flag(argc, argv, "--endpoints", 50'000);
-  const int rounds = Flag(argc, argv, "--rounds", 5);
-  const bool verify = Flag(argc, argv, "--verify", 0) != 0;
+  const int proxies = bench::IntFlag(argc, argv, "--proxies", 100);
+  const int routes = bench::IntFlag(argc, argv, "--routes", 10'000);
+  const int endpoints = bench::IntFlag(argc, argv, "--endpoints", 50'000);
+  const int rounds = bench::IntFlag(argc, argv, "--rounds", 5);
+  const bool verify = bench::IntFlag(argc, argv, "--verify", 0) != 0;
   if (rounds < 1) {
     std::fprintf(stderr, "--rounds must be at least 1\n");
     return 2;
@@ -188,7 +181,7 @@ int Main(int argc, char** argv) {
   controlplane::SnapshotServer server;
   int port = 0;
   controlplane::SnapshotServerOptions options{.host = "127.0.0.1", .port = 0};
-  options.chunk_bytes = static_cast<size_t>(Flag(argc, argv, "--chunk-bytes", 0));
+  options.chunk_bytes = static_cast<size_t>(bench::IntFlag(argc, argv, "--chunk-bytes", 0));
   if (std::string e = server.Start(options, &port); !e.empty()) {
     std::fprintf(stderr, "%s\n", e.c_str());
     return 1;
@@ -214,11 +207,7 @@ int Main(int argc, char** argv) {
     moved.mutable_endpoints(0)->set_port(9999);
     auto changed = WithCluster(*snapshot, 0, std::move(moved));
     // Thread CPU time: steady on a loaded machine, unlike wall time.
-    auto cpu_ms = [] {
-      timespec ts;
-      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-      return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-    };
+    auto cpu_ms = bench::ThreadCpuMs;
     double t0 = cpu_ms();
     v1::SnapshotDelta delta = BuildSnapshotDelta(*snapshot, *changed);
     double t1 = cpu_ms();

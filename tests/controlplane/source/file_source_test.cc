@@ -166,33 +166,41 @@ TEST_CASE("the file source reads at start and picks up changes within 100 ms", "
   CHECK(uv_loop_close(&loop) == 0);
 }
 
-TEST_CASE("the file source reads an isolated change at once, a burst after its quiet time",
-          "[file_source]") {
-  TempDir dir;
-  dir.Write("a.yaml", "kind: A\n");
+// Runs `steps` against a source over `dir` whose debounce is far longer
+// than the tests' deadlines (only a leading-edge read can meet them), once
+// its first load arrived.
+void WithSlowDebounce(const TempDir& dir,
+                      const std::function<void(uv_loop_t*, const Observed&)>& steps) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   Observed seen;
   {
-    // A debounce far longer than the deadlines below: only the leading
-    // edge can meet them.
     FileSource source(
         &loop, {.root = dir.path(), .debounce_ms = 30'000, .max_delay_ms = 60'000},
         [&](const SourceLoad& load) { seen.loads.push_back(Copy(load)); },
         [&](const std::string& e) { seen.errors.push_back(e); });
     REQUIRE(source.Start().empty());
     REQUIRE(RunUntil(&loop, [&] { return seen.loads.size() == 1; }, 2000));
-    dir.Write("a.yaml", "kind: B\n");
-    REQUIRE(RunUntil(&loop, [&] { return seen.loads.size() == 2; }, 5000));
-    CHECK(Kinds(seen.loads[1]) == Lines{"B"});
-    // Right behind it (within the debounce): held back, coalesced.
-    dir.Write("a.yaml", "kind: C\n");
-    dir.Write("a.yaml", "kind: D\n");
-    CHECK_FALSE(RunUntil(&loop, [&] { return seen.loads.size() > 2; }, 300));
+    steps(&loop, seen);
     source.Close();
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   CHECK(uv_loop_close(&loop) == 0);
+}
+
+TEST_CASE("the file source reads an isolated change at once, a burst after its quiet time",
+          "[file_source]") {
+  TempDir dir;
+  dir.Write("a.yaml", "kind: A\n");
+  WithSlowDebounce(dir, [&](uv_loop_t* loop, const Observed& seen) {
+    dir.Write("a.yaml", "kind: B\n");
+    REQUIRE(RunUntil(loop, [&] { return seen.loads.size() == 2; }, 5000));
+    CHECK(Kinds(seen.loads[1]) == Lines{"B"});
+    // Right behind it (within the debounce): held back, coalesced.
+    dir.Write("a.yaml", "kind: C\n");
+    dir.Write("a.yaml", "kind: D\n");
+    CHECK_FALSE(RunUntil(loop, [&] { return seen.loads.size() > 2; }, 300));
+  });
 }
 
 TEST_CASE("a write through a temp file and a rename is read at once", "[file_source]") {
@@ -201,30 +209,18 @@ TEST_CASE("a write through a temp file and a rename is read at once", "[file_sou
   // for the debounce as if it were part of a burst.
   TempDir dir;
   dir.Write("a.yaml", "kind: A\n");
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  Observed seen;
-  {
-    FileSource source(
-        &loop, {.root = dir.path(), .debounce_ms = 30'000, .max_delay_ms = 60'000},
-        [&](const SourceLoad& load) { seen.loads.push_back(Copy(load)); },
-        [&](const std::string& e) { seen.errors.push_back(e); });
-    REQUIRE(source.Start().empty());
-    REQUIRE(RunUntil(&loop, [&] { return seen.loads.size() == 1; }, 2000));
+  WithSlowDebounce(dir, [&](uv_loop_t* loop, const Observed& seen) {
     dir.Write(".a.yaml.tmp", "kind: B\n");
     // Let the source read after the temp file's event alone first.
-    RunUntil(&loop, [] { return false; }, 50);
+    RunUntil(loop, [] { return false; }, 50);
     CHECK(seen.loads.size() == 1);
     std::filesystem::rename(dir.path() + "/.a.yaml.tmp", dir.path() + "/a.yaml");
-    REQUIRE(RunUntil(&loop, [&] { return seen.loads.size() == 2; }, 5000));
+    REQUIRE(RunUntil(loop, [&] { return seen.loads.size() == 2; }, 5000));
     CHECK(Kinds(seen.loads[1]) == Lines{"B"});
     // Now a change was read: an event right behind it is a burst again.
     dir.Write("a.yaml", "kind: C\n");
-    CHECK_FALSE(RunUntil(&loop, [&] { return seen.loads.size() > 2; }, 300));
-    source.Close();
-  }
-  uv_run(&loop, UV_RUN_DEFAULT);
-  CHECK(uv_loop_close(&loop) == 0);
+    CHECK_FALSE(RunUntil(loop, [&] { return seen.loads.size() > 2; }, 300));
+  });
 }
 
 TEST_CASE("the file source follows a ConfigMap volume update (atomic ..data swap)",
