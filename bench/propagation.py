@@ -6,6 +6,10 @@ proxy answers 200 for its host (polled every millisecond). Also times an
 endpoint-only change (the backend's EndpointSlice gains an address) until the
 proxy's applied version changes. The first new route after the load is
 timed apart (it meets the background release of the initial compile).
+Rounds are --gap-ms apart (default 100 ms, beyond the controller's 20 ms
+debounce window), so that each change is an isolated one, which is what
+issue 7's target is about; --gap-ms 0 fires them back to back, where a
+change may meet the debounce of the one before (a burst, by design).
 Prints p50/p90/p99/max, and the CPU time
 the controller and the proxy spent per change (from /proc: steadier than
 wall time on a shared machine).
@@ -74,6 +78,8 @@ def main():
     parser.add_argument("--routes", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--per-file", type=int, default=1000)
+    parser.add_argument("--gap-ms", type=float, default=100.0,
+                        help="pause before each change (isolated changes)")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="portico-propagation-")
     try:
@@ -109,6 +115,7 @@ def main():
 
             def add_route(name):
                 host = f"{name}.bench.test"
+                time.sleep(args.gap_ms / 1000)  # spacing the changes, not waiting for one
                 changed_at = manifests.write(f"{name}.yaml", ingress_doc(name, host))
                 while status(host) != 200:
                     if time.monotonic() - changed_at > 30:
@@ -132,6 +139,7 @@ def main():
             for n in range(args.rounds):
                 before = proxy.snapshot_version()
                 addresses.append(f"127.0.1.{n + 1}")
+                time.sleep(args.gap_ms / 1000)
                 changed_at = manifests.write(
                     "app.yaml", k8s.service("app", port=80),
                     k8s.endpoint_slice("app", addresses, backend.port))
