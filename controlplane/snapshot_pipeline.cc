@@ -191,14 +191,17 @@ namespace {
 // The objects of the last decode that may be reused, by origin: decoded
 // without an issue, with a fingerprint.
 template <typename Last>
+bool IsReusable(const Last& last, size_t i) {
+  size_t issues_before = i == 0 ? 0 : last.issue_ends[i - 1];
+  return !last.fingerprints[i].empty() && last.issue_ends[i] == issues_before;
+}
+
+template <typename Last>
 std::unordered_map<std::string_view, size_t> ReusableByOrigin(const Last& last) {
   std::unordered_map<std::string_view, size_t> reusable;
   reusable.reserve(last.origins.size());
   for (size_t i = 0; i < last.origins.size(); ++i) {
-    size_t issues_before = i == 0 ? 0 : last.issue_ends[i - 1];
-    if (!last.fingerprints[i].empty() && last.issue_ends[i] == issues_before) {
-      reusable.emplace(last.origins[i], i);
-    }
+    if (IsReusable(last, i)) reusable.emplace(last.origins[i], i);
   }
   return reusable;
 }
@@ -217,17 +220,35 @@ bool SnapshotPipeline::DecodeInPlace(const std::vector<SourceObject>& objects, L
   std::vector<size_t> reuse(objects.size(), kFresh);
   std::vector<bool> kept(last.origins.size(), false);
   {
-    std::unordered_map<std::string_view, size_t> reusable = ReusableByOrigin(last);
+    // Loads keep their order: object i is looked for at the place after
+    // the last match first, and by origin only where the lists stop lining
+    // up (an object added or removed), so an unchanged load costs no hash
+    // table.
+    std::unordered_map<std::string_view, size_t> reusable;
+    bool indexed = false;
+    size_t cursor = 0;
     for (size_t i = 0; i < objects.size(); ++i) {
       const SourceObject& object = objects[i];
       if (object.fingerprint.empty()) continue;
-      auto found = reusable.find(object.origin);
-      if (found == reusable.end() || last.fingerprints[found->second] != object.fingerprint) {
-        continue;
+      size_t at = kFresh;
+      if (cursor < last.origins.size() && last.origins[cursor] == object.origin) {
+        if (IsReusable(last, cursor)) at = cursor;
+        ++cursor;
+      } else {
+        if (!indexed) {
+          reusable = ReusableByOrigin(last);
+          indexed = true;
+        }
+        if (auto found = reusable.find(object.origin); found != reusable.end()) {
+          at = found->second;
+          cursor = at + 1;
+        }
       }
-      reuse[i] = found->second;
-      kept[found->second] = true;
-      reusable.erase(found);  // a second object of that origin decodes
+      if (at == kFresh) continue;
+      // Taken already: a second object of that origin decodes.
+      if (kept[at] || last.fingerprints[at] != object.fingerprint) continue;
+      reuse[i] = at;
+      kept[at] = true;
     }
   }
   // What the objects gone or changed since then put into the state.
@@ -274,13 +295,17 @@ bool SnapshotPipeline::DecodeInPlace(const std::vector<SourceObject>& objects, L
   size_t next_fresh = 0;
   for (size_t i = 0; i < objects.size(); ++i) {
     const SourceObject& object = objects[i];
-    next->origins.push_back(object.origin);
-    next->fingerprints.push_back(object.fingerprint);
     if (reuse[i] != kFresh) {
+      // Equal to the object's (same origin and fingerprint), and last_ is
+      // only released from here on: moved, not copied.
+      next->origins.push_back(std::move(last.origins[reuse[i]]));
+      next->fingerprints.push_back(std::move(last.fingerprints[reuse[i]]));
       next->endpoint_slice.push_back(last.endpoint_slice[reuse[i]]);
       next->decoded.push_back(std::move(last.decoded[reuse[i]]));
     } else {
       Fresh& decoded = fresh[next_fresh++];
+      next->origins.push_back(object.origin);
+      next->fingerprints.push_back(object.fingerprint);
       next->endpoint_slice.push_back(IsEndpointSlice(object));
       next->decoded.push_back(std::move(decoded.items));
       build->issues.insert(build->issues.end(), decoded.build.issues.begin(),

@@ -1,22 +1,27 @@
 #include "controlplane/compiler/prune.h"
 
+#include <absl/container/flat_hash_set.h>
+
 #include <set>
+#include <string_view>
 #include <variant>
 
 namespace portico::controlplane {
 
 std::vector<BackendService> UsedServices(const std::vector<Route>& routes,
                                          std::map<std::string, BackendService>& compiled) {
-  std::set<std::string> used;
-  std::vector<std::string> pending;
+  // Views into `routes` and `compiled`, which outlive both sets: no string
+  // copied per route at 10 000 routes.
+  absl::flat_hash_set<std::string_view> used;
+  std::vector<std::string_view> pending;
   for (const Route& route : routes) {
     if (!route.service.empty()) pending.push_back(route.service);
   }
   while (!pending.empty()) {
-    std::string name = std::move(pending.back());
+    std::string_view name = pending.back();
     pending.pop_back();
-    auto service = compiled.find(name);
-    if (service == compiled.end() || !used.insert(name).second) continue;
+    auto service = compiled.find(std::string(name));
+    if (service == compiled.end() || !used.insert(service->first).second) continue;
     if (const auto* split = std::get_if<WeightedServices>(&service->second.kind)) {
       for (const WeightedChild& child : split->children) pending.push_back(child.service);
     } else if (const auto* mirror = std::get_if<MirroringService>(&service->second.kind)) {
@@ -26,13 +31,15 @@ std::vector<BackendService> UsedServices(const std::vector<Route>& routes,
   }
   std::vector<BackendService> services;
   services.reserve(used.size());
-  for (const std::string& name : used) services.push_back(std::move(compiled.at(name)));
+  for (auto& [name, service] : compiled) {  // by name, as the snapshot lists them
+    if (used.contains(name)) services.push_back(std::move(service));
+  }
   return services;
 }
 
 std::vector<Cluster> UsedClusters(const CompileResult& result,
                                   std::map<std::string, Cluster> resolved) {
-  std::set<std::string> used;
+  absl::flat_hash_set<std::string_view> used;  // views into `result`
   for (const Route& route : result.routes) {
     if (!route.cluster.empty()) used.insert(route.cluster);
   }
