@@ -68,9 +68,9 @@ std::shared_ptr<const RuntimeConfig> RuntimeConfig::Build(const SharedSnapshot& 
     return nullptr;
   }
   if (!config->AddClusters(snapshot, error) ||
-      !config->AddServices(snapshot, previous == nullptr ? nullptr : &previous->services_,
-                           nullptr, error) ||
-      !config->AddRoutes(snapshot, error) || !config->AddTls(snapshot, error)) {
+      !config->AddServices(snapshot, previous == nullptr ? nullptr : &previous->services_, nullptr,
+                           error) ||
+      !config->AddRoutes(snapshot, error) || !config->AddTls(snapshot, previous, error)) {
     return nullptr;
   }
   auto tcp = std::make_shared<TcpRouting>();
@@ -138,6 +138,7 @@ std::shared_ptr<const RuntimeConfig> RuntimeConfig::WithEndpoints(
   }
   config->routing_ = previous.routing_;
   config->tls_ = previous.tls_;
+  config->tls_inputs_ = previous.tls_inputs_;
   config->tcp_ = previous.tcp_;
   config->udp_ = previous.udp_;
   for (const auto* used : {&config->tcp_->clusters(), &config->udp_->clusters()}) {
@@ -347,7 +348,21 @@ bool RuntimeConfig::AddRoutes(const SharedSnapshot& snapshot, ConfigError* error
 // Certificates were checked by the controller; one that fails here (a
 // controller of another version, a corrupted snapshot) refuses the snapshot
 // rather than serving a partial set silently. Messages never hold key bytes.
-bool RuntimeConfig::AddTls(const SharedSnapshot& shared, ConfigError* error) {
+bool RuntimeConfig::AddTls(const SharedSnapshot& shared, const RuntimeConfig* previous,
+                           ConfigError* error) {
+  tls_inputs_.rest_hash = shared.rest_hash();
+  for (const RoutePartPtr& part : shared.route_parts()) {
+    const v1::Route& pr = part->message;
+    if (!pr.has_tls()) continue;
+    tls_inputs_.route_options.push_back(pr.tls().options());
+    if (!pr.host().empty()) tls_inputs_.hosts.push_back({pr.host(), pr.tls().options()});
+    for (const std::string& host : pr.hosts())
+      tls_inputs_.hosts.push_back({host, pr.tls().options()});
+  }
+  if (previous != nullptr && previous->tls_ != nullptr && previous->tls_inputs_ == tls_inputs_) {
+    tls_ = previous->tls_;  // checked when it was built, from the same inputs
+    return true;
+  }
   const v1::Snapshot& snapshot = shared.rest();
   std::vector<std::shared_ptr<const ServingCertificate>> certificates;
   std::shared_ptr<const ServingCertificate> fallback;
@@ -399,19 +414,15 @@ bool RuntimeConfig::AddTlsContexts(const SharedSnapshot& snapshot,
     if (!add(po.name(), options)) return false;
   }
   if (!contexts.contains("default") && !add("default", TlsServerOptions{})) return false;
-  std::vector<TlsContextTable::HostOption> hosts;
   for (const RoutePartPtr& part : snapshot.route_parts()) {
     const v1::Route& pr = part->message;
-    if (!pr.has_tls()) continue;
     const std::string& option = pr.tls().options();
-    if (!option.empty() && !contexts.contains(option)) {
+    if (pr.has_tls() && !option.empty() && !contexts.contains(option)) {
       return error->Blame("route", pr.name(),
                           absl::StrCat("route ", pr.name(), ": unknown TLS option ", option));
     }
-    if (!pr.host().empty()) hosts.push_back({pr.host(), option});
-    for (const std::string& host : pr.hosts()) hosts.push_back({host, option});
   }
-  tls_ = std::make_shared<const TlsContextTable>(std::move(contexts), hosts, &warnings);
+  tls_ = std::make_shared<const TlsContextTable>(std::move(contexts), tls_inputs_.hosts, &warnings);
   for (const std::string& warning : warnings) {
     LogWarn("proxy", absl::StrCat("snapshot ", version_, ": ", warning));
   }

@@ -118,9 +118,22 @@ class RuntimeConfig {
   bool AddRoutes(const SharedSnapshot& snapshot, ConfigError* error);
   // Resolves an action's backend in this config's services.
   bool ResolveBackend(RouteAction* action, std::string* error) const;
-  bool AddTls(const SharedSnapshot& snapshot, ConfigError* error);
+  // Reuses `previous`'s TLS table when what it was built from is the same:
+  // certificates are parsed and contexts made only when they changed.
+  bool AddTls(const SharedSnapshot& snapshot, const RuntimeConfig* previous, ConfigError* error);
   bool AddTlsContexts(const SharedSnapshot& snapshot, std::shared_ptr<const CertificateStore> store,
                       ConfigError* error);
+
+  // What the TLS table is made of and checked against: the snapshot's
+  // fields other than routes and clusters (certificates, TLS options among
+  // them), the TLS routes' hosts with the option each names, and the
+  // option of every TLS route (with a host or not).
+  struct TlsInputs {
+    PartHash rest_hash{};
+    std::vector<TlsContextTable::HostOption> hosts;
+    std::vector<std::string> route_options;
+    bool operator==(const TlsInputs&) const = default;
+  };
 
   // What an endpoint-only change leaves as it is.
   struct Routing {
@@ -137,6 +150,7 @@ class RuntimeConfig {
   std::vector<RouteAction> actions_;  // routes with the same backend and policies share one
   std::shared_ptr<const Routing> routing_;
   std::shared_ptr<const TlsContextTable> tls_;
+  TlsInputs tls_inputs_;
   std::shared_ptr<const TcpRouting> tcp_;  // an endpoint-only change keeps these two
   std::shared_ptr<const UdpRouting> udp_;
 };

@@ -24,6 +24,7 @@ class TlsContextTable {
   struct HostOption {
     std::string host;
     std::string option;
+    bool operator==(const HostOption&) const = default;
   };
 
   // `contexts` by option name must hold "default". Every HostOption must

@@ -413,7 +413,8 @@ TEST_CASE("an endpoint-only change keeps the routes and rebuilds the balancers",
   added->set_port(80);
   s.set_version("v2");
   ConfigError fast_error;
-  auto second = RuntimeConfig::WithEndpoints(*first, SharedSnapshot::FromMessage(s), {"ns/svc:http"}, &fast_error);
+  auto second = RuntimeConfig::WithEndpoints(*first, SharedSnapshot::FromMessage(s),
+                                             {"ns/svc:http"}, &fast_error);
   REQUIRE(second != nullptr);
   CHECK(second->version() == "v2");
   CHECK(&second->routes() == &first->routes());  // shared, not rebuilt
@@ -431,10 +432,51 @@ TEST_CASE("an endpoint-only change keeps the routes and rebuilds the balancers",
 
   // A cluster that went away while a service still names it: refused.
   s.mutable_clusters(0)->set_name("ns/renamed:http");
-  CHECK(RuntimeConfig::WithEndpoints(*first, SharedSnapshot::FromMessage(s), {"ns/renamed:http", "ns/svc:http"},
-                                     &fast_error) == nullptr);
+  CHECK(RuntimeConfig::WithEndpoints(*first, SharedSnapshot::FromMessage(s),
+                                     {"ns/renamed:http", "ns/svc:http"}, &fast_error) == nullptr);
   CHECK(fast_error.message == "service ns/ir/r0/s0: unknown cluster ns/svc:http");
   CHECK(fast_error.resource_key == "service/ns/ir/r0/s0");
+}
+
+TEST_CASE("a rebuild keeps the TLS table while its inputs stay the same", "[config]") {
+  v1::Snapshot s = Valid();
+  auto* option = s.add_tls_options();
+  option->set_name("ns/modern");
+  option->set_min_version(v1::TLS_1_3);
+  s.mutable_routes(0)->mutable_tls()->set_options("ns/modern");
+  ConfigError error;
+  auto first = RuntimeConfig::Build(s, &error);
+  REQUIRE(first != nullptr);
+
+  // A plain route more: the same certificates, options and TLS hosts.
+  auto* plain = s.add_routes();
+  plain->set_name("ns/ing/r1/p0");
+  plain->set_host("b.test");
+  plain->mutable_path()->set_path("/");
+  plain->set_cluster("ns/svc:http");
+  s.set_version("v2");
+  auto second = RuntimeConfig::Build(s, &error, first.get());
+  REQUIRE(second != nullptr);
+  CHECK(&second->tls() == &first->tls());
+
+  // Each input on its own makes a new table.
+  v1::Snapshot options = s;
+  options.mutable_tls_options(0)->set_min_version(v1::TLS_1_2);
+  auto third = RuntimeConfig::Build(options, &error, second.get());
+  REQUIRE(third != nullptr);
+  CHECK(&third->tls() != &second->tls());
+  v1::Snapshot host = s;
+  host.mutable_routes(0)->set_host("c.test");
+  auto fourth = RuntimeConfig::Build(host, &error, second.get());
+  REQUIRE(fourth != nullptr);
+  CHECK(&fourth->tls() != &second->tls());
+
+  // A TLS route without a host naming an unknown option is still refused.
+  v1::Snapshot unknown = s;
+  unknown.mutable_routes(1)->clear_host();
+  unknown.mutable_routes(1)->mutable_tls()->set_options("ns/absent");
+  CHECK(RuntimeConfig::Build(unknown, &error, second.get()) == nullptr);
+  CHECK(error.resource_key == "route/ns/ing/r1/p0");
 }
 
 }  // namespace
