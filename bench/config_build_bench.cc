@@ -58,7 +58,8 @@ int Main(int argc, char** argv) {
     double cpu0 = bench::ThreadCpuMs();
     auto built = RuntimeConfig::Build(next, &error, config.get());
     double cpu = bench::ThreadCpuMs() - cpu0;
-    double wall = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall0).count();
+    double wall =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall0).count();
     if (built == nullptr) {
       std::fprintf(stderr, "build failed: %s\n", error.message.c_str());
       return 1;
@@ -72,7 +73,8 @@ int Main(int argc, char** argv) {
     }
   }
   std::printf(
-      "config build, %d routes + 1: mean wall %.2f ms, max %.2f ms (round %d), CPU %.2f ms (%d rounds)\n",
+      "config build, %d routes + 1: mean wall %.2f ms, max %.2f ms (round %d), CPU %.2f ms (%d "
+      "rounds)\n",
       routes, wall_total / rounds, wall_max, max_round, cpu_total / rounds, rounds);
   return 0;
 }

@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "bench/bench_flags.h"
-#include "common/snapshot/snapshot_delta.h"
 #include "common/snapshot/shared_snapshot.h"
+#include "common/snapshot/snapshot_delta.h"
 #include "common/snapshot/snapshot_transfer.h"
 #include "controlplane/server/snapshot_server.h"
 #include "dataplane/config/runtime_config.h"
@@ -135,8 +135,7 @@ void RunProxy(const std::string& address, bool verify, FakeProxy* proxy,
 
 // Seconds from Publish until every proxy has acked `version`.
 double PushAndWait(controlplane::SnapshotServer* server,
-                   std::shared_ptr<const SharedSnapshot> snapshot,
-                   size_t proxies) {
+                   std::shared_ptr<const SharedSnapshot> snapshot, size_t proxies) {
   auto start = Clock::now();
   if (getenv("FANOUT_TRACE")) {
     std::fprintf(stderr, "publish at %.3f\n",
@@ -219,9 +218,10 @@ int Main(int argc, char** argv) {
     v1::Snapshot parsed;
     parsed.ParseFromString(snapshot->Serialize());
     double t4 = cpu_ms();
-    std::printf("CPU: delta build %.1f ms, delta apply %.1f ms (digest of the parts alone %.1f ms), "
-                "FULL serialize+parse %.1f ms%s\n",
-                t1 - t0, t2 - t1, t3 - t2, t4 - t3, error.empty() ? "" : " FAILED");
+    std::printf(
+        "CPU: delta build %.1f ms, delta apply %.1f ms (digest of the parts alone %.1f ms), "
+        "FULL serialize+parse %.1f ms%s\n",
+        t1 - t0, t2 - t1, t3 - t2, t4 - t3, error.empty() ? "" : " FAILED");
     // The proxy's config from the applied snapshot: the whole build, and the
     // endpoint fast path the delta (clusters only) allows.
     std::string why;

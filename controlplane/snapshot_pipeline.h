@@ -11,11 +11,11 @@
 #include <string>
 
 #include "common/deferred_release.h"
+#include "common/snapshot/shared_snapshot.h"
 #include "controlplane/compiler/compile_options.h"
 #include "controlplane/compiler/compile_result.h"
 #include "controlplane/model/object_meta.h"
 #include "controlplane/source/source_object.h"
-#include "common/snapshot/shared_snapshot.h"
 #include "controlplane/translate/snapshot_translator.h"
 
 namespace portico::controlplane {

@@ -10,7 +10,6 @@
 #include <unordered_map>
 #include <vector>
 
-
 namespace portico {
 namespace {
 
@@ -107,9 +106,11 @@ bool BuildRouteEdits(const SharedSnapshot& base, const SharedSnapshot& target,
   }
   std::vector<bool> kept(base_routes.size(), false);
   std::vector<bool> target_kept(target_routes.size(), false);
-  for (int i = 0; i < head; ++i) kept[static_cast<size_t>(i)] = target_kept[static_cast<size_t>(i)] = true;
+  for (int i = 0; i < head; ++i)
+    kept[static_cast<size_t>(i)] = target_kept[static_cast<size_t>(i)] = true;
   for (int i = 1; i <= tail; ++i) {
-    kept[static_cast<size_t>(base_size - i)] = target_kept[static_cast<size_t>(target_size - i)] = true;
+    kept[static_cast<size_t>(base_size - i)] = target_kept[static_cast<size_t>(target_size - i)] =
+        true;
   }
   const int base_end = base_size - tail;
   const int target_end = target_size - tail;
@@ -122,7 +123,8 @@ bool BuildRouteEdits(const SharedSnapshot& base, const SharedSnapshot& target,
   for (int t = head; t < target_end; ++t) {
     auto found = base_index.find(target.routes(t).name());
     if (found == base_index.end()) continue;
-    if (same(base_routes[static_cast<size_t>(found->second)], target_routes[static_cast<size_t>(t)])) {
+    if (same(base_routes[static_cast<size_t>(found->second)],
+             target_routes[static_cast<size_t>(t)])) {
       in_base[static_cast<size_t>(t - head)] = found->second;
     }
   }
@@ -370,7 +372,8 @@ v1::SnapshotDelta BuildSnapshotDelta(const v1::Snapshot& base, const v1::Snapsho
 std::string ApplySnapshotDelta(const v1::Snapshot& base, const v1::SnapshotDelta& delta,
                                const std::string& version, v1::Snapshot* out) {
   SharedSnapshot result;
-  std::string error = ApplySnapshotDelta(SharedSnapshot::FromMessage(base), delta, version, &result);
+  std::string error =
+      ApplySnapshotDelta(SharedSnapshot::FromMessage(base), delta, version, &result);
   if (error.empty()) *out = result.ToMessage();
   return error;
 }

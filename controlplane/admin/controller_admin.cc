@@ -262,7 +262,9 @@ AdminResponse ControllerAdmin::SnapshotJson() const {
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
   std::string json;
-  if (!google::protobuf::util::MessageToJsonString(RedactSecrets(snapshot->ToMessage()), &json, options).ok()) {
+  if (!google::protobuf::util::MessageToJsonString(RedactSecrets(snapshot->ToMessage()), &json,
+                                                   options)
+           .ok()) {
     return {.status = 500, .body = "cannot render the snapshot\n"};
   }
   return {.content_type = "application/json", .body = json};

@@ -129,7 +129,8 @@ std::string ProxyAdmin::ConfigJson() const {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.preserve_proto_field_names = true;
-  if (!google::protobuf::util::MessageToJsonString(Redacted(snapshot->ToMessage()), &json, options).ok()) {
+  if (!google::protobuf::util::MessageToJsonString(Redacted(snapshot->ToMessage()), &json, options)
+           .ok()) {
     return "{\"error\": \"cannot render the snapshot\"}\n";
   }
   return json;

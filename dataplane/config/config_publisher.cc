@@ -9,8 +9,9 @@ namespace portico::dataplane {
 
 ConfigError ConfigPublisher::Apply(v1::Snapshot snapshot,
                                    const absl::flat_hash_set<std::string>* changed_clusters) {
-  return Apply(std::make_shared<const SharedSnapshot>(SharedSnapshot::FromMessage(std::move(snapshot))),
-               changed_clusters);
+  return Apply(
+      std::make_shared<const SharedSnapshot>(SharedSnapshot::FromMessage(std::move(snapshot))),
+      changed_clusters);
 }
 
 ConfigError ConfigPublisher::Apply(std::shared_ptr<const SharedSnapshot> snapshot,

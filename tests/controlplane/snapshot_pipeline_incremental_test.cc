@@ -81,7 +81,8 @@ void ApplyAndCompare(SnapshotPipeline* pipeline, const std::vector<std::string>&
   REQUIRE(pipeline->current() != nullptr);
   REQUIRE(full.current() != nullptr);
   CHECK(pipeline->current()->version() == full.current()->version());
-  CHECK(pipeline->current()->ToMessage().DebugString() == full.current()->ToMessage().DebugString());
+  CHECK(pipeline->current()->ToMessage().DebugString() ==
+        full.current()->ToMessage().DebugString());
   CHECK(pipeline->diagnostics() == full.diagnostics());
   CHECK(IssueLines(*pipeline) == IssueLines(full));
   CHECK(pipeline->routed() == full.routed());

@@ -78,8 +78,7 @@ TEST_CASE("equal parts hash equal and any change of a part changes the digest",
   }
 }
 
-TEST_CASE("the constructor keeps no routes, clusters or version in the rest",
-          "[shared_snapshot]") {
+TEST_CASE("the constructor keeps no routes, clusters or version in the rest", "[shared_snapshot]") {
   auto rest = std::make_shared<v1::Snapshot>(Sample());
   rest->set_version("stale");
   SharedSnapshot shared(rest, {}, {});

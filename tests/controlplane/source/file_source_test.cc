@@ -194,12 +194,14 @@ TEST_CASE("the file source reads an isolated change at once, a burst after its q
   dir.Write("a.yaml", "kind: A\n");
   WithSlowDebounce(dir, [&](uv_loop_t* loop, const Observed& seen) {
     dir.Write("a.yaml", "kind: B\n");
-    REQUIRE(RunUntil(loop, [&] { return seen.loads.size() == 2; }, 5000));
+    REQUIRE(RunUntil(
+        loop, [&] { return seen.loads.size() == 2; }, 5000));
     CHECK(Kinds(seen.loads[1]) == Lines{"B"});
     // Right behind it (within the debounce): held back, coalesced.
     dir.Write("a.yaml", "kind: C\n");
     dir.Write("a.yaml", "kind: D\n");
-    CHECK_FALSE(RunUntil(loop, [&] { return seen.loads.size() > 2; }, 300));
+    CHECK_FALSE(RunUntil(
+        loop, [&] { return seen.loads.size() > 2; }, 300));
   });
 }
 
@@ -212,14 +214,17 @@ TEST_CASE("a write through a temp file and a rename is read at once", "[file_sou
   WithSlowDebounce(dir, [&](uv_loop_t* loop, const Observed& seen) {
     dir.Write(".a.yaml.tmp", "kind: B\n");
     // Let the source read after the temp file's event alone first.
-    RunUntil(loop, [] { return false; }, 50);
+    RunUntil(
+        loop, [] { return false; }, 50);
     CHECK(seen.loads.size() == 1);
     std::filesystem::rename(dir.path() + "/.a.yaml.tmp", dir.path() + "/a.yaml");
-    REQUIRE(RunUntil(loop, [&] { return seen.loads.size() == 2; }, 5000));
+    REQUIRE(RunUntil(
+        loop, [&] { return seen.loads.size() == 2; }, 5000));
     CHECK(Kinds(seen.loads[1]) == Lines{"B"});
     // Now a change was read: an event right behind it is a burst again.
     dir.Write("a.yaml", "kind: C\n");
-    CHECK_FALSE(RunUntil(loop, [&] { return seen.loads.size() > 2; }, 300));
+    CHECK_FALSE(RunUntil(
+        loop, [&] { return seen.loads.size() > 2; }, 300));
   });
 }
 

@@ -112,7 +112,8 @@ TEST_CASE("an endpoint-only change that drops a TCP route's cluster is refused",
   v1::Snapshot next = s;
   next.set_version("v2");
   next.clear_clusters();
-  auto updated = RuntimeConfig::WithEndpoints(*config, SharedSnapshot::FromMessage(next), {"default/db:5432"}, &error);
+  auto updated = RuntimeConfig::WithEndpoints(*config, SharedSnapshot::FromMessage(next),
+                                              {"default/db:5432"}, &error);
   CHECK(updated == nullptr);
   CHECK(error.message == "unknown cluster default/db:5432 (a TCP route uses it)");
 }
