@@ -221,9 +221,13 @@ bool SnapshotPipeline::DecodeInPlace(const std::vector<SourceObject>& objects, L
   std::vector<bool> kept(last.origins.size(), false);
   {
     // Loads keep their order: object i is looked for at the place after
-    // the last match first, and by origin only where the lists stop lining
-    // up (an object added or removed), so an unchanged load costs no hash
-    // table.
+    // the last match first (a few places on, after removed objects), then
+    // taken as new when an object right behind it is at that place, and
+    // looked up by origin only where the lists stop lining up otherwise, so
+    // adding or removing objects costs no hash table. (An object taken as
+    // new that was elsewhere in the last load is decoded again: slower,
+    // never wrong.)
+    constexpr size_t kLookahead = 4;
     std::unordered_map<std::string_view, size_t> reusable;
     bool indexed = false;
     size_t cursor = 0;
@@ -231,9 +235,22 @@ bool SnapshotPipeline::DecodeInPlace(const std::vector<SourceObject>& objects, L
       const SourceObject& object = objects[i];
       if (object.fingerprint.empty()) continue;
       size_t at = kFresh;
-      if (cursor < last.origins.size() && last.origins[cursor] == object.origin) {
-        if (IsReusable(last, cursor)) at = cursor;
-        ++cursor;
+      auto last_has = [&](size_t j) {
+        return j < last.origins.size() && last.origins[j] == object.origin;
+      };
+      auto inserted_before = [&](size_t j) {  // an object just after i is the one at j
+        for (size_t k = 1; k <= kLookahead && i + k < objects.size(); ++k) {
+          if (j < last.origins.size() && objects[i + k].origin == last.origins[j]) return true;
+        }
+        return false;
+      };
+      size_t skip = 0;  // objects of the last load removed before this one
+      while (skip <= kLookahead && !last_has(cursor + skip)) ++skip;
+      if (skip <= kLookahead) {
+        if (IsReusable(last, cursor + skip)) at = cursor + skip;
+        cursor += skip + 1;
+      } else if (inserted_before(cursor)) {
+        continue;  // a new object: decoded
       } else {
         if (!indexed) {
           reusable = ReusableByOrigin(last);
