@@ -192,7 +192,8 @@ void FileSource::OnTimer(uv_timer_t* timer) {
 }
 
 void FileSource::ReadNow() {
-  ManifestFolder folder = ReadManifestFolder(options_.root, options_.folder);
+  ManifestFolder folder =
+      ReadManifestFolder(options_.root, options_.folder, last_ ? &*last_ : nullptr);
   UpdateWatches(folder.directories);
   if (!folder.root_error.empty()) {
     if (folder.root_error != last_error_)
@@ -202,6 +203,7 @@ void FileSource::ReadNow() {
   }
   last_error_.clear();
   if (last_ && last_->SameContent(folder)) {
+    last_->settled = std::move(folder.settled);  // this read's stamps, for the same content
     // Once in a row: a writer that keeps touching files without changing
     // them is still debounced.
     if (!last_read_unchanged_) any_event_ = false;

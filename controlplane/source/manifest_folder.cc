@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <iterator>
 #include <set>
@@ -70,8 +71,35 @@ void WalkDirectory(const fs::path& dir, const std::string& relative, Walk* walk)
 // Reads one file; "" or the reason it cannot be used. *id identifies the
 // real file so that it is read once however many links point at it.
 // *vanished: it no longer exists (or is a dangling link), which is no error.
+FileStamp StampOf(const struct stat& st) {
+  return {.device = static_cast<uint64_t>(st.st_dev),
+          .inode = static_cast<uint64_t>(st.st_ino),
+          .size = static_cast<int64_t>(st.st_size),
+          .mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+          .ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
+}
+
+int64_t RealtimeNs() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+// The content `previous` holds for `path` when the file still has the
+// stamp it had settled with there; null otherwise.
+std::shared_ptr<const std::string> SettledContent(const ManifestFolder* previous,
+                                                  const std::string& path, const FileStamp& stamp) {
+  if (previous == nullptr) return nullptr;
+  auto settled = previous->settled.find(path);
+  if (settled == previous->settled.end() || !(settled->second == stamp)) return nullptr;
+  auto file =
+      std::lower_bound(previous->files.begin(), previous->files.end(), path,
+                       [](const ManifestFile& f, const std::string& p) { return f.path < p; });
+  return file != previous->files.end() && file->path == path ? file->shared : nullptr;
+}
+
 std::string ReadFile(const fs::path& path, size_t max_bytes, std::string* content, FileId* id,
-                     bool* vanished) {
+                     FileStamp* stamp, bool* vanished) {
   // O_NONBLOCK: opening a FIFO named *.yaml must not hang the loop.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   *vanished = fd < 0 && errno == ENOENT;
@@ -86,6 +114,9 @@ std::string ReadFile(const fs::path& path, size_t max_bytes, std::string* conten
     error = "larger than " + std::to_string(max_bytes) + " bytes";
   }
   *id = {st.st_dev, st.st_ino};
+  *stamp = StampOf(st);
+  // Sized once (it may still grow: the file can be written meanwhile).
+  if (error.empty()) content->reserve(static_cast<size_t>(st.st_size));
   char buf[65536];
   while (error.empty()) {
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -112,7 +143,9 @@ bool ManifestFolder::SameContent(const ManifestFolder& other) const {
          issues_equal(issues, other.issues);
 }
 
-ManifestFolder ReadManifestFolder(const std::string& root, const ManifestFolderOptions& options) {
+ManifestFolder ReadManifestFolder(const std::string& root, const ManifestFolderOptions& options,
+                                  const ManifestFolder* previous) {
+  const int64_t started_ns = RealtimeNs();
   ManifestFolder folder;
   std::error_code ec;
   if (!fs::is_directory(root, ec)) {
@@ -126,15 +159,34 @@ ManifestFolder ReadManifestFolder(const std::string& root, const ManifestFolderO
   std::sort(walk.candidates.begin(), walk.candidates.end());
   std::set<FileId> files_seen;
   for (const std::string& relative : walk.candidates) {
-    ManifestFile file{.path = relative};
+    ManifestFile file;
+    file.path = relative;
     FileId id{};
-    bool vanished = false;
-    std::string error =
-        ReadFile(root_path / relative, options.max_file_bytes, &file.content, &id, &vanished);
-    if (vanished) continue;  // deleted since listed: the event it caused brings another scan
+    FileStamp stamp;
+    std::string error;
+    struct stat st {};
+    std::shared_ptr<const std::string> settled;
+    if (previous != nullptr && ::stat((root_path / relative).c_str(), &st) == 0 &&
+        S_ISREG(st.st_mode)) {
+      stamp = StampOf(st);
+      settled = SettledContent(previous, relative, stamp);
+    }
+    if (settled != nullptr) {
+      file.shared = std::move(settled);
+      id = {st.st_dev, st.st_ino};
+    } else {
+      bool vanished = false;
+      std::string content;
+      error =
+          ReadFile(root_path / relative, options.max_file_bytes, &content, &id, &stamp, &vanished);
+      if (vanished) continue;  // deleted since listed: the event it caused brings another scan
+      file.shared = std::make_shared<const std::string>(std::move(content));
+    }
     if (!error.empty()) {
       folder.issues.push_back({relative, "cannot read: " + error});
     } else if (files_seen.insert(id).second) {
+      if (stamp.ctime_ns < started_ns - options.stamp_margin_ns)
+        folder.settled.emplace(relative, stamp);
       folder.files.push_back(std::move(file));
     }
   }
@@ -148,7 +200,7 @@ void ParseFile(const ManifestFile& file, const ManifestFolderOptions& options,
                std::vector<SourceObject>* objects, std::string* issue) {
   std::vector<YamlDocument> documents;
   YamlError error;
-  if (!YamlToJson(file.content, &documents, &error, options.yaml)) {
+  if (!YamlToJson(file.content(), &documents, &error, options.yaml)) {
     *issue = "not loaded: " + DescribeYamlError(error);
     return;
   }
@@ -183,13 +235,14 @@ const SourceLoad& ManifestParseCache::Parse(const ManifestFolder& folder,
       return std::make_pair(first, first + static_cast<ptrdiff_t>(e.count));
     };
     size_t first = load.objects.size();
-    if (cached != entries_.end() && cached->second.content == file.content) {
+    if (cached != entries_.end() && cached->second.content != nullptr &&
+        (cached->second.content == file.shared || *cached->second.content == file.content())) {
       entry = std::move(cached->second);
       // The last load is replaced below: its objects move, never copied.
       auto [from, to] = objects_of(entry);
       std::move(from, to, std::back_inserter(load.objects));
     } else {
-      entry.content = file.content;
+      entry.content = file.shared != nullptr ? file.shared : std::make_shared<const std::string>();
       ParseFile(file, options, &load.objects, &entry.issue);
       // A document equal to the one at its origin in the file's last parse
       // keeps that one's fingerprint (an edit of one document of a file

@@ -95,7 +95,8 @@ ManifestFolder ReadPaths(const std::vector<std::string>& paths, std::FILE* in,
       if (!folder.root_error.empty()) all.issues.push_back({path, folder.root_error});
       std::string prefix = path.ends_with("/") ? path : path + "/";
       for (ManifestFile& file : folder.files) {
-        all.files.push_back({prefix + file.path, std::move(file.content)});
+        all.files.push_back(file);
+        all.files.back().path = prefix + file.path;
       }
       for (SourceIssue& issue : folder.issues) {
         all.issues.push_back({prefix + issue.origin, std::move(issue.message)});

@@ -440,8 +440,9 @@ TEST_CASE("the parse cache gives a file's objects one fingerprint per parse", "[
   CHECK(first[0] == first[1]);
   CHECK(first[0] != first[2]);
   CHECK(fingerprints(cache.Parse(folder, {})) == first);  // all from the cache
-  folder.files[1].content = "kind: D\n";
-  folder.files[0].content = "kind: A\n---\nkind: E\n";  // the first document unchanged
+  folder.files[1] = {folder.files[1].path, "kind: D\n"};
+  folder.files[0] = {folder.files[0].path,
+                     "kind: A\n---\nkind: E\n"};  // the first document unchanged
   std::vector<std::string> second = fingerprints(cache.Parse(folder, {}));
   REQUIRE(second.size() == 3);
   CHECK(second[0] == first[0]);

@@ -101,6 +101,35 @@ TEST_CASE("an unreadable directory is reported and the rest still loads", "[mani
   CHECK(Origins(ParseManifests(folder, {})) == Lines{"open.yaml#0"});
 }
 
+TEST_CASE("a file whose stamp settled is taken from the last read, not read", "[manifest_folder]") {
+  TempDir dir;
+  dir.Write("a.yaml", "kind: A\n");
+  dir.Write("b.yaml", "kind: B\n");
+  // With the default margin, files written just now have not settled.
+  CHECK(ReadManifestFolder(dir.path(), {}).settled.empty());
+
+  const ManifestFolderOptions now{.stamp_margin_ns = 0};
+  ManifestFolder first = ReadManifestFolder(dir.path(), now);
+  REQUIRE(first.settled.size() == 2);
+  // What the last read holds is what comes back: proof that the file was
+  // not read again (the test tampers with the record, never with files).
+  first.files[0].shared = std::make_shared<const std::string>("kind: Remembered\n");
+  ManifestFolder second = ReadManifestFolder(dir.path(), now, &first);
+  REQUIRE(second.files.size() == 2);
+  CHECK(second.files[0].content() == "kind: Remembered\n");
+  CHECK(second.files[1].content() == "kind: B\n");
+
+  // Any change of the stamp reads the file: here its size, and a file
+  // replaced by a rename (another inode) of the same size.
+  dir.Write("a.yaml", "kind: AA\n");
+  dir.Write(".b.tmp", "kind: X\n");
+  std::filesystem::rename(dir.path() + "/.b.tmp", dir.path() + "/b.yaml");
+  ManifestFolder third = ReadManifestFolder(dir.path(), now, &second);
+  REQUIRE(third.files.size() == 2);
+  CHECK(third.files[0].content() == "kind: AA\n");
+  CHECK(third.files[1].content() == "kind: X\n");
+}
+
 TEST_CASE("a missing root is an error of its own", "[manifest_folder]") {
   ManifestFolder folder = ReadManifestFolder("/nonexistent/portico", {});
   CHECK(folder.root_error == "/nonexistent/portico: No such file or directory");
@@ -135,7 +164,7 @@ TEST_CASE("the parse cache gives what ParseManifests gives, parsing only changed
   };
   CHECK(same(cache.Parse(folder, {}), ParseManifests(folder, {})));
   CHECK(same(cache.Parse(folder, {}), ParseManifests(folder, {})));  // all from the cache
-  folder.files[1].content = "kind: D\n";
+  folder.files[1] = {"b.yaml", "kind: D\n"};
   folder.files.erase(folder.files.begin() + 2);
   const SourceLoad& changed = cache.Parse(folder, {});
   CHECK(same(changed, ParseManifests(folder, {})));
