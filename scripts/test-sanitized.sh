@@ -25,7 +25,7 @@ CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DPORTICO_FUZZ=ON \
   -DPORTICO_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C build-fuzz -j"$JOBS" dataplane_tests tls_tests balancing_tests health_tests l4_tests common_tests \
   fuzz_downstream fuzz_request_target \
-  fuzz_snapshot fuzz_rules fuzz_client_hello
+  fuzz_snapshot fuzz_snapshot_delta fuzz_rules fuzz_client_hello
 
 echo "test-sanitized: data-plane tests under address+undefined sanitizers"
 build-fuzz/bin/dataplane_tests
@@ -51,5 +51,6 @@ run() {
 run downstream "$SECONDS_DOWNSTREAM" "-dict=fuzz/downstream.dict"
 run request_target "$SECONDS_OTHERS"
 run snapshot "$SECONDS_OTHERS"
+run snapshot_delta "$SECONDS_OTHERS"
 run rules "$SECONDS_OTHERS"
 run client_hello "$SECONDS_OTHERS"
