@@ -219,23 +219,26 @@ namespace {
 // false with *error when a middleware does not resolve or is invalid.
 // *key is equal for routes that can share the action.
 // What makes two routes' actions equal: backend, middlewares and timeouts,
-// written into *key (cleared first; a buffer reused across routes). False
-// when a middleware is unknown.
+// written into *key (cleared first; a buffer reused across routes). Names
+// are length-prefixed: the snapshot is untrusted, and a cluster named
+// "x|mauth" must not give the key of cluster "x" behind middleware "auth"
+// (the route would share an action without that middleware's refusal).
+// False when a middleware is unknown.
 bool ActionKey(const v1::Route& pr,
                const absl::flat_hash_map<std::string, const v1::Middleware*>& middlewares,
                std::string* key, ConfigError* error) {
   key->clear();
   if (pr.service().empty()) {
-    absl::StrAppend(key, "c", pr.cluster());
+    absl::StrAppend(key, "c", pr.cluster().size(), ":", pr.cluster());
   } else {
-    absl::StrAppend(key, "s", pr.service());
+    absl::StrAppend(key, "s", pr.service().size(), ":", pr.service());
   }
   for (const std::string& name : pr.middlewares()) {
     if (!middlewares.contains(name)) {
       return error->Blame("route", pr.name(),
                           absl::StrCat("route ", pr.name(), ": unknown middleware ", name));
     }
-    absl::StrAppend(key, "|m", name);
+    absl::StrAppend(key, "|m", name.size(), ":", name);
   }
   const v1::RouteTimeouts& t = pr.timeouts();
   absl::StrAppend(key, "|t", t.connect_ms(), ",", t.response_header_ms(), ",", t.total_ms());

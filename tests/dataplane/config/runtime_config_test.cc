@@ -479,5 +479,37 @@ TEST_CASE("a rebuild keeps the TLS table while its inputs stay the same", "[conf
   CHECK(error.resource_key == "route/ns/ing/r1/p0");
 }
 
+TEST_CASE("routes share an action only when backend and middlewares are the same", "[config]") {
+  // Names crafted so that plain concatenation would give one key: route 0
+  // to cluster "x|mns/auth" with no middleware, route 1 to cluster "x"
+  // behind middleware "ns/auth". Route 1 must keep its own action, which
+  // refuses traffic (this proxy does not run that middleware type).
+  v1::Snapshot s = Valid();
+  s.mutable_clusters(0)->set_name("x|mns/auth");
+  s.mutable_routes(0)->set_cluster("x|mns/auth");
+  auto* x = s.add_clusters();
+  *x = s.clusters(0);
+  x->set_name("x");
+  auto* m = s.add_middlewares();
+  m->set_name("ns/auth");
+  m->set_type("forwardAuth");
+  auto* r = s.add_routes();
+  *r = s.routes(0);
+  r->set_name("ns/ing/r1/p0");
+  r->set_host("b.test");
+  r->set_cluster("x");
+  r->add_middlewares("ns/auth");
+  std::string error;
+  auto config = RuntimeConfig::Build(s, &error);
+  REQUIRE(config != nullptr);
+  const Route* plain = config->routes().Match({.host = "a.test", .path = "/api/"});
+  const Route* guarded = config->routes().Match({.host = "b.test", .path = "/api/"});
+  REQUIRE(plain != nullptr);
+  REQUIRE(guarded != nullptr);
+  CHECK(plain->action != guarded->action);
+  CHECK(config->action(plain->action)->middleware_refusal.empty());
+  CHECK_FALSE(config->action(guarded->action)->middleware_refusal.empty());
+}
+
 }  // namespace
 }  // namespace portico::dataplane
