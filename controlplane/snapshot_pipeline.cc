@@ -206,6 +206,58 @@ std::unordered_map<std::string_view, size_t> ReusableByOrigin(const Last& last) 
   return reusable;
 }
 
+// Finds the objects of a load in the last one. Loads keep their order:
+// object i is looked for at the place after the last match first (a few
+// places on, after removed objects), then taken as new when an object right
+// behind it is at that place, and looked up by origin only where the lists
+// stop lining up otherwise, so adding or removing objects costs no hash
+// table. (An object taken as new that was elsewhere in the last load is
+// decoded again: slower, never wrong.)
+template <typename Last>
+class LastLoadWalk {
+ public:
+  static constexpr size_t kNone = SIZE_MAX;
+
+  explicit LastLoadWalk(const Last& last) : last_(last) {}
+
+  // The index in the last load of the reusable object with objects[i]'s
+  // origin, or kNone. Called with increasing i.
+  size_t Find(const std::vector<SourceObject>& objects, size_t i) {
+    const std::vector<std::string>& origins = last_.origins;
+    const std::string& origin = objects[i].origin;
+    size_t skip = 0;  // objects of the last load removed before this one
+    while (skip <= kLookahead &&
+           !(cursor_ + skip < origins.size() && origins[cursor_ + skip] == origin)) {
+      ++skip;
+    }
+    if (skip <= kLookahead) {
+      size_t at = cursor_ + skip;
+      cursor_ = at + 1;
+      return IsReusable(last_, at) ? at : kNone;
+    }
+    if (cursor_ < origins.size()) {
+      for (size_t k = 1; k <= kLookahead && i + k < objects.size(); ++k) {
+        if (objects[i + k].origin == origins[cursor_]) return kNone;  // inserted: new
+      }
+    }
+    if (!indexed_) {
+      reusable_ = ReusableByOrigin(last_);
+      indexed_ = true;
+    }
+    auto found = reusable_.find(origin);
+    if (found == reusable_.end()) return kNone;
+    cursor_ = found->second + 1;
+    return found->second;
+  }
+
+ private:
+  static constexpr size_t kLookahead = 4;
+  const Last& last_;
+  size_t cursor_ = 0;
+  bool indexed_ = false;
+  std::unordered_map<std::string_view, size_t> reusable_;  // by origin, built when first needed
+};
+
 // A decoded object's identity in a state: its store (one per map of
 // ClusterState: both API groups of a CRD kind share one) and its key.
 using StoredKey = std::pair<decltype(KindStore::contains), ObjectKey>;
@@ -219,54 +271,14 @@ bool SnapshotPipeline::DecodeInPlace(const std::vector<SourceObject>& objects, L
   // reuse[i]: the last object whose decode object i takes over, or kFresh.
   std::vector<size_t> reuse(objects.size(), kFresh);
   std::vector<bool> kept(last.origins.size(), false);
-  {
-    // Loads keep their order: object i is looked for at the place after
-    // the last match first (a few places on, after removed objects), then
-    // taken as new when an object right behind it is at that place, and
-    // looked up by origin only where the lists stop lining up otherwise, so
-    // adding or removing objects costs no hash table. (An object taken as
-    // new that was elsewhere in the last load is decoded again: slower,
-    // never wrong.)
-    constexpr size_t kLookahead = 4;
-    std::unordered_map<std::string_view, size_t> reusable;
-    bool indexed = false;
-    size_t cursor = 0;
-    for (size_t i = 0; i < objects.size(); ++i) {
-      const SourceObject& object = objects[i];
-      if (object.fingerprint.empty()) continue;
-      size_t at = kFresh;
-      auto last_has = [&](size_t j) {
-        return j < last.origins.size() && last.origins[j] == object.origin;
-      };
-      auto inserted_before = [&](size_t j) {  // an object just after i is the one at j
-        for (size_t k = 1; k <= kLookahead && i + k < objects.size(); ++k) {
-          if (j < last.origins.size() && objects[i + k].origin == last.origins[j]) return true;
-        }
-        return false;
-      };
-      size_t skip = 0;  // objects of the last load removed before this one
-      while (skip <= kLookahead && !last_has(cursor + skip)) ++skip;
-      if (skip <= kLookahead) {
-        if (IsReusable(last, cursor + skip)) at = cursor + skip;
-        cursor += skip + 1;
-      } else if (inserted_before(cursor)) {
-        continue;  // a new object: decoded
-      } else {
-        if (!indexed) {
-          reusable = ReusableByOrigin(last);
-          indexed = true;
-        }
-        if (auto found = reusable.find(object.origin); found != reusable.end()) {
-          at = found->second;
-          cursor = at + 1;
-        }
-      }
-      if (at == kFresh) continue;
-      // Taken already: a second object of that origin decodes.
-      if (kept[at] || last.fingerprints[at] != object.fingerprint) continue;
-      reuse[i] = at;
-      kept[at] = true;
-    }
+  LastLoadWalk walk(last);
+  for (size_t i = 0; i < objects.size(); ++i) {
+    if (objects[i].fingerprint.empty()) continue;
+    size_t at = walk.Find(objects, i);
+    // Taken already: a second object of that origin decodes.
+    if (at == walk.kNone || kept[at] || last.fingerprints[at] != objects[i].fingerprint) continue;
+    reuse[i] = at;
+    kept[at] = true;
   }
   // What the objects gone or changed since then put into the state.
   std::set<StoredKey> leaving;

@@ -5,8 +5,6 @@
 #include <cassert>
 #include <string_view>
 
-#include "common/snapshot/snapshot_digest.h"
-
 namespace portico::controlplane {
 namespace {
 
@@ -263,12 +261,7 @@ void TranslateRest(const CompileResult& result, v1::Snapshot* snapshot) {
 }  // namespace
 
 v1::Snapshot TranslateSnapshot(const CompileResult& result) {
-  v1::Snapshot snapshot;
-  for (const Route& route : result.routes) TranslateRoute(route, snapshot.add_routes());
-  for (const Cluster& cluster : result.clusters) TranslateCluster(cluster, snapshot.add_clusters());
-  TranslateRest(result, &snapshot);
-  snapshot.set_version(SnapshotDigest(snapshot));
-  return snapshot;
+  return SnapshotTranslator().Translate(result).ToMessage();
 }
 
 template <typename Model, typename Part>

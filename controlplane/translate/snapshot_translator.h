@@ -14,8 +14,9 @@
 namespace portico::controlplane {
 
 // Routes and clusters in the order given (Compile's order), `version` set to
-// the SnapshotDigest of the result (common/snapshot/snapshot_digest.h).
-// Pure; safe from any thread.
+// the content digest (common/snapshot/shared_snapshot.h). A fresh
+// SnapshotTranslator's result as one message: tests and tools. Pure; safe
+// from any thread.
 v1::Snapshot TranslateSnapshot(const CompileResult& result);
 
 // The same into a SharedSnapshot, keeping each route and cluster it made

@@ -357,7 +357,7 @@ bool RuntimeConfig::AddTls(const SharedSnapshot& shared, const RuntimeConfig* pr
   for (const RoutePartPtr& part : shared.route_parts()) {
     const v1::Route& pr = part->message;
     if (!pr.has_tls()) continue;
-    tls_inputs_.route_options.push_back(pr.tls().options());
+    tls_inputs_.routes.push_back({pr.name(), pr.tls().options()});
     if (!pr.host().empty()) tls_inputs_.hosts.push_back({pr.host(), pr.tls().options()});
     for (const std::string& host : pr.hosts())
       tls_inputs_.hosts.push_back({host, pr.tls().options()});
@@ -388,12 +388,12 @@ bool RuntimeConfig::AddTls(const SharedSnapshot& shared, const RuntimeConfig* pr
   }
   if (fallback == nullptr) fallback = GeneratedDefaultCertificate();
   auto store = std::make_shared<const CertificateStore>(std::move(certificates), fallback);
-  return AddTlsContexts(shared, std::move(store), error);
+  return AddTlsContexts(snapshot, std::move(store), error);
 }
 
 // One context per TLS option (the built-in defaults unless the snapshot
 // has "default"), bound to the hosts of the TLS routes that name it.
-bool RuntimeConfig::AddTlsContexts(const SharedSnapshot& snapshot,
+bool RuntimeConfig::AddTlsContexts(const v1::Snapshot& rest,
                                    std::shared_ptr<const CertificateStore> store,
                                    ConfigError* error) {
   std::map<std::string, std::shared_ptr<const TlsServerContext>> contexts;
@@ -409,7 +409,7 @@ bool RuntimeConfig::AddTlsContexts(const SharedSnapshot& snapshot,
     }
     return true;
   };
-  for (const v1::TlsOption& po : snapshot.rest().tls_options()) {
+  for (const v1::TlsOption& po : rest.tls_options()) {
     TlsServerOptions options;
     if (std::string e = MapTlsOption(po, &options, &warnings); !e.empty()) {
       return error->Blame("tls_option", po.name(), absl::StrCat("TLS option ", po.name(), ": ", e));
@@ -417,12 +417,11 @@ bool RuntimeConfig::AddTlsContexts(const SharedSnapshot& snapshot,
     if (!add(po.name(), options)) return false;
   }
   if (!contexts.contains("default") && !add("default", TlsServerOptions{})) return false;
-  for (const RoutePartPtr& part : snapshot.route_parts()) {
-    const v1::Route& pr = part->message;
-    const std::string& option = pr.tls().options();
-    if (pr.has_tls() && !option.empty() && !contexts.contains(option)) {
-      return error->Blame("route", pr.name(),
-                          absl::StrCat("route ", pr.name(), ": unknown TLS option ", option));
+  for (const TlsRoute& tls_route : tls_inputs_.routes) {
+    if (!tls_route.option.empty() && !contexts.contains(tls_route.option)) {
+      return error->Blame(
+          "route", tls_route.route,
+          absl::StrCat("route ", tls_route.route, ": unknown TLS option ", tls_route.option));
     }
   }
   tls_ = std::make_shared<const TlsContextTable>(std::move(contexts), tls_inputs_.hosts, &warnings);

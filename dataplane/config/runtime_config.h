@@ -121,17 +121,23 @@ class RuntimeConfig {
   // Reuses `previous`'s TLS table when what it was built from is the same:
   // certificates are parsed and contexts made only when they changed.
   bool AddTls(const SharedSnapshot& snapshot, const RuntimeConfig* previous, ConfigError* error);
-  bool AddTlsContexts(const SharedSnapshot& snapshot, std::shared_ptr<const CertificateStore> store,
+  // Contexts for the rest's TLS options, bound to tls_inputs_'s hosts.
+  bool AddTlsContexts(const v1::Snapshot& rest, std::shared_ptr<const CertificateStore> store,
                       ConfigError* error);
 
   // What the TLS table is made of and checked against: the snapshot's
   // fields other than routes and clusters (certificates, TLS options among
   // them), the TLS routes' hosts with the option each names, and the
-  // option of every TLS route (with a host or not).
+  // option every TLS route names (with a host or not).
+  struct TlsRoute {
+    std::string route;
+    std::string option;
+    bool operator==(const TlsRoute&) const = default;
+  };
   struct TlsInputs {
     PartHash rest_hash{};
     std::vector<TlsContextTable::HostOption> hosts;
-    std::vector<std::string> route_options;
+    std::vector<TlsRoute> routes;
     bool operator==(const TlsInputs&) const = default;
   };
 
